@@ -1,0 +1,52 @@
+# Postil: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test install install-dev db demo browser lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+db: install
+	$(BIN)/flask --app wsgi db upgrade
+
+demo: db
+	$(BIN)/flask --app wsgi seed-demo
+
+run: demo
+	@echo
+	@echo "Postil is starting on http://$(HOST):$(PORT)/"
+	@echo "Sign in at http://$(HOST):$(PORT)/sign-in with a demo account:"
+	@cat instance/demo-credentials.txt 2>/dev/null || echo "  (see the output of seed-demo above)"
+	@echo "Stop the server with Ctrl+C."
+	@echo
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+browser: install-dev
+	@$(BIN)/python scripts/find_chromium.py > /dev/null
+
+test: install-dev browser
+	CHROMIUM_PATH="$$($(BIN)/python scripts/find_chromium.py)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python bench/article_page.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,6 @@
+"""Accounts in the browser: sign up, sign in and out, profile and password."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.auth import routes  # noqa: E402,F401

@@ -1,0 +1,52 @@
+"""Account forms. Length limits mirror the model; the services apply the rules."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+INTERESTS_CHOICES = [("none", "None declared"), ("declare", "I declare the following competing interests")]
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(message="Enter your password."),
+                                                     Length(max=256)])
+    remember = BooleanField("Keep me signed in on this device (14 days)")
+    next = HiddenField()
+
+
+class ProfileFields:
+    """Fields shared by sign-up and profile editing."""
+
+    display_name = StringField("Display name (your real name)",
+                               validators=[DataRequired(message="Enter your name."), Length(max=100)])
+    profession = StringField("Profession or specialty", validators=[Length(max=120)],
+                             description='For example "Medical oncologist" or "Community pharmacist".')
+    affiliation = StringField("Affiliation", validators=[Length(max=200)])
+    interests_choice = RadioField("Competing interests", choices=INTERESTS_CHOICES, default="none",
+                                  validators=[DataRequired(message="Choose whether you have competing interests.")])
+    competing_interests = TextAreaField("Your competing interests", validators=[Length(max=2000)],
+                                        description="Shown next to your public annotations.")
+
+
+class SignUpForm(ProfileFields, FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(message="Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(message="Choose a password."), Length(max=256)],
+                             description="At least 15 characters. A few unrelated words make a good one.")
+
+
+class ProfileForm(ProfileFields, FlaskForm):
+    pass
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current "
+                                                                                          "password.")])
+    new_password = PasswordField("New password", validators=[DataRequired(message="Choose a new password."),
+                                                             Length(max=256)],
+                                 description="At least 15 characters. Other devices will be signed out.")
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""

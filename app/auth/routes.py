@@ -1,0 +1,171 @@
+"""Sign-up, sign-in, sign-out, profile and password views."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import EmptyForm, PasswordForm, ProfileForm, SignInForm, SignUpForm
+from app.extensions import db, limiter, login_manager
+from app.models import User
+from app.models.user import NONE_DECLARED
+from app.services import accounts
+from app.services.errors import ServiceError
+
+log = logging.getLogger("postil.security")
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    """Load the account whose current session token is in the session cookie."""
+    from sqlalchemy import select
+
+    return db.session.scalar(select(User).where(User.session_token == session_token))
+
+
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it is a same-site relative path, else None."""
+    if not target:
+        return None
+    target = target.strip()
+    if any(ord(ch) < 0x20 or ch in "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _interests_from(form) -> str | None:
+    if form.interests_choice.data == "none":
+        return NONE_DECLARED
+    text = (form.competing_interests.data or "").strip()
+    if not text:
+        raise ServiceError("Describe your competing interests, or choose \"None declared\".", "competing_interests")
+    return text
+
+
+def _apply_service_error(form, exc: ServiceError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                email=form.email.data, password=form.password.data, display_name=form.display_name.data,
+                profession=form.profession.data, affiliation=form.affiliation.data,
+                competing_interests=_interests_from(form))
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome to Postil, {user.display_name}.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/sign_up.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            log.warning("sign-in failed ip=%s", request.remote_addr)
+            form.form_errors.append("Email or password is wrong.")
+        else:
+            login_user(user, remember=form.remember.data)
+            log.info("sign-in user=%s ip=%s", user.id, request.remote_addr)
+            return redirect(safe_next(form.next.data) or url_for("main.index"))
+    return render_template("auth/sign_in.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        accounts.end_all_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash("You are signed out on every device.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        declared = current_user.competing_interests
+        form.interests_choice.data = "none" if declared in (None, NONE_DECLARED) else "declare"
+        form.competing_interests.data = "" if declared in (None, NONE_DECLARED) else declared
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, display_name=form.display_name.data,
+                                    profession=form.profession.data, affiliation=form.affiliation.data,
+                                    competing_interests=_interests_from(form))
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=PasswordForm(prefix="pw"),
+                           empty_form=EmptyForm()), 422 if form.errors else 200
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+@limiter.limit("10 per hour")
+def change_password():
+    form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form_field = {"current_password": "current_password", "new_password": "new_password"}.get(exc.field)
+            getattr(form, form_field or "new_password").errors = [exc.message]
+        else:
+            db.session.commit()
+            # Keep this session signed in with the new token; every other session has ended.
+            login_user(current_user._get_current_object(), remember=False)
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(url_for("auth.profile"))
+    profile_form = ProfileForm(obj=current_user)
+    return render_template("auth/profile.html", form=profile_form, password_form=form,
+                           empty_form=EmptyForm()), 422

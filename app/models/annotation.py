@@ -1,0 +1,117 @@
+"""Annotations on articles, replies to them, and their edit history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class AnnotationKind(str, enum.Enum):
+    """What an annotation does, each mapped to a W3C Web Annotation motivation."""
+
+    COMMENT = "comment"
+    QUESTION = "question"
+    CRITIQUE = "critique"
+    SUPPORT = "support"
+    PRACTICE = "practice"
+
+
+class AnnotationStatus(str, enum.Enum):
+    """Moderation status."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    HIDDEN = "hidden"
+    REMOVED = "removed"
+
+
+class Visibility(str, enum.Enum):
+    """Who may read an annotation."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class Annotation(db.Model):
+    """A comment anchored to a passage of an article, or a reply to another annotation."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (Index("ix_annotations_article_status", "article_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="RESTRICT"), nullable=True)
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="RESTRICT"), nullable=True,
+                                                index=True)
+    kind: Mapped[AnnotationKind] = mapped_column(_enum(AnnotationKind, "annotation_kind"), default=AnnotationKind.COMMENT)
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id", ondelete="SET NULL"), nullable=True)
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "annotation_visibility"), default=Visibility.PUBLIC)
+    status: Mapped[AnnotationStatus] = mapped_column(
+        _enum(AnnotationStatus, "annotation_status"), default=AnnotationStatus.PUBLISHED
+    )
+    # Selectors relative to the article's current version (top-level annotations only).
+    exact: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prefix: Mapped[str | None] = mapped_column(Text, nullable=True)
+    suffix: Mapped[str | None] = mapped_column(Text, nullable=True)
+    start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The quote as first written, kept for orphans.
+    original_exact: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_version: Mapped[int] = mapped_column(Integer, default=1)
+    anchor_version: Mapped[int] = mapped_column(Integer, default=1)
+    anchor_state: Mapped[str] = mapped_column(String(20), default="anchored")
+    # Shown to the author of a hidden annotation.
+    moderation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An author may resubmit a hidden annotation by editing it once per moderator decision.
+    resubmitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Unresolved flags, kept in step by the moderation service for queue ordering.
+    open_flags: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    article: Mapped["Article"] = relationship()  # noqa: F821
+    study: Mapped["Study | None"] = relationship()  # noqa: F821
+    revisions: Mapped[list["AnnotationRevision"]] = relationship(
+        back_populates="annotation", order_by="AnnotationRevision.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_reply(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Annotation {self.id} {self.kind.value} {self.status.value}>"
+
+
+class AnnotationRevision(db.Model):
+    """A previous body of an edited annotation."""
+
+    __tablename__ = "annotation_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    annotation: Mapped[Annotation] = relationship(back_populates="revisions")

@@ -1,0 +1,81 @@
+"""Flags raised by readers, the append-only moderation log, and notifications to authors."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class FlagReason(str, enum.Enum):
+    """Why a reader flagged an annotation; the order is the severity order in the queue (worst first)."""
+
+    PATIENT_DATA = "patient_data"
+    ABUSIVE = "abusive"
+    MISREPRESENTS_EVIDENCE = "misrepresents_evidence"
+    UNDISCLOSED_INTEREST = "undisclosed_interest"
+    SPAM = "spam"
+    OFF_TOPIC = "off_topic"
+    OTHER = "other"
+
+
+class Flag(db.Model):
+    """One reader's flag on one annotation (a reader flags an annotation once)."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("annotation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[FlagReason] = mapped_column(
+        Enum(FlagReason, name="flag_reason", native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a moderator decides on the annotation; resolved flags no longer count.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+
+
+class ModerationLog(db.Model):
+    """An append-only record of every moderation decision and account sanction."""
+
+    __tablename__ = "moderation_log"
+    __table_args__ = (Index("ix_moderation_log_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # None for decisions taken by the system (automatic hiding after flags).
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
+                                                     index=True)
+    annotation_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="SET NULL"),
+                                                      nullable=True, index=True)
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    old_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    new_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    moderator: Mapped["User | None"] = relationship(foreign_keys=[moderator_id])  # noqa: F821
+    target_user: Mapped["User | None"] = relationship(foreign_keys=[target_user_id])  # noqa: F821
+
+
+class Notification(db.Model):
+    """An in-app message to a user: moderation outcomes and replies."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    annotation_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,71 @@
+"""Permissions by name: who may do what, checked in one place."""
+from __future__ import annotations
+
+import enum
+from functools import wraps
+from typing import Callable
+
+from flask import abort
+from flask_login import current_user
+
+from app.models import Annotation, Role, User
+
+
+class Permission(enum.Enum):
+    """Named capabilities granted by role."""
+
+    ANNOTATE = "annotate"
+    FLAG = "flag"
+    MODERATE = "moderate"
+    ADMINISTER = "administer"
+    EDIT_ARTICLES = "edit_articles"
+
+
+_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.READER: frozenset({Permission.ANNOTATE, Permission.FLAG}),
+    Role.MODERATOR: frozenset({Permission.ANNOTATE, Permission.FLAG, Permission.MODERATE}),
+    Role.ADMIN: frozenset(Permission),
+}
+# What a suspended account keeps: reading only.
+_WRITE_PERMISSIONS = frozenset({Permission.ANNOTATE, Permission.FLAG})
+
+
+def can(user: User | None, permission: Permission) -> bool:
+    """Tell whether `user` holds `permission` right now (suspension withdraws writing)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if permission in _WRITE_PERMISSIONS and user.is_suspended:
+        return False
+    return permission in _GRANTS[user.role]
+
+
+def require(permission: Permission) -> Callable:
+    """Decorate a view so that it answers 401 to anonymous users and 403 to those lacking `permission`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401, description="Please sign in to do this.")
+            if not can(current_user, permission):
+                if permission in _WRITE_PERMISSIONS and current_user.is_suspended:
+                    abort(403, description=suspension_message(current_user))
+                abort(403, description="You do not have permission to do this.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def suspension_message(user: User) -> str:
+    """Explain a suspension to the suspended user."""
+    until = "indefinitely" if user.suspended_indefinitely or not user.suspended_until else (
+        f"until {user.suspended_until:%d %b %Y %H:%M} UTC")
+    reason = f" Reason: {user.suspension_reason}" if user.suspension_reason else ""
+    return f"Your account is suspended {until}: you can read but not post, flag or edit.{reason}"
+
+
+def can_edit_annotation(user: User | None, annotation: Annotation) -> bool:
+    """Only the author edits or deletes an annotation, and not while suspended."""
+    return can(user, Permission.ANNOTATE) and annotation.author_id == user.id

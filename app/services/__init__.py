@@ -1,0 +1,1 @@
+"""Business rules. Services change state and flush; the caller commits once."""

@@ -1,0 +1,144 @@
+"""Annotations: create, reply, edit and delete, with anchoring validated against the article text."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Article, Study, User, Visibility
+from app.models.base import utcnow
+from app.sanitize import clean_text, render_markdown
+from app.services.errors import ServiceError
+from app.text.anchoring import AnchorError, Selector, resolve
+
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 40
+
+
+def _max_length() -> int:
+    from flask import current_app
+
+    return int(current_app.config["ANNOTATION_MAX_LENGTH"])
+
+
+def clean_body(body: str) -> tuple[str, str]:
+    """Return the Markdown source and its sanitised HTML; raise ServiceError when empty or too long."""
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not body:
+        raise ServiceError("The annotation text is empty: write a comment before saving.", "body")
+    limit = _max_length()
+    if len(body) > limit:
+        raise ServiceError(f"The annotation text is too long: {len(body):,} characters, {limit:,} at most.", "body")
+    return body, render_markdown(body)
+
+
+def clean_tags(tags) -> list[str]:
+    """Normalise tags: trimmed, lower-cased, de-duplicated, in order; raise ServiceError when invalid."""
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    cleaned: list[str] = []
+    for raw in tags:
+        tag = clean_text(str(raw)).lower()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ServiceError(f"Tag {tag[:20]!r}… is too long ({MAX_TAG_LENGTH} characters at most).", "tags")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ServiceError(f"Too many tags ({len(cleaned)}); {MAX_TAGS} at most.", "tags")
+    return cleaned
+
+
+def anchor(article: Article, exact: str, start: int | None = None, end: int | None = None,
+           prefix: str = "", suffix: str = "") -> Selector:
+    """Validate a selector against the article's current text; raise ServiceError (422) when it does not fit."""
+    try:
+        return resolve(article.body_text, exact, start, end, prefix, suffix)
+    except AnchorError as exc:
+        raise ServiceError(str(exc), "target") from None
+
+
+def _linked_study(article: Article, study_id: int | None) -> Study | None:
+    if study_id in (None, "", 0):
+        return None
+    cited = {c.study_id: c.study for c in article.citations}
+    if int(study_id) not in cited:
+        raise ServiceError("The linked study must be one of this article's references.", "study")
+    return cited[int(study_id)]
+
+
+def create(article: Article, author: User, *, body: str, selector: Selector | None = None,
+           parent: Annotation | None = None, kind: AnnotationKind = AnnotationKind.COMMENT,
+           tags=None, study_id: int | None = None,
+           visibility: Visibility = Visibility.PUBLIC,
+           status: AnnotationStatus = AnnotationStatus.PUBLISHED) -> Annotation:
+    """Create an annotation (with `selector`) or a reply (with `parent`); flush, don't commit."""
+    source, html = clean_body(body)
+    if (selector is None) == (parent is None):
+        raise ServiceError("An annotation needs either a quoted passage or a parent to reply to.", "target")
+    annotation = Annotation(article_id=article.id, author_id=author.id, kind=kind, body=source, body_html=html,
+                            tags=clean_tags(tags), visibility=visibility, status=status,
+                            created_version=article.version, anchor_version=article.version)
+    if parent is not None:
+        if parent.article_id != article.id:
+            raise ServiceError("A reply must be on the same article as its parent.", "target")
+        annotation.parent_id = parent.id
+        annotation.root_id = parent.root_id or parent.id
+        # A reply inherits the thread's visibility: a reply in a private thread stays private.
+        annotation.visibility = parent.visibility if parent.visibility == Visibility.PRIVATE else visibility
+    else:
+        annotation.exact, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
+        annotation.start, annotation.end = selector.start, selector.end
+        annotation.original_exact = selector.exact
+        study = _linked_study(article, study_id)
+        annotation.study_id = study.id if study else None
+    annotation.created_at = annotation.modified_at = utcnow()
+    db.session.add(annotation)
+    db.session.flush()
+    return annotation
+
+
+def create_for_demo(article: Article, author: User, *, quote: str, kind: AnnotationKind, body: str,
+                    tags: list[str], study_key: str | None) -> Annotation:
+    """Create an example annotation on the first occurrence of `quote` (demo seeding)."""
+    study_id = None
+    if study_key:
+        study_id = db.session.scalar(select(Study.id).where(Study.citation_key == study_key))
+    return create(article, author, body=body, selector=anchor(article, quote), kind=kind, tags=tags,
+                  study_id=study_id)
+
+
+def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKind | None = None,
+         tags=None) -> Annotation:
+    """Change an annotation's text, kind or tags, keeping the previous body in its history."""
+    if annotation.is_deleted:
+        raise ServiceError("A deleted annotation cannot be edited.", "body")
+    now = utcnow()
+    if body is not None:
+        source, html = clean_body(body)
+        if source != annotation.body:
+            db.session.add(AnnotationRevision(annotation_id=annotation.id, body=annotation.body,
+                                              body_html=annotation.body_html, created_at=now))
+            annotation.body, annotation.body_html = source, html
+            annotation.edited_at = now
+    if kind is not None and not annotation.is_reply:
+        annotation.kind = kind
+    if tags is not None:
+        annotation.tags = clean_tags(tags)
+    annotation.modified_at = now
+    db.session.flush()
+    return annotation
+
+
+def delete(annotation: Annotation) -> None:
+    """Soft-delete: the text is kept in history, the thread keeps a stub so replies survive."""
+    if annotation.is_deleted:
+        return
+    now = utcnow()
+    db.session.add(AnnotationRevision(annotation_id=annotation.id, body=annotation.body,
+                                      body_html=annotation.body_html, created_at=now))
+    annotation.deleted_at = now
+    annotation.modified_at = now
+    db.session.flush()

@@ -1,0 +1,126 @@
+"""Articles: import from Markdown with front matter, rendering at write time, citations."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Article, ArticleRevision, ArticleStatus, Citation, Study, User
+from app.services.errors import ServiceError
+from app.text.markdown import normalise_source, render_article, split_front_matter
+
+SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(value: str) -> str:
+    """Make a URL slug from a title or file name."""
+    return SLUG_RE.sub("-", value.lower()).strip("-")[:120] or "article"
+
+
+def get_published_or_404(slug: str) -> Article:
+    """Return the published article with this slug, or answer 404."""
+    article = db.session.scalar(
+        select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
+        .options(selectinload(Article.citations).selectinload(Citation.study))
+    )
+    if article is None:
+        abort(404, description="There is no published article at this address.")
+    return article
+
+
+def references_of(article: Article) -> list[Citation]:
+    """Return the article's citations in Vancouver order (first appearance)."""
+    return sorted(article.citations, key=lambda c: c.position)
+
+
+@dataclass
+class ArticleInput:
+    """An article as parsed from a Markdown file with YAML front matter."""
+
+    title: str
+    body: str
+    standfirst: str = ""
+    source: str = ""
+    commented_work: str | None = None
+    tags: list[str] | None = None
+    slug: str | None = None
+
+
+def parse_markdown_file(text: str, default_slug: str | None = None) -> ArticleInput:
+    """Parse Markdown with YAML front matter into an ArticleInput; raise ServiceError when malformed."""
+    try:
+        meta, body = split_front_matter(normalise_source(text))
+    except ValueError as exc:
+        raise ServiceError(str(exc), "source") from None
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        raise ServiceError("The front matter needs a title.", "title")
+    tags = meta.get("tags") or []
+    if not isinstance(tags, list):
+        raise ServiceError("Front matter 'tags' must be a list.", "tags")
+    return ArticleInput(title=title, body=body, standfirst=str(meta.get("standfirst") or ""),
+                        source=str(meta.get("source") or ""),
+                        commented_work=(str(meta["commented_work"]) if meta.get("commented_work") else None),
+                        tags=[str(t) for t in tags], slug=meta.get("slug") or default_slug)
+
+
+def _studies_by_key(keys: list[str]) -> dict[str, Study]:
+    if not keys:
+        return {}
+    return {s.citation_key: s for s in db.session.scalars(select(Study).where(Study.citation_key.in_(keys)))}
+
+
+def save_article(data: ArticleInput, editor: User | None, note: str = "",
+                 status: ArticleStatus = ArticleStatus.PUBLISHED) -> Article:
+    """Create or update the article with data.slug; render once and record a revision.
+
+    Raises ServiceError listing unknown citation keys; nothing is written then.
+    """
+    body = normalise_source(data.body)
+    slug = slugify(data.slug or data.title)
+    article = db.session.scalar(select(Article).where(Article.slug == slug))
+    keys_in_body = render_article(body).citation_keys
+    studies = _studies_by_key(keys_in_body)
+    rendered = render_article(body, known_keys=set(studies))
+    if rendered.unknown_keys:
+        raise ServiceError("Unknown citation keys: " + ", ".join(rendered.unknown_keys)
+                           + ". Add these studies first or correct the keys.", "body")
+    if article is None:
+        article = Article(slug=slug, version=0, display_rev=0)
+        db.session.add(article)
+    elif article.body_source == body and article.title == data.title:
+        _apply_metadata(article, data)
+        return article
+    _apply_metadata(article, data)
+    article.status = status
+    article.body_source = body
+    article.body_html = rendered.html
+    article.body_text = rendered.text
+    article.version = (article.version or 0) + 1
+    article.display_rev = (article.display_rev or 0) + 1
+    _replace_citations(article, rendered.citation_keys, studies)
+    db.session.flush()
+    db.session.add(ArticleRevision(article_id=article.id, version=article.version, title=article.title,
+                                   body_source=body, body_text=rendered.text, note=note,
+                                   created_by_id=editor.id if editor else None))
+    db.session.flush()
+    return article
+
+
+def _apply_metadata(article: Article, data: ArticleInput) -> None:
+    article.title = data.title
+    article.standfirst = data.standfirst
+    article.source = data.source
+    article.commented_work_key = data.commented_work
+    article.tags = list(data.tags or [])
+
+
+def _replace_citations(article: Article, keys: list[str], studies: dict[str, Study]) -> None:
+    article.citations.clear()
+    db.session.flush()
+    for position, key in enumerate(keys, start=1):
+        article.citations.append(Citation(key=key, study=studies[key], position=position))

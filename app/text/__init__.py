@@ -1,0 +1,1 @@
+"""Article text: Markdown rendering, canonical-text offsets and annotation anchoring."""

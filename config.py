@@ -1,0 +1,119 @@
+"""Configuration classes: the only module that reads environment variables."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'postil.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    # Request bodies above this size are refused with 413 (uploads of reference files included).
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
+
+    PASSWORD_MIN_LENGTH = _env_int("PASSWORD_MIN_LENGTH", 15)
+    PASSWORD_MAX_LENGTH = 256
+    # scrypt at n=2**17, r=8, p=1 is OWASP's recommended minimum for scrypt.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    WTF_CSRF_SSL_STRICT = True
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+
+    HSTS = False
+    DEMO_CONTENT_DIR = BASE_DIR / "app" / "demo"
+    # Number of a new account's public annotations that wait for a moderator.
+    PREMODERATION_COUNT = os.environ.get("PREMODERATION_COUNT", "3")
+    FLAGS_TO_HIDE = _env_int("FLAGS_TO_HIDE", 3)
+    ANNOTATION_MAX_LENGTH = 10_000
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+
+class DevelopmentConfig(Config):
+    """Local development: `make run`."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: a database per test session, fast password hashing, no rate limits unless a test asks."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # Tests create many accounts; a cheaper scrypt keeps the suite fast. Production uses Config's cost.
+    PASSWORD_HASH_METHOD = "scrypt:16384:8:1"
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    WTF_CSRF_ENABLED = True
+    PREMODERATION_COUNT = "3"
+
+
+class ProductionConfig(Config):
+    """Production behind a TLS-terminating reverse proxy."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to run with a missing or default secret key."""
+        if not cls.SECRET_KEY or cls.SECRET_KEY == DEFAULT_SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class named by POSTIL_ENV (development by default)."""
+    name = os.environ.get("POSTIL_ENV", "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"POSTIL_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.") from None

@@ -1,0 +1,43 @@
+"""A newcomer signs up, signs out, signs in again and reads the demo article."""
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_newcomer_signs_up_signs_in_and_reads_the_demo_article(page, make):
+    make.demo_article()
+    page.goto("/")
+    page.get_by_role("link", name="Create account").click()
+    page.get_by_label("Email").fill("gp@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Display name (your real name)").fill("Dr Grace Practitioner")
+    page.get_by_label("Profession or specialty").fill("General practitioner")
+    page.get_by_label("None declared").check()
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_text("Welcome to Postil, Dr Grace Practitioner.").is_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("link", name="Sign in").is_visible()
+    sign_in(page, "gp@example.org", PASSWORD)
+    assert page.get_by_role("link", name="Dr Grace Practitioner").is_visible()
+
+    page.get_by_role("link", name="Chemotherapy: a cause of metastases?").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Chemotherapy: a cause of metastases?"
+    assert page.get_by_role("heading", name="References").is_visible()
+    assert page.locator(".reference-list > li").count() == 3
+    assert page.get_by_text("are the models used really representative").is_visible()
+
+
+def test_sign_up_errors_are_announced_and_keep_what_was_typed(page, make):
+    page.goto("/sign-up")
+    page.get_by_label("Email").fill("gp@example.org")
+    page.get_by_label("Password").fill("too short")
+    page.get_by_label("Display name (your real name)").fill("Dr Grace Practitioner")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_role("alert").is_visible()
+    assert "at least 15 characters" in page.locator("#password-error").inner_text()
+    assert page.get_by_label("Display name (your real name)").input_value() == "Dr Grace Practitioner"
+    assert page.get_by_label("Password").get_attribute("aria-invalid") == "true"

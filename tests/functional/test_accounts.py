@@ -1,0 +1,194 @@
+"""Accounts through the browser forms: sign-up, sign-in, profile, password, sessions."""
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import csrf_from
+from tests.factories import PASSWORD
+
+
+def sign_up(client, **overrides):
+    token = csrf_from(client.get("/sign-up").get_data(as_text=True))
+    data = {"email": "new.doctor@example.org", "password": PASSWORD, "display_name": "Dr New Doctor",
+            "profession": "Medical oncologist", "affiliation": "St Elsewhere", "interests_choice": "none",
+            "competing_interests": "", "csrf_token": token}
+    data.update(overrides)
+    return client.post("/sign-up", data=data)
+
+
+def count_users(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count(User.id)))
+
+
+def test_sign_up_creates_account_signs_in_and_records_competing_interests(client, app, clean_db):
+    response = sign_up(client)
+    assert response.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "Dr New Doctor" in page and "Sign out" in page
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.competing_interests == "None declared"
+        assert user.role.value == "reader"
+        assert user.password_hash.startswith("scrypt:")
+
+
+def test_sign_up_with_declared_interests(client, app, clean_db):
+    sign_up(client, interests_choice="declare", competing_interests="Speaker fees from Acme Oncology")
+    with app.app_context():
+        assert db.session.scalar(select(User.competing_interests)) == "Speaker fees from Acme Oncology"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"password": "too short"}, "at least 15 characters"),
+    ({"password": "passwordpassword"}, "commonly used passwords"),
+    ({"email": "not-an-email"}, "Email address is not valid"),
+    ({"display_name": ""}, "Enter your name"),
+    ({"display_name": "x" * 101}, "100 characters"),
+    ({"affiliation": "x" * 201}, "200 characters"),
+    ({"interests_choice": "declare", "competing_interests": ""}, "Describe your competing interests"),
+    ({"csrf_token": ""}, "security token"),
+])
+def test_sign_up_refuses_bad_input_with_a_named_problem_and_creates_nothing(client, app, clean_db, overrides,
+                                                                             message):
+    response = sign_up(client, **overrides)
+    assert response.status_code in (400, 422)
+    assert message in response.get_data(as_text=True)
+    assert count_users(app) == 0
+
+
+def test_duplicate_email_is_refused_whatever_its_case(client, app, make):
+    make.user(email="dup@example.org")
+    response = sign_up(client, email="DUP@Example.org")
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+    assert count_users(app) == 1
+
+
+def test_sign_in_and_out(client, auth, make):
+    user = make.user(name="Dr Signed In")
+    response = auth.sign_in(user.email)
+    assert response.status_code == 302
+    assert "Dr Signed In" in client.get("/").get_data(as_text=True)
+    auth.sign_out()
+    assert "Sign in" in client.get("/").get_data(as_text=True)
+
+
+def test_sign_in_email_is_case_insensitive(client, auth, make):
+    user = make.user(email="case@example.org")
+    assert auth.sign_in("CASE@EXAMPLE.ORG", user.password).status_code == 302
+
+
+@pytest.mark.parametrize("which", ["email", "password"])
+def test_wrong_credentials_give_the_same_message(client, auth, make, which):
+    user = make.user()
+    email = "nobody@example.org" if which == "email" else user.email
+    password = "wrong password entirely" if which == "password" else user.password
+    response = auth.sign_in(email, password)
+    assert response.status_code == 422
+    assert "Email or password is wrong." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/articles/x", "/profile?tab=1"])
+def test_next_redirects_to_a_same_site_path(client, auth, make, target):
+    user = make.user()
+    response = auth.sign_in(user.email, next=target)
+    assert response.headers["Location"] == target
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/\\evil.example", "https://evil.example", "https:evil.example", "javascript:alert(1)",
+    "http://evil.example/", "\t//evil.example", "/\t/evil.example", "%2F%2Fevil.example", "evil.example",
+    "///evil.example", "data:text/html,<script>alert(1)</script>", "\\\\evil.example",
+])
+def test_next_never_redirects_off_site(client, auth, make, target):
+    user = make.user()
+    response = auth.sign_in(user.email, next=target)
+    location = response.headers["Location"]
+    assert location == "/", location
+
+
+def test_remember_me_sets_a_cookie_valid_at_most_14_days(client, auth, make):
+    user = make.user()
+    response = auth.sign_in(user.email, remember=True)
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert cookies and "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0]
+    assert client.get_cookie("remember_token") is not None
+
+
+def test_profile_edit(client, auth, make, app):
+    user = make.user()
+    auth.sign_in(user.email)
+    token = csrf_from(client.get("/profile").get_data(as_text=True))
+    response = client.post("/profile", data={
+        "csrf_token": token, "display_name": "Dr Renamed", "profession": "Clinical pharmacist",
+        "affiliation": "Royal Infirmary", "interests_choice": "declare",
+        "competing_interests": "Advisory board, Pharma Ltd (2025)"})
+    assert response.status_code == 302
+    page = client.get("/profile").get_data(as_text=True)
+    assert "Dr Renamed" in page and "Clinical pharmacist" in page and "Advisory board, Pharma Ltd (2025)" in page
+
+
+def test_profile_refuses_oversized_field_and_keeps_old_value(client, auth, make, app):
+    user = make.user(name="Dr Original")
+    auth.sign_in(user.email)
+    token = csrf_from(client.get("/profile").get_data(as_text=True))
+    response = client.post("/profile", data={"csrf_token": token, "display_name": "x" * 500,
+                                             "interests_choice": "none"})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(User, user.id).display_name == "Dr Original"
+
+
+def _change_password(client, current, new):
+    token = csrf_from(client.get("/profile").get_data(as_text=True))
+    return client.post("/profile/password", data={"csrf_token": token, "pw-current_password": current,
+                                                  "pw-new_password": new})
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(app, make):
+    from tests.conftest import AuthActions
+
+    user = make.user()
+    phone, laptop = app.test_client(), app.test_client()
+    AuthActions(phone).sign_in(user.email)
+    AuthActions(laptop).sign_in(user.email, remember=True)
+    response = _change_password(laptop, user.password, "a brand new passphrase for me")
+    assert response.status_code == 302
+    assert "Sign out" in laptop.get("/").get_data(as_text=True)
+    assert "Sign out" not in phone.get("/").get_data(as_text=True)
+    assert AuthActions(app.test_client()).sign_in(user.email, "a brand new passphrase for me").status_code == 302
+
+
+def test_password_change_needs_the_current_password(client, auth, make):
+    user = make.user()
+    auth.sign_in(user.email)
+    response = _change_password(client, "not my current password", "a brand new passphrase for me")
+    assert response.status_code == 422
+    assert "Current password is wrong" in response.get_data(as_text=True)
+
+
+def test_password_change_applies_the_policy(client, auth, make):
+    user = make.user()
+    auth.sign_in(user.email)
+    response = _change_password(client, user.password, "short")
+    assert "at least 15 characters" in response.get_data(as_text=True)
+
+
+def test_sign_out_everywhere_ends_all_sessions(app, make):
+    from tests.conftest import AuthActions
+
+    user = make.user()
+    one, two = app.test_client(), app.test_client()
+    AuthActions(one).sign_in(user.email)
+    AuthActions(two).sign_in(user.email)
+    token = csrf_from(one.get("/profile").get_data(as_text=True))
+    one.post("/sign-out-everywhere", data={"csrf_token": token})
+    assert "Sign out" not in two.get("/").get_data(as_text=True)
+    assert "Sign out" not in one.get("/").get_data(as_text=True)
+
+
+def test_profile_requires_sign_in(client, clean_db):
+    response = client.get("/profile")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]

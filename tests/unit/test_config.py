@@ -1,0 +1,28 @@
+"""Configuration: production refuses to start without a real secret key."""
+import pytest
+
+from app import create_app
+from config import DEFAULT_SECRET_KEY, ProductionConfig
+
+
+@pytest.mark.parametrize("key", [None, "", DEFAULT_SECRET_KEY, "short"])
+def test_production_refuses_missing_or_default_secret_key(key, monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app(ProductionConfig)
+
+
+def test_production_starts_with_a_real_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "k" * 64)
+    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'p.db'}")
+    app = create_app(ProductionConfig)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["HSTS"]
+
+
+def test_environment_variables_are_read_only_in_config_py():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    offenders = [str(p) for p in root.rglob("*.py") if "os.environ" in p.read_text() or "getenv" in p.read_text()]
+    assert offenders == []

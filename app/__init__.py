@@ -41,11 +41,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from app.auth import bp as auth_bp
-    from app.main import bp as main_bp
+    from app import annotating, api, auth, authoring, main, moderation, studies
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
+    for package in (main, auth, annotating, api, studies, authoring, moderation):
+        app.register_blueprint(package.bp)
+    csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 
     from app import cli
 

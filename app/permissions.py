@@ -5,7 +5,7 @@ import enum
 from functools import wraps
 from typing import Callable
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from app.models import Annotation, Role, User
@@ -46,6 +46,8 @@ def require(permission: Permission) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
+                if not request.path.startswith("/api/"):
+                    return current_app.login_manager.unauthorized()
                 abort(401, description="Please sign in to do this.")
             if not can(current_user, permission):
                 if permission in _WRITE_PERMISSIONS and current_user.is_suspended:

@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Article, Study, User, Visibility
 from app.models.base import utcnow
 from app.sanitize import clean_text, render_markdown
+from app.services.articles import bump_display
 from app.services.errors import ServiceError
 from app.text.anchoring import AnchorError, Selector, resolve
 
@@ -97,6 +98,7 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     annotation.created_at = annotation.modified_at = utcnow()
     db.session.add(annotation)
     db.session.flush()
+    bump_display(article.id)
     return annotation
 
 
@@ -129,6 +131,7 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
         annotation.tags = clean_tags(tags)
     annotation.modified_at = now
     db.session.flush()
+    bump_display(annotation.article_id)
     return annotation
 
 
@@ -142,3 +145,17 @@ def delete(annotation: Annotation) -> None:
     annotation.deleted_at = now
     annotation.modified_at = now
     db.session.flush()
+    bump_display(annotation.article_id)
+
+
+def reattach(annotation: Annotation, exact: str) -> Annotation:
+    """Attach an orphaned (or misplaced) annotation to a passage of the current text; raise ServiceError."""
+    selector = anchor(annotation.article, exact)
+    annotation.exact, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
+    annotation.start, annotation.end = selector.start, selector.end
+    annotation.anchor_state = "anchored"
+    annotation.anchor_version = annotation.article.version
+    annotation.modified_at = utcnow()
+    db.session.flush()
+    bump_display(annotation.article_id)
+    return annotation

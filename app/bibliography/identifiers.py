@@ -1,0 +1,166 @@
+"""Normalise DOIs, PMIDs, PMCIDs and titles, and decide when two records are one study.
+
+Duplicate rule: two records are the same study when both have a DOI and the
+DOIs match; otherwise when both have a PMID and the PMIDs match; otherwise
+when their normalised titles and publication years match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from app.bibliography.errors import InvalidIdentifier
+
+if TYPE_CHECKING:
+    from app.bibliography.record import StudyRecord
+
+__all__ = [
+    "DuplicateIndex",
+    "InvalidIdentifier",
+    "duplicate_key",
+    "is_duplicate",
+    "normalise_doi",
+    "normalise_pmcid",
+    "normalise_pmid",
+    "normalise_title",
+]
+
+_DOI_URL_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
+_DOI_SCHEME_PREFIX = re.compile(r"^doi:\s*", re.IGNORECASE)
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_PMID = re.compile(r"^(?:pmid\s*:?\s*)?(\d{1,8})$", re.IGNORECASE)
+_PMCID = re.compile(r"^(?:pmcid\s*:?\s*)?pmc\s*(\d{1,9})$", re.IGNORECASE)
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _clean(value: str | int | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """Return the bare lower-case DOI, or None for a blank value.
+
+    Accepts ``https://doi.org/``, ``http://dx.doi.org/`` and ``doi:`` prefixes.
+    Raises InvalidIdentifier when what remains is not ``10.<registrant>/<suffix>``.
+    """
+    text = _clean(value)
+    if text is None:
+        return None
+    doi = _DOI_URL_PREFIX.sub("", text, count=1)
+    if doi != text:
+        # Only the URL form percent-encodes, e.g. "10.1000%2Fabc" in a link.
+        doi = unquote(doi)
+    doi = _DOI_SCHEME_PREFIX.sub("", doi, count=1).strip().lower()
+    if not _DOI.match(doi):
+        raise InvalidIdentifier(f"DOI '{text}' is not valid: a DOI looks like 10.1234/abcd")
+    return doi
+
+
+def normalise_pmid(value: str | int | None) -> str | None:
+    """Return the PMID as a digit string, or None for a blank value.
+
+    Accepts ``PMID: 123``. Raises InvalidIdentifier unless 1 to 8 digits remain.
+    """
+    text = _clean(value)
+    if text is None:
+        return None
+    match = _PMID.match(text)
+    if not match:
+        raise InvalidIdentifier(
+            f"PMID '{text}' is not valid: a PMID is 1 to 8 digits, like 28679654"
+        )
+    return match.group(1)
+
+
+def normalise_pmcid(value: str | None) -> str | None:
+    """Return the PMCID as ``PMC`` plus digits, or None for a blank value.
+
+    Accepts ``PMCID: PMC123`` and any case. Raises InvalidIdentifier otherwise.
+    """
+    text = _clean(value)
+    if text is None:
+        return None
+    match = _PMCID.match(text)
+    if not match:
+        raise InvalidIdentifier(
+            f"PMCID '{text}' is not valid: a PMCID is PMC followed by digits, like PMC5609456"
+        )
+    return f"PMC{match.group(1)}"
+
+
+def normalise_title(title: str | None) -> str:
+    """Return a title reduced for duplicate matching: no case, accents or punctuation."""
+    if not title:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", title)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", bare.casefold()).strip()
+
+
+def duplicate_key(record: StudyRecord) -> tuple[Hashable, ...]:
+    """Return the strongest identity of a record: by DOI, else PMID, else title and year."""
+    if record.doi:
+        return ("doi", record.doi)
+    if record.pmid:
+        return ("pmid", record.pmid)
+    return ("title", normalise_title(record.title), record.issued_year)
+
+
+def _title_key(record: StudyRecord) -> tuple[str, int | None]:
+    return (normalise_title(record.title), record.issued_year)
+
+
+def is_duplicate(a: StudyRecord, b: StudyRecord) -> bool:
+    """Return whether two records describe the same study under the duplicate rule."""
+    if a.doi and b.doi:
+        return a.doi == b.doi
+    if a.pmid and b.pmid:
+        return a.pmid == b.pmid
+    return _title_key(a) == _title_key(b)
+
+
+class DuplicateIndex:
+    """Find, among records already seen, one that duplicates a new record.
+
+    Comparing every pair is quadratic; the index looks up candidates sharing a
+    DOI, PMID or title key and applies ``is_duplicate`` only to those.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[StudyRecord, object]] = []
+        self._by_key: dict[tuple[Hashable, ...], list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def _keys(record: StudyRecord) -> list[tuple[Hashable, ...]]:
+        keys: list[tuple[Hashable, ...]] = [("title", *_title_key(record))]
+        if record.doi:
+            keys.append(("doi", record.doi))
+        if record.pmid:
+            keys.append(("pmid", record.pmid))
+        return keys
+
+    def add(self, record: StudyRecord, ref: object = None) -> None:
+        """Remember a record, with a reference (an id, a row) to hand back on a match."""
+        position = len(self._entries)
+        self._entries.append((record, ref))
+        for key in self._keys(record):
+            self._by_key.setdefault(key, []).append(position)
+
+    def find(self, record: StudyRecord) -> tuple[StudyRecord, object] | None:
+        """Return the earliest added (record, ref) that duplicates ``record``, or None."""
+        candidates = sorted({p for key in self._keys(record) for p in self._by_key.get(key, ())})
+        for position in candidates:
+            seen, ref = self._entries[position]
+            if is_duplicate(seen, record):
+                return seen, ref
+        return None

@@ -1,0 +1,244 @@
+"""The discussion of an article as a reader sees it: threads in reading order, highlights, counts.
+
+Every page load runs a fixed number of queries whatever the number of annotations: one for the
+annotations the viewer may read (with authors and linked studies joined), one for the positions
+of parents the viewer may not read (shown as stubs so replies survive). The highlighted article
+body is rendered once per article version and display revision, and reused until a reader-visible
+change bumps the revision; only viewers with annotations of their own that others cannot see
+(private, pending, hidden) get a body rendered for them.
+"""
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from threading import Lock
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Annotation, AnnotationKind, Article, User
+from app.services.visibility import is_public, readable_clause
+from app.text.highlight import Span, add_block_links, highlight
+
+KIND_LABELS = {
+    AnnotationKind.COMMENT: "Comment",
+    AnnotationKind.QUESTION: "Question",
+    AnnotationKind.CRITIQUE: "Critique of evidence",
+    AnnotationKind.SUPPORT: "Supporting evidence",
+    AnnotationKind.PRACTICE: "Clinical practice note",
+}
+# Replies deeper than this are shown at this depth, with "in reply to".
+MAX_DEPTH = 2
+
+
+@dataclass
+class Stub:
+    """A parent the viewer may not read (pending, hidden, removed), kept so its replies stay in place."""
+
+    id: int
+    start: int | None
+    reason: str = "not shown"
+    is_stub: bool = True
+
+
+@dataclass
+class Reply:
+    """A reply with its display depth (1 or 2) and, when flattened, the reply it answers."""
+
+    annotation: Annotation | Stub
+    depth: int
+    in_reply_to: Annotation | None = None
+
+
+@dataclass
+class Thread:
+    """A top-level annotation (or a stub) and its replies in order."""
+
+    root: Annotation | Stub
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        start = self.root.start
+        return start if start is not None else 10 ** 9
+
+
+@dataclass
+class Filters:
+    """Thread filters from the query string."""
+
+    kind: str | None = None
+    tag: str | None = None
+    author: int | None = None
+    mine: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kind or self.tag or self.author or self.mine)
+
+
+@dataclass
+class Discussion:
+    """What the article page shows beside and under the article."""
+
+    threads: list[Thread]
+    orphans: list[Thread]
+    counts: dict[str, int]
+    tags: list[str]
+    authors: list[tuple[int, str]]
+    body_html: str
+    total: int
+
+
+class _BodyCache:
+    """A small LRU of highlighted article bodies keyed by (article, version, display revision)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.items: OrderedDict[tuple, str] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: str) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+body_cache = _BodyCache()
+
+
+def _label(annotation_by_id: dict[int, Annotation]):
+    def label_for(span: Span) -> str:
+        ann = annotation_by_id.get(span.annotation_id)
+        kind = KIND_LABELS.get(ann.kind, "Annotation") if ann else "Annotation"
+        who = f" by {ann.author.display_name}" if ann is not None else ""
+        return f"{kind}{who}: open discussion"
+    return label_for
+
+
+def _highlighted_body(article: Article, roots: list[Annotation], personal: bool, filters: Filters) -> str:
+    by_id = {a.id: a for a in roots}
+    spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
+             if a.start is not None and a.end is not None and a.anchor_state != "orphaned"]
+    if personal or filters.active:
+        return _render_body(article, spans, by_id)
+    key = (article.id, article.version, article.display_rev)
+    cached = body_cache.get(key)
+    if cached is None:
+        cached = _render_body(article, spans, by_id)
+        body_cache.put(key, cached)
+    return cached
+
+
+def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation]) -> str:
+    from flask import url_for
+
+    base = url_for("annotating.annotate", slug=article.slug)
+    with_links = add_block_links(article.body_html, lambda n: f"{base}?block={n}", "annotate",
+                                 lambda n: f"Annotate paragraph {n + 1}")
+    return highlight(with_links, spans, _label(by_id))
+
+
+def readable_annotations(article: Article, viewer: User | None) -> list[Annotation]:
+    """Return every annotation of `article` that `viewer` may read, oldest first (one query)."""
+    return list(db.session.scalars(
+        select(Annotation)
+        .where(Annotation.article_id == article.id, readable_clause(viewer))
+        .options(joinedload(Annotation.author), joinedload(Annotation.study))
+        .order_by(Annotation.created_at, Annotation.id)
+    ).unique())
+
+
+def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:
+    if not missing:
+        return {}
+    rows = db.session.execute(select(Annotation.id, Annotation.start, Annotation.parent_id)
+                              .where(Annotation.id.in_(missing))).all()
+    return {row.id: Stub(id=row.id, start=row.start) for row in rows}
+
+
+def _matches(annotation: Annotation, filters: Filters, viewer: User | None) -> bool:
+    if filters.kind and annotation.kind.value != filters.kind:
+        return False
+    if filters.tag and filters.tag not in (annotation.tags or []):
+        return False
+    if filters.author and annotation.author_id != filters.author:
+        return False
+    if filters.mine and (viewer is None or annotation.author_id != getattr(viewer, "id", None)):
+        return False
+    return True
+
+
+def discussion(article: Article, viewer: User | None, filters: Filters | None = None) -> Discussion:
+    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer`."""
+    filters = filters or Filters()
+    rows = readable_annotations(article, viewer)
+    by_id = {a.id: a for a in rows}
+    missing = {a.parent_id for a in rows if a.parent_id and a.parent_id not in by_id}
+    missing |= {a.root_id for a in rows if a.root_id and a.root_id not in by_id}
+    stubs = _stubs(article, missing)
+
+    children: dict[int, list[Annotation]] = {}
+    for a in rows:
+        if a.parent_id is not None:
+            children.setdefault(a.parent_id, []).append(a)
+
+    def has_live_descendant(node_id: int) -> bool:
+        stack = list(children.get(node_id, []))
+        while stack:
+            node = stack.pop()
+            if not node.is_deleted:
+                return True
+            stack.extend(children.get(node.id, []))
+        return False
+
+    def collect(node_id: int, depth: int, parent: Annotation | None, out: list[Reply]) -> None:
+        for child in children.get(node_id, []):
+            if child.is_deleted and not has_live_descendant(child.id):
+                continue
+            shown = min(depth, MAX_DEPTH)
+            out.append(Reply(child, shown, in_reply_to=parent if depth > MAX_DEPTH else None))
+            collect(child.id, depth + 1, child, out)
+
+    threads: list[Thread] = []
+    orphans: list[Thread] = []
+    roots = [a for a in rows if a.parent_id is None]
+    for root in roots:
+        if root.is_deleted and not has_live_descendant(root.id):
+            continue
+        if not _matches(root, filters, viewer):
+            continue
+        thread = Thread(root)
+        collect(root.id, 1, root, thread.replies)
+        (orphans if root.anchor_state == "orphaned" else threads).append(thread)
+    if not filters.active:
+        for stub in stubs.values():
+            if stub.id in missing and all(r.id != stub.id for r in roots):
+                thread = Thread(stub)
+                # Replies of an unreadable parent: its readable children hang under the stub.
+                for child in children.get(stub.id, []):
+                    thread.replies.append(Reply(child, 1))
+                    collect(child.id, 2, child, thread.replies)
+                if thread.replies:
+                    threads.append(thread)
+    threads.sort(key=lambda t: (t.start, t.root.id))
+
+    live_roots = [a for a in roots if not a.is_deleted]
+    counts = Counter(a.kind.value for a in live_roots if a.anchor_state != "orphaned")
+    tags = sorted({t for a in live_roots for t in (a.tags or [])})
+    authors = sorted({(a.author_id, a.author.display_name) for a in rows}, key=lambda x: x[1])
+    personal = any(not is_public(a) for a in roots)
+    shown_roots = [t.root for t in threads if isinstance(t.root, Annotation) and not t.root.is_deleted]
+    body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters)
+    return Discussion(threads=threads, orphans=orphans, counts={k.value: counts.get(k.value, 0) for k in AnnotationKind},
+                      tags=tags, authors=authors, body_html=body, total=len(live_roots))

@@ -1,0 +1,399 @@
+/* Postil article page: select a passage to annotate it, follow highlights to their threads, reply in place.
+ *
+ * The canonical text of the article is the concatenation of the text nodes inside the article body,
+ * skipping anything inside an element with the data-nc attribute (see app/text/markdown.py). Offsets
+ * sent to the server are Unicode code points; the DOM counts UTF-16 code units, so they are converted.
+ * Without this script everything still works through ordinary links and forms.
+ */
+(function () {
+  "use strict";
+
+  var layout = document.getElementById("article-layout");
+  if (!layout) { return; }
+  document.documentElement.classList.add("js");
+
+  var body = document.getElementById("article-body");
+  var discussion = document.getElementById("discussion");
+  var signedIn = layout.dataset.signedIn === "true";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.content : "";
+  var CONTEXT = 32;
+  var segments = [];
+  var canonical = [];   // the canonical text as an array of code points
+  var button = null;
+  var popover = null;
+  var pending = null;   // {start, end} of the selection being annotated
+  var live = document.createElement("p");
+  live.className = "visually-hidden";
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  document.body.appendChild(live);
+
+  function announce(message) {
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = message; }, 50);
+  }
+
+  /* ---- canonical text and offsets ---- */
+
+  function codePoints(text) { return Array.from(text).length; }
+
+  function isCanonical(node) {
+    for (var el = node.parentNode; el && el !== body; el = el.parentNode) {
+      if (el.nodeType === 1 && el.hasAttribute("data-nc")) { return false; }
+    }
+    return true;
+  }
+
+  function indexText() {
+    segments = [];
+    var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, null);
+    var offset = 0;
+    var text = "";
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!isCanonical(node)) { continue; }
+      segments.push({ node: node, start: offset });
+      offset += codePoints(node.data);
+      text += node.data;
+    }
+    canonical = Array.from(text);
+  }
+
+  function offsetOf(container, offset) {
+    var point = document.createRange();
+    point.setStart(container, offset);
+    point.collapse(true);
+    var total = 0;
+    for (var i = 0; i < segments.length; i++) {
+      var node = segments[i].node;
+      if (node === container) { return segments[i].start + codePoints(node.data.slice(0, offset)); }
+      if (point.comparePoint(node, node.length) < 0) { total = segments[i].start + codePoints(node.data); continue; }
+      return segments[i].start;
+    }
+    return total;
+  }
+
+  function slice(start, end) { return canonical.slice(start, end).join(""); }
+
+  function selectionInBody() {
+    var sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) { return null; }
+    var range = sel.getRangeAt(0);
+    if (!body.contains(range.commonAncestorContainer)) { return null; }
+    var start = offsetOf(range.startContainer, range.startOffset);
+    var end = offsetOf(range.endContainer, range.endOffset);
+    // Trim whitespace at both ends so the quote starts and ends on words.
+    while (start < end && /\s/.test(canonical[start])) { start++; }
+    while (end > start && /\s/.test(canonical[end - 1])) { end--; }
+    if (end <= start) { return null; }
+    return { start: start, end: end, rect: range.getBoundingClientRect() };
+  }
+
+  /* ---- the Annotate control ---- */
+
+  function hideButton() {
+    if (button) { button.hidden = true; }
+  }
+
+  function showButton(selection) {
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "annotate-button";
+      button.textContent = signedIn ? "Annotate" : "Sign in to annotate";
+      button.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      button.addEventListener("click", function () {
+        if (!signedIn) { window.location.href = layout.dataset.signInUrl; return; }
+        if (pending) { openForm(pending.start, pending.end, button); }
+      });
+      document.body.appendChild(button);
+    }
+    pending = { start: selection.start, end: selection.end };
+    var top = window.scrollY + selection.rect.bottom + 8;
+    var left = window.scrollX + Math.max(8, selection.rect.left);
+    button.style.top = top + "px";
+    button.style.left = Math.min(left, window.scrollX + document.documentElement.clientWidth - 180) + "px";
+    button.hidden = false;
+  }
+
+  function onSelection() {
+    if (popover && popover.contains(document.activeElement)) { return; }
+    var selection = selectionInBody();
+    if (selection) { showButton(selection); } else { hideButton(); }
+  }
+
+  document.addEventListener("mouseup", function () { window.setTimeout(onSelection, 0); });
+  document.addEventListener("touchend", function () { window.setTimeout(onSelection, 0); });
+  document.addEventListener("keyup", function (event) {
+    if (event.shiftKey || event.key === "Shift") { onSelection(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    // Keyboard path: with a passage selected (caret browsing or Shift+arrows), Alt+A opens the form.
+    if (event.altKey && (event.key === "a" || event.key === "A") && pending && button && !button.hidden) {
+      event.preventDefault();
+      openForm(pending.start, pending.end, button);
+    }
+    if (event.key === "Escape" && popover) { closeForm(); }
+  });
+
+  /* ---- the annotation form ---- */
+
+  function draftKey(start, end) { return "postil-draft:" + layout.dataset.slug + ":" + start + ":" + end; }
+
+  function closeForm(keepDraft) {
+    if (!popover) { return; }
+    var opener = popover.opener;
+    if (!keepDraft && popover.draftKey) { sessionStorage.removeItem(popover.draftKey); }
+    popover.remove();
+    popover = null;
+    if (opener && document.body.contains(opener) && !opener.hidden) { opener.focus(); }
+  }
+
+  function openForm(start, end, opener, paragraphElement) {
+    closeForm(true);
+    var template = document.getElementById("annotate-form-template");
+    popover = document.createElement("div");
+    popover.className = "annotate-popover";
+    popover.setAttribute("role", "dialog");
+    popover.setAttribute("aria-label", "New annotation");
+    popover.appendChild(template.content.cloneNode(true));
+    popover.opener = opener;
+    var form = popover.querySelector("form");
+    var exact = form.elements.exact;
+    exact.value = slice(start, end);
+    setSelector(form, start, end);
+    popover.paragraph = paragraphElement ? paragraphRange(paragraphElement) : { start: start, end: end };
+    popover.draftKey = draftKey(popover.paragraph.start, popover.paragraph.end);
+    var saved = sessionStorage.getItem(popover.draftKey);
+    if (saved) { form.elements.body.value = saved; }
+    form.elements.body.addEventListener("input", function () {
+      sessionStorage.setItem(popover.draftKey, form.elements.body.value);
+    });
+    exact.addEventListener("input", function () { refineQuote(form); });
+    form.querySelector("[data-cancel]").addEventListener("click", function () { closeForm(); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); submitAnnotation(form); });
+    var anchorElement = paragraphElement || body;
+    var rect = opener && opener.getBoundingClientRect ? opener.getBoundingClientRect() : anchorElement.getBoundingClientRect();
+    popover.style.top = (window.scrollY + rect.bottom + 8) + "px";
+    document.body.appendChild(popover);
+    hideButton();
+    form.elements.body.focus();
+  }
+
+  function setSelector(form, start, end) {
+    form.elements.start.value = start;
+    form.elements.end.value = end;
+    form.elements.prefix.value = slice(Math.max(0, start - CONTEXT), start);
+    form.elements.suffix.value = slice(end, end + CONTEXT);
+  }
+
+  function paragraphRange(element) {
+    var first = null;
+    var last = null;
+    for (var i = 0; i < segments.length; i++) {
+      if (element.contains(segments[i].node)) {
+        if (first === null) { first = segments[i].start; }
+        last = segments[i].start + codePoints(segments[i].node.data);
+      }
+    }
+    return { start: first || 0, end: last || 0 };
+  }
+
+  function refineQuote(form) {
+    // The quote may be shortened to a phrase: find it inside the passage first chosen.
+    var wanted = form.elements.exact.value.trim();
+    var region = slice(popover.paragraph.start, popover.paragraph.end);
+    var at = wanted ? region.indexOf(wanted) : -1;
+    if (at >= 0) {
+      var start = popover.paragraph.start + codePoints(region.slice(0, at));
+      setSelector(form, start, start + codePoints(wanted));
+    } else {
+      form.elements.start.value = "";
+      form.elements.end.value = "";
+    }
+  }
+
+  function showErrors(form, errors) {
+    var messages = [];
+    Object.keys(errors || {}).forEach(function (name) {
+      (errors[name] || []).forEach(function (message) { messages.push(message); });
+    });
+    var status = form.querySelector(".form-status");
+    status.textContent = messages.join(" ") || "The annotation could not be saved.";
+    status.classList.add("error");
+  }
+
+  function post(url, form) {
+    return fetch(url, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken, "Accept": "application/json" }
+    });
+  }
+
+  function submitAnnotation(form) {
+    var submit = form.querySelector('button[type="submit"]');
+    submit.disabled = true;
+    form.querySelector(".form-status").textContent = "Saving…";
+    post(form.action, form).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        submit.disabled = false;
+        if (response.ok) {
+          sessionStorage.removeItem(popover.draftKey);
+          closeForm();
+          applyFragment(data);
+        } else if (data.errors) {
+          showErrors(form, data.errors);
+        } else {
+          showErrors(form, { form: [(data.error && data.error.message) || "The annotation could not be saved (error " + response.status + "). Your text is kept here."] });
+        }
+      });
+    }).catch(function () {
+      submit.disabled = false;
+      showErrors(form, { form: ["No connection: your annotation is kept here; try again when you are back online."] });
+    });
+  }
+
+  /* ---- swapping in the server's fresh rendering ---- */
+
+  function applyFragment(data) {
+    if (data.body_html !== undefined) { body.innerHTML = data.body_html; }
+    if (data.threads_html !== undefined) { discussion.innerHTML = data.threads_html; }
+    indexText();
+    enhanceDiscussion();
+    if (data.focus) { focusThread(data.focus, true); }
+    if (data.message) { announce(data.message); flash(data.message); }
+  }
+
+  function flash(message) {
+    var box = document.querySelector(".flashes");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "flashes";
+      document.getElementById("main").prepend(box);
+    }
+    box.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "flash flash-success";
+    p.textContent = message;
+    box.appendChild(p);
+  }
+
+  /* ---- highlights and threads ---- */
+
+  function setActive(id) {
+    body.querySelectorAll("mark.hl.is-active").forEach(function (m) { m.classList.remove("is-active"); });
+    discussion.querySelectorAll(".thread.is-open").forEach(function (t) { t.classList.remove("is-open"); });
+    body.querySelectorAll("mark.hl").forEach(function (mark) {
+      if ((" " + mark.dataset.ids + " ").indexOf(" " + id + " ") >= 0) { mark.classList.add("is-active"); }
+    });
+  }
+
+  function focusThread(id, scroll) {
+    var item = document.getElementById("a-" + id);
+    if (!item) { return; }
+    var thread = item.closest(".thread") || item;
+    setActive(thread.dataset.id);
+    thread.classList.add("is-open");
+    if (scroll) { item.scrollIntoView({ block: "center" }); }
+    item.focus({ preventScroll: !scroll });
+  }
+
+  function focusHighlight(id) {
+    setActive(id);
+    var marker = document.getElementById("hl-" + id);
+    var mark = body.querySelector("mark.is-active");
+    (mark || marker || body).scrollIntoView({ block: "center" });
+    if (marker) { marker.focus({ preventScroll: true }); }
+  }
+
+  body.addEventListener("click", function (event) {
+    var mark = event.target.closest("mark.hl");
+    if (mark && window.getSelection().isCollapsed) {
+      var ids = (mark.dataset.ids || "").split(" ");
+      focusThread(ids[0], true);
+    }
+    var ref = event.target.closest("a.hl-ref");
+    if (ref) {
+      event.preventDefault();
+      focusThread(ref.getAttribute("href").slice(3), true);
+    }
+    var link = event.target.closest("a.block-annotate");
+    if (link && signedIn) {
+      event.preventDefault();
+      var block = link.closest("[data-block]") || link.previousElementSibling;
+      if (block) {
+        var range = paragraphRange(block);
+        openForm(range.start, range.end, link, block);
+      }
+    }
+  });
+
+  function enhanceDiscussion() {
+    discussion.querySelectorAll("[data-focus-highlight]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        focusHighlight(link.dataset.focusHighlight);
+      });
+    });
+    discussion.querySelectorAll('a[data-action="reply"]').forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        openReply(link);
+      });
+    });
+    var filters = discussion.querySelector("form.filters");
+    if (filters) {
+      filters.querySelectorAll("select, input").forEach(function (input) {
+        input.addEventListener("change", function () { filters.requestSubmit(); });
+      });
+    }
+  }
+
+  function openReply(link) {
+    var article = link.closest(".annotation");
+    var existing = article.parentNode.querySelector(":scope > .reply-form");
+    if (existing) { existing.querySelector("textarea").focus(); return; }
+    var id = link.dataset.id;
+    var form = document.createElement("form");
+    form.className = "reply-form";
+    form.method = "post";
+    form.action = link.getAttribute("href");
+    var key = "postil-reply:" + id;
+    form.innerHTML =
+      '<input type="hidden" name="csrf_token">' +
+      '<div class="field"><label for="reply-' + id + '">Your reply</label>' +
+      '<textarea id="reply-' + id + '" name="body" rows="4" maxlength="10000" required></textarea></div>' +
+      '<p class="form-status" role="status" aria-live="polite"></p>' +
+      '<div class="form-buttons"><button type="submit" class="button">Post reply</button> ' +
+      '<button type="button" class="button button-secondary" data-cancel>Cancel</button></div>';
+    form.elements.csrf_token.value = csrfToken;
+    var textarea = form.elements.body;
+    textarea.value = sessionStorage.getItem(key) || "";
+    textarea.addEventListener("input", function () { sessionStorage.setItem(key, textarea.value); });
+    form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); link.focus(); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var submit = form.querySelector('button[type="submit"]');
+      submit.disabled = true;
+      post(form.action, form).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          submit.disabled = false;
+          if (response.ok) { sessionStorage.removeItem(key); applyFragment(data); }
+          else { showErrors(form, data.errors || { form: [(data.error && data.error.message) || "The reply could not be saved. Your text is kept here."] }); }
+        });
+      }).catch(function () {
+        submit.disabled = false;
+        showErrors(form, { form: ["No connection: your reply is kept here; try again when you are back online."] });
+      });
+    });
+    article.insertAdjacentElement("afterend", form);
+    textarea.focus();
+  }
+
+  indexText();
+  enhanceDiscussion();
+  if (layout.dataset.open) { focusThread(layout.dataset.open, true); }
+  else if (window.location.hash.indexOf("#a-") === 0) { focusThread(window.location.hash.slice(3), true); }
+})();

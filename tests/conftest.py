@@ -60,8 +60,13 @@ def empty_all_tables() -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+            for table in reversed(db.metadata.sorted_tables):
+                # Rows pointing at rows of the same table (replies) are unlinked first.
+                self_refs = [fk.parent.name for fk in table.foreign_keys
+                             if fk.column.table is table and fk.parent.nullable]
+                if self_refs:
+                    conn.execute(text(f'UPDATE "{table.name}" SET ' + ", ".join(f'"{c}" = NULL' for c in self_refs)))
+                conn.execute(text(f'DELETE FROM "{table.name}"'))
 
 
 @pytest.fixture

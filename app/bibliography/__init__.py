@@ -15,13 +15,14 @@ from app.bibliography.errors import (
     InvalidRecord,
 )
 from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS, suggest_level
-from app.bibliography.formats import ParsedEntry, ParseResult, export, parse
+from app.bibliography.formats import EXPORT_FORMATS, ParsedEntry, ParseResult, export, parse
 from app.bibliography.record import StudyRecord
 from app.bibliography.vancouver import format_vancouver, format_vancouver_html
 
 __all__ = [
     "DESIGNS",
     "EVIDENCE_LEVELS",
+    "EXPORT_FORMATS",
     "BibliographyError",
     "FormatError",
     "InvalidIdentifier",

@@ -132,7 +132,8 @@ def _highlighted_body(article: Article, roots: list[Annotation], personal: bool,
              if a.start is not None and a.end is not None and a.anchor_state != "orphaned"]
     if personal or filters.active:
         return _render_body(article, spans, by_id)
-    key = (article.id, article.version, article.display_rev)
+    # created_at tells apart an article re-created under a reused id.
+    key = (article.id, article.created_at.isoformat(), article.version, article.display_rev)
     cached = body_cache.get(key)
     if cached is None:
         cached = _render_body(article, spans, by_id)

@@ -1,0 +1,204 @@
+"""Annotating through the HTML routes, and what readers see on the article page."""
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.extensions import db
+from app.models import Annotation, AnnotationRevision
+from tests.conftest import csrf_from
+
+QUOTE = "are the models used really representative of the spectrum of human tumors?"
+
+
+def annotate(client, slug, fetch=False, **fields):
+    token = csrf_from(client.get(f"/articles/{slug}").get_data(as_text=True))
+    data = {"csrf_token": token, "exact": QUOTE, "body": "A **comment**.", "kind": "question",
+            "visibility": "public", "tags": "models, Preclinical"}
+    data.update(fields)
+    headers = {"X-Requested-With": "fetch"} if fetch else {}
+    return client.post(f"/articles/{slug}/annotate", data=data, headers=headers)
+
+
+@pytest.fixture
+def reader(make, auth):
+    user = make.user(trusted=True, name="Dr Reader", profession="Medical oncologist")
+    auth.sign_in(user.email)
+    return user
+
+
+def test_annotating_a_typed_quote_publishes_it_on_those_words(client, make, reader, app):
+    slug = make.demo_article()
+    response = annotate(client, slug)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    with app.app_context():
+        annotation = db.session.scalar(select(Annotation))
+        assert annotation.exact == QUOTE and annotation.body_html.strip() == "<p>A <strong>comment</strong>.</p>"
+        assert annotation.tags == ["models", "preclinical"]
+        assert annotation.article.body_text[annotation.start:annotation.end] == QUOTE
+    marked = "".join(re.findall(rf'<mark class="hl hl-question" data-ids="{annotation.id}">([^<]*)</mark>', page))
+    assert marked == QUOTE
+    assert "Dr Reader" in page and "Competing interests: None declared" in page
+
+
+def test_fetch_annotating_returns_fresh_fragments(client, make, reader):
+    slug = make.demo_article()
+    response = annotate(client, slug, fetch=True)
+    assert response.status_code == 201
+    data = response.get_json()
+    assert f'data-ids="{data["focus"]}"' in data["body_html"]
+    assert "A <strong>comment</strong>." in data["threads_html"]
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"exact": "words that are not in the article"}, "not found in the article"),
+    ({"body": ""}, "Write your annotation"),
+    ({"body": "x" * 10_001}, "10000"),
+    ({"exact": QUOTE, "start": "5", "end": "2"}, "start 5 is after end 2"),
+    ({"tags": ",".join(f"t{i}" for i in range(12))}, "Too many tags"),
+])
+def test_bad_annotations_are_refused_with_a_clear_message_and_nothing_saved(client, make, reader, app, fields,
+                                                                              message):
+    slug = make.demo_article()
+    response = annotate(client, slug, **fields)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True).replace(",", "")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Annotation.id))) == 0
+
+
+def test_annotating_requires_sign_in(client, make):
+    slug = make.demo_article()
+    response = client.get(f"/articles/{slug}/annotate")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_reply_edit_keeps_history_and_delete_leaves_a_stub(client, make, reader, app, auth):
+    slug = make.demo_article()
+    root = make.annotation(reader, slug, QUOTE, body="First thought.")
+    other = make.user(trusted=True, name="Dr Replier")
+    make.reply(other, root, body="A reply that must survive.")
+    token = csrf_from(client.get(f"/annotations/{root}/edit").get_data(as_text=True))
+    client.post(f"/annotations/{root}/edit", data={"csrf_token": token, "body": "Second thought.",
+                                                   "kind": "critique", "tags": ""})
+    with app.app_context():
+        annotation = db.session.get(Annotation, root)
+        assert annotation.body == "Second thought." and annotation.edited_at is not None
+        assert [r.body for r in annotation.revisions] == ["First thought."]
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "edited" in page and "Second thought." in page
+    client.post(f"/annotations/{root}/delete", data={"csrf_token": token})
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "deleted by its author" in page and "A reply that must survive." in page
+    assert "Second thought." not in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AnnotationRevision.id))) == 2  # edit + deletion
+
+
+def test_only_the_author_edits_or_deletes(client, make, app):
+    from tests.conftest import AuthActions
+
+    slug = make.demo_article()
+    author = make.user(trusted=True)
+    intruder = make.user(trusted=True)
+    annotation_id = make.annotation(author, slug, QUOTE)
+    AuthActions(client).sign_in(intruder.email)
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.get(f"/annotations/{annotation_id}/edit").status_code == 403
+    assert client.post(f"/annotations/{annotation_id}/delete", data={"csrf_token": token}).status_code == 403
+    assert "Edit</a>" not in client.get(f"/articles/{slug}").get_data(as_text=True)
+
+
+def test_private_annotation_never_shows_to_others(client, make, app):
+    from tests.conftest import AuthActions
+
+    slug = make.demo_article()
+    owner = make.user(trusted=True)
+    other = make.user(trusted=True)
+    from app.models import Visibility
+
+    private_id = make.annotation(owner, slug, QUOTE, body="My private note.", visibility=Visibility.PRIVATE)
+    AuthActions(client).sign_in(other.email)
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "My private note." not in page and f'data-ids="{private_id}"' not in page
+    assert "(0 annotations)" in page
+    assert client.get(f"/annotations/{private_id}").status_code == 404
+    assert client.get(f"/articles/{slug}/discussion").get_json()["threads_html"].count("My private note.") == 0
+    client.post("/sign-out", data={"csrf_token": csrf_from(page)})
+    AuthActions(client).sign_in(owner.email)
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "My private note." in page and "Only you can see this" in page
+
+
+def test_filters_by_kind_tag_author_and_mine(client, make, reader):
+    slug = make.demo_article()
+    other = make.user(trusted=True, name="Dr Someone Else")
+    from app.models import AnnotationKind
+
+    make.annotation(reader, slug, QUOTE, body="Question body.", kind=AnnotationKind.QUESTION, tags=["models"])
+    make.annotation(other, slug, "rebastinib, a TIE2 inhibitor", body="Critique body.",
+                    kind=AnnotationKind.CRITIQUE, tags=["drugs"])
+    only_questions = client.get(f"/articles/{slug}?kind=question").get_data(as_text=True)
+    assert "Question body." in only_questions and "Critique body." not in only_questions
+    by_tag = client.get(f"/articles/{slug}?tag=drugs").get_data(as_text=True)
+    assert "Critique body." in by_tag and "Question body." not in by_tag
+    mine = client.get(f"/articles/{slug}?mine=1").get_data(as_text=True)
+    assert "Question body." in mine and "Critique body." not in mine
+    everything = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert re.search(r"Question <span class=\"legend-count\">1</span>", everything)
+
+
+def test_permalink_opens_the_article_at_the_thread(client, make, reader):
+    slug = make.demo_article()
+    annotation_id = make.annotation(reader, slug, QUOTE)
+    response = client.get(f"/annotations/{annotation_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/articles/{slug}?open={annotation_id}#a-{annotation_id}")
+
+
+def test_paragraph_links_lead_to_the_no_javascript_form(client, make, reader):
+    slug = make.demo_article()
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert f'href="/articles/{slug}/annotate?block=3"' in page
+    form = client.get(f"/articles/{slug}/annotate?block=3").get_data(as_text=True)
+    assert "Some questions arise about the Karagiannis study" in form
+
+
+def count_queries(app, client, path):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_article_page_queries_do_not_grow_with_annotations(client, make, reader, app):
+    from app.models import Annotation as A
+    from app.services.moderation import initial_status  # noqa: F401 - same path as the views
+
+    slug = make.demo_article()
+    first = make.annotation(reader, slug, QUOTE)
+    make.reply(reader, first)
+    one = count_queries(app, client, f"/articles/{slug}")
+    with app.app_context():
+        base = db.session.get(A, first)
+        rows = []
+        for i in range(500):
+            rows.append(A(article_id=base.article_id, author_id=reader.id, kind=base.kind, body=f"n{i}",
+                          body_html=f"<p>n{i}</p>", tags=["t"], exact=base.exact, prefix=base.prefix,
+                          suffix=base.suffix, start=base.start, end=base.end, original_exact=base.exact,
+                          visibility=base.visibility, status=base.status,
+                          parent_id=first if i % 2 else None, root_id=first if i % 2 else None))
+        db.session.add_all(rows)
+        db.session.commit()
+    many = count_queries(app, client, f"/articles/{slug}")
+    assert one == many

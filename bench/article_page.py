@@ -46,6 +46,7 @@ def build(app, count: int) -> tuple[str, int]:
         upgrade()
     factory = Factory(app)
     slug = factory.demo_article()
+    authors = [factory.user(trusted=True) for _ in range(20)]
     reader = factory.user(trusted=True)
     with app.app_context():
         article = db.session.scalar(select(Article).where(Article.slug == slug))
@@ -54,7 +55,9 @@ def build(app, count: int) -> tuple[str, int]:
         for i in range(count):
             is_reply = roots and i % 3 == 2
             sel = selectors[i % len(selectors)]
-            row = Annotation(article_id=article.id, author_id=reader.id, body=f"Annotation {i}",
+            # The signed-in reader wrote two of them; twenty colleagues wrote the rest.
+            author_id = reader.id if i in (0, 1) else authors[i % len(authors)].id
+            row = Annotation(article_id=article.id, author_id=author_id, body=f"Annotation {i}",
                              body_html=f"<p>Annotation {i} with some <em>emphasis</em>.</p>", tags=["bench"],
                              created_version=1, anchor_version=1)
             if is_reply:

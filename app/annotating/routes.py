@@ -219,6 +219,6 @@ def _fragment(article, focus: int | None = None, message: str | None = None):
     filters = filters_from_request()
     data = discussion(article, current_user, filters)
     threads_html = render_template("main/_discussion.html", article=article, discussion=data, filters=filters,
-                                   open_id=focus)
+                                   mode="personal")
     return jsonify({"body_html": data.body_html, "threads_html": threads_html, "focus": focus,
                     "version": article.version, "message": message})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import abort
 from sqlalchemy import select, update
@@ -30,6 +31,27 @@ def get_published_or_404(slug: str) -> Article:
     if article is None:
         abort(404, description="There is no published article at this address.")
     return article
+
+
+class PageKey(NamedTuple):
+    """What identifies the rendered state of an article page: any reader-visible change alters it."""
+
+    id: int
+    slug: str
+    title: str
+    created: str
+    version: int
+    display_rev: int
+
+
+def page_key_or_404(slug: str) -> PageKey:
+    """Return the published article's page key (one small query), or answer 404."""
+    row = db.session.execute(
+        select(Article.id, Article.slug, Article.title, Article.created_at, Article.version, Article.display_rev)
+        .where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)).first()
+    if row is None:
+        abort(404, description="There is no published article at this address.")
+    return PageKey(row.id, row.slug, row.title, row.created_at.isoformat(), row.version, row.display_rev)
 
 
 def references_of(article: Article) -> list[Citation]:

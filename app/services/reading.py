@@ -9,6 +9,7 @@ change bumps the revision; only viewers with annotations of their own that other
 """
 from __future__ import annotations
 
+import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, Article, User
+from markupsafe import Markup
+
+from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
 
@@ -114,7 +117,50 @@ class _BodyCache:
                 self.items.popitem(last=False)
 
 
-body_cache = _BodyCache()
+# Rendered bodies, whole anonymous pages and signed-in readers' shared content, per article state.
+page_cache = _BodyCache(size=256)
+
+
+@dataclass(frozen=True)
+class OwnAnnotations:
+    """The viewer's annotations on an article: their ids, and whether any is unseen by others."""
+
+    ids: tuple[int, ...]
+    personal: bool
+
+
+def own_annotations(article_id: int, user_id: int) -> OwnAnnotations:
+    """Return the user's annotations on the article (one query)."""
+    rows = db.session.execute(select(Annotation.id, Annotation.visibility, Annotation.status)
+                              .where(Annotation.article_id == article_id, Annotation.author_id == user_id)).all()
+    personal = any(r.visibility != Visibility.PUBLIC or r.status not in (AnnotationStatus.PUBLISHED,
+                                                                          AnnotationStatus.REMOVED) for r in rows)
+    return OwnAnnotations(ids=tuple(r.id for r in rows), personal=personal)
+
+
+_OWN_OR_FLAG = re.compile(r'(data-own|data-flag)="(\d+)"( hidden)?>')
+
+
+def personalise(content_html: str, own_ids: tuple[int, ...]) -> Markup:
+    """Switch on the edit/delete controls of the viewer's own annotations in shared member content.
+
+    The shared content carries every annotation's own-actions hidden and a flag link; for the
+    viewer's annotations the former are shown and the latter hidden (one cannot flag oneself).
+    """
+    if not own_ids:
+        return Markup(content_html)
+    own = {str(i) for i in own_ids}
+
+    def switch(match: re.Match) -> str:
+        attribute, annotation_id, hidden = match.group(1), match.group(2), match.group(3)
+        if annotation_id not in own:
+            return match.group(0)
+        # Own annotation: show its own-actions, hide its flag link.
+        return f'{attribute}="{annotation_id}"' + ("" if attribute == "data-own" else " hidden") + ">"
+
+    # One pass over the page whatever the number of the viewer's annotations.
+    content_html = _OWN_OR_FLAG.sub(switch, str(content_html))
+    return Markup(content_html)
 
 
 def _label(annotation_by_id: dict[int, Annotation]):
@@ -133,11 +179,11 @@ def _highlighted_body(article: Article, roots: list[Annotation], personal: bool,
     if personal or filters.active:
         return _render_body(article, spans, by_id)
     # created_at tells apart an article re-created under a reused id.
-    key = (article.id, article.created_at.isoformat(), article.version, article.display_rev)
-    cached = body_cache.get(key)
+    key = ("body", article.id, article.created_at.isoformat(), article.version, article.display_rev)
+    cached = page_cache.get(key)
     if cached is None:
         cached = _render_body(article, spans, by_id)
-        body_cache.put(key, cached)
+        page_cache.put(key, cached)
     return cached
 
 

@@ -107,7 +107,19 @@ def test_only_the_author_edits_or_deletes(client, make, app):
     token = csrf_from(client.get("/").get_data(as_text=True))
     assert client.get(f"/annotations/{annotation_id}/edit").status_code == 403
     assert client.post(f"/annotations/{annotation_id}/delete", data={"csrf_token": token}).status_code == 403
-    assert "Edit</a>" not in client.get(f"/articles/{slug}").get_data(as_text=True)
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert f'data-own="{annotation_id}" hidden>' in page, "edit and delete controls stay hidden for others"
+    assert f'data-flag="{annotation_id}">' in page, "others may flag it"
+
+
+def test_author_sees_own_controls_on_the_shared_page(client, make, auth):
+    slug = make.demo_article()
+    author = make.user(trusted=True)
+    annotation_id = make.annotation(author, slug, QUOTE)
+    auth.sign_in(author.email)
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert f'data-own="{annotation_id}">' in page
+    assert f'data-flag="{annotation_id}" hidden>' in page
 
 
 def test_private_annotation_never_shows_to_others(client, make, app):
@@ -165,11 +177,16 @@ def test_paragraph_links_lead_to_the_no_javascript_form(client, make, reader):
     assert "Some questions arise about the Karagiannis study" in form
 
 
-def count_queries(app, client, path):
+def count_queries(app, client, path, cold=True):
+    from app.services.reading import page_cache
+
+    if cold:
+        page_cache.items.clear()
     statements = []
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement)
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
 
     with app.app_context():
         engine = db.engine
@@ -199,6 +216,10 @@ def test_article_page_queries_do_not_grow_with_annotations(client, make, reader,
                           visibility=base.visibility, status=base.status,
                           parent_id=first if i % 2 else None, root_id=first if i % 2 else None))
         db.session.add_all(rows)
+        base.article.display_rev += 1
         db.session.commit()
     many = count_queries(app, client, f"/articles/{slug}")
     assert one == many
+    anonymous = app.test_client()
+    assert count_queries(app, anonymous, f"/articles/{slug}") == count_queries(app, anonymous, f"/articles/{slug}")
+    assert count_queries(app, anonymous, f"/articles/{slug}", cold=False) == 1, "a cached page costs one query"

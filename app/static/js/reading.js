@@ -159,6 +159,7 @@
     popover.appendChild(template.content.cloneNode(true));
     popover.opener = opener;
     var form = popover.querySelector("form");
+    form.elements.csrf_token.value = csrfToken;
     var exact = form.elements.exact;
     exact.value = slice(start, end);
     setSelector(form, start, end);
@@ -394,6 +395,7 @@
 
   indexText();
   enhanceDiscussion();
-  if (layout.dataset.open) { focusThread(layout.dataset.open, true); }
+  var opened = new URLSearchParams(window.location.search).get("open");
+  if (opened) { focusThread(opened, true); }
   else if (window.location.hash.indexOf("#a-") === 0) { focusThread(window.location.hash.slice(3), true); }
 })();

@@ -17,6 +17,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
+    # Templates are indented for people; the pages need not carry that whitespace.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -41,9 +44,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from app import annotating, api, auth, authoring, main, moderation, studies
+    from app import annotating, api, auth, authoring, health, main, moderation, notifications, studies
 
-    for package in (main, auth, annotating, api, studies, authoring, moderation):
+    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, health):
         app.register_blueprint(package.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 

@@ -1,7 +1,7 @@
 """Article list and article page."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request, session
+from flask import Response, current_app, render_template, request, session
 from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,7 +10,8 @@ from app.extensions import db
 from app.main import bp
 from app.models import Article, ArticleStatus
 from app.services import articles as article_service
-from app.services.reading import KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise
+from app.services.reading import (KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise,
+                                  share)
 from app.text.highlight import KIND_MARKERS
 
 
@@ -100,19 +101,19 @@ def article(slug: str):
     if filters.active or session.get("_flashes"):
         return render_article_page(article_service.get_published_or_404(slug))
     if not current_user.is_authenticated:
-        html = page_cache.get(("page", key))
-        if html is None:
+        body = page_cache.get(("page", key))
+        if body is None:
             article_obj = article_service.get_published_or_404(slug)
             content_html = _article_content(article_obj, "anonymous", filters)
-            html = render_template("main/article.html", article=article_obj, content_html=content_html)
-            page_cache.put(("page", key), html)
-        return html
+            body = render_template("main/article.html", article=article_obj, content_html=content_html).encode()
+            page_cache.put(("page", key), body)
+        return Response(body, mimetype="text/html")
     own = own_annotations(key.id, current_user.id)
     if own.personal or current_user.is_moderator:
         return render_article_page(article_service.get_published_or_404(slug))
-    content_html = page_cache.get(("member", key))
-    if content_html is None:
+    content = page_cache.get(("member", key))
+    if content is None:
         article_obj = article_service.get_published_or_404(slug)
-        content_html = _article_content(article_obj, "member", filters)
-        page_cache.put(("member", key), content_html)
-    return render_template("main/article.html", article=key, content_html=personalise(content_html, own.ids))
+        content = share(_article_content(article_obj, "member", filters))
+        page_cache.put(("member", key), content)
+    return render_template("main/article.html", article=key, content_html=personalise(content, own.ids))

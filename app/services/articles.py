@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -33,6 +33,12 @@ def get_published_or_404(slug: str) -> Article:
     return article
 
 
+_PAGE_KEY_QUERY = (
+    select(Article.id, Article.slug, Article.title, Article.created_at, Article.version, Article.display_rev)
+    .where(Article.slug == bindparam("slug"), Article.status == ArticleStatus.PUBLISHED)
+)
+
+
 class PageKey(NamedTuple):
     """What identifies the rendered state of an article page: any reader-visible change alters it."""
 
@@ -46,9 +52,8 @@ class PageKey(NamedTuple):
 
 def page_key_or_404(slug: str) -> PageKey:
     """Return the published article's page key (one small query), or answer 404."""
-    row = db.session.execute(
-        select(Article.id, Article.slug, Article.title, Article.created_at, Article.version, Article.display_rev)
-        .where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)).first()
+    # A Core query on the session's connection: this runs on every page view, cached or not.
+    row = db.session.connection().execute(_PAGE_KEY_QUERY, {"slug": slug}).first()
     if row is None:
         abort(404, description="There is no published article at this address.")
     return PageKey(row.id, row.slug, row.title, row.created_at.isoformat(), row.version, row.display_rev)

@@ -55,6 +55,11 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Per account (per address when anonymous): creating annotations through the API, and API tokens.
+    RATELIMIT_ANNOTATIONS = os.environ.get("RATELIMIT_ANNOTATIONS", "20 per minute")
+    RATELIMIT_TOKENS = os.environ.get("RATELIMIT_TOKENS", "10 per hour")
+    # JSON bodies sent to /api above this size are refused with 413 (an annotation is at most 10,000 characters).
+    API_MAX_CONTENT_LENGTH = 256 * 1024
 
     HSTS = False
     DEMO_CONTENT_DIR = BASE_DIR / "app" / "demo"

@@ -7,6 +7,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app import cli_ops
+from app import cli_studies
 from app.extensions import db
 from app.services import accounts
 from app.services.errors import ServiceError
@@ -54,6 +56,24 @@ def set_role(email: str, role: str) -> None:
     accounts.set_role(user, new_role)
     db.session.commit()
     click.echo(f"{user.email} is now {new_role.value}.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="Command line", show_default=True, help="Name shown in the profile's token list.")
+def create_token(email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it alone on standard output (it is shown only this once)."""
+    from app.services import tokens
+
+    user = accounts.find_by_email(email)
+    if user is None:
+        _fail(f"No account with the email {email!r}.")
+    try:
+        _, secret = tokens.create(user, name)
+    except ServiceError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(secret)
 
 
 @click.command("seed-demo")
@@ -115,3 +135,5 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
+    cli_ops.init_app(app)
+    cli_studies.init_app(app)

@@ -27,14 +27,14 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
 }
 # What a suspended account keeps: reading only.
-_WRITE_PERMISSIONS = frozenset({Permission.ANNOTATE, Permission.FLAG})
+WRITE_PERMISSIONS = frozenset({Permission.ANNOTATE, Permission.FLAG})
 
 
 def can(user: User | None, permission: Permission) -> bool:
     """Tell whether `user` holds `permission` right now (suspension withdraws writing)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if permission in _WRITE_PERMISSIONS and user.is_suspended:
+    if permission in WRITE_PERMISSIONS and user.is_suspended:
         return False
     return permission in _GRANTS[user.role]
 
@@ -50,7 +50,7 @@ def require(permission: Permission) -> Callable:
                     return current_app.login_manager.unauthorized()
                 abort(401, description="Please sign in to do this.")
             if not can(current_user, permission):
-                if permission in _WRITE_PERMISSIONS and current_user.is_suspended:
+                if permission in WRITE_PERMISSIONS and current_user.is_suspended:
                     abort(403, description=suspension_message(current_user))
                 abort(403, description="You do not have permission to do this.")
             return view(*args, **kwargs)

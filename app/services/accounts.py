@@ -117,8 +117,19 @@ def set_password(user: User, new_password: str) -> None:
 
 
 def end_all_sessions(user: User) -> str:
-    """Rotate the session token so that every existing session and remember-me cookie stops working."""
+    """End every session, remember-me cookie and API token of `user`; return the new session token.
+
+    Used on password change, "sign out everywhere", suspension and role change: a credential
+    issued before any of these must not outlive it.
+    """
+    from sqlalchemy import update
+
+    from app.models import ApiToken
+    from app.models.base import utcnow
+
     user.session_token = new_session_token()
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
     db.session.flush()
     return user.session_token
 

@@ -192,3 +192,18 @@ def test_sign_out_everywhere_ends_all_sessions(app, make):
 def test_profile_requires_sign_in(client, clean_db):
     response = client.get("/profile")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_password_change_revokes_api_tokens(app, make, client, auth):
+    from app.models import User
+    from app.services import tokens
+
+    user = make.user()
+    with app.app_context():
+        _, raw = tokens.create(db.session.get(User, user.id), "laptop script")
+        db.session.commit()
+    assert client.get("/api/articles", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    auth.sign_in(user.email)
+    _change_password(client, user.password, "a brand new passphrase for me")
+    other = app.test_client()
+    assert other.get("/api/articles", headers={"Authorization": f"Bearer {raw}"}).status_code == 401

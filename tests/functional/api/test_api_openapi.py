@@ -1,0 +1,57 @@
+"""The OpenAPI description is served, complete and well-formed."""
+from __future__ import annotations
+
+from jsonschema import Draft202012Validator
+
+from tests.functional.api.conftest import openapi_path
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def test_every_api_route_and_method_is_described(app, api):
+    document = api.get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api"):
+            continue
+        path = openapi_path(rule.rule)
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            if method.lower() not in document["paths"].get(path, {}):
+                missing.append(f"{method} {path}")
+    assert not missing, f"undocumented API operations: {missing}"
+
+
+def test_every_described_operation_exists(app, api):
+    document = api.get("/api/openapi.json").get_json()
+    served = {(openapi_path(r.rule), m.lower()) for r in app.url_map.iter_rules() for m in r.methods}
+    described = {(path, method) for path, ops in document["paths"].items() for method in ops}
+    assert described <= served
+
+
+def test_the_document_is_well_formed(api):
+    document = api.get("/api/openapi.json").get_json()
+    for name, schema in document["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema)
+    operation_ids = []
+    for path, operations in document["paths"].items():
+        assert path.startswith("/api/")
+        for method, operation in operations.items():
+            operation_ids.append(operation["operationId"])
+            assert operation["responses"], f"{method} {path} documents no response"
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    assert "{" + parameter["name"] + "}" in path
+            for response in operation["responses"].values():
+                for media in response.get("content", {}).values():
+                    ref = media["schema"].get("$ref")
+                    assert ref is None or ref.rsplit("/", 1)[1] in document["components"]["schemas"]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_the_motivation_mapping_is_documented(api):
+    description = api.get("/api/openapi.json").get_json()["info"]["description"]
+    for pair in ("comment ↔ commenting", "question ↔ questioning", "critique ↔ assessing", "support ↔ linking",
+                 "practice ↔ describing"):
+        assert pair in description

@@ -1,4 +1,4 @@
-"""Render article and comment Markdown to HTML, and define an article's canonical text.
+"""Render article Markdown to HTML, and define an article's canonical text.
 
 Articles are CommonMark (raw HTML off) plus tables, strikethrough and
 Pandoc-style citations `[@key]` / `[@a; @b]`, numbered in order of first
@@ -150,12 +150,6 @@ def render_article(source: str, known_keys: Collection[str] | None = None) -> Re
     )
 
 
-def render_comment_markdown(source: str) -> str:
-    """Render a user comment to HTML that still has to go through app.sanitize."""
-    html_out = _comment_parser().render(normalise_source(source))
-    return html_out.replace("\r", "&#13;")
-
-
 def _read_canonical(html_text: str) -> tuple[str, list[Block]]:
     events, _ = parse_events(html_text)
     parts: list[str] = []
@@ -192,7 +186,6 @@ def _validate_link(url: str) -> bool:
 
 
 _article_md: MarkdownIt | None = None
-_comment_md: MarkdownIt | None = None
 
 
 def _article_parser() -> MarkdownIt:
@@ -212,18 +205,6 @@ def _article_parser() -> MarkdownIt:
         md.add_render_rule("fence", _render_fence)
         _article_md = md
     return _article_md
-
-
-def _comment_parser() -> MarkdownIt:
-    global _comment_md
-    if _comment_md is None:
-        md = MarkdownIt(
-            "commonmark", {"html": False, "linkify": False, "breaks": True, "xhtmlOut": False}
-        )
-        md.disable("image")
-        md.validateLink = _validate_link  # type: ignore[method-assign]
-        _comment_md = md
-    return _comment_md
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:

@@ -11,7 +11,6 @@ from app.text.dom import canonical_text
 from app.text.markdown import (
     normalise_source,
     render_article,
-    render_comment_markdown,
     split_front_matter,
 )
 
@@ -290,17 +289,3 @@ def test_table_alignment_uses_classes_not_inline_style():
     assert '<th class="align-center">a</th>' in html
 
 
-# --- comments -------------------------------------------------------------
-
-
-def test_comment_markdown_renders_breaks_and_no_images():
-    html = render_comment_markdown("line one\nline two ![x](https://e.org/x.png) **b**")
-    assert "<br" in html
-    assert "<img" not in html
-    assert "<strong>b</strong>" in html
-
-
-def test_comment_markdown_escapes_raw_html_and_unsafe_links():
-    html = render_comment_markdown('<img src=x onerror=alert(1)> [x](javascript:alert(1))')
-    assert "<img" not in html
-    assert 'href="javascript' not in html

@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Two workers for the two cores of the project's machines; each gets its own database.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 export FLASK_APP := wsgi
 
 .PHONY: run test install install-dev db demo browser lint bench clean

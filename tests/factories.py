@@ -46,18 +46,15 @@ class Factory:
             return UserInfo(user.id, user.email, password, user.display_name)
 
     def demo_article(self) -> str:
-        """Load the demo references and article (no demo users); return the slug."""
-        from app.bibliography.formats import parse
-        from app.services import articles, studies
+        """Load the demo references and article (no demo users) the way seed-demo does; return the slug."""
+        from app.services import importing
 
         with self.app.app_context():
-            for entry in parse((DEMO_DIR / "references.json").read_bytes(), "csl-json").records:
-                studies.upsert(entry.record)
-            data = articles.parse_markdown_file((DEMO_DIR / "chemotherapy-metastases.md").read_text("utf-8"),
-                                                default_slug="chemotherapy-metastases")
-            article = articles.save_article(data, editor=None)
+            result = importing.import_article(
+                (DEMO_DIR / "chemotherapy-metastases.md").read_text("utf-8"), "chemotherapy-metastases", None,
+                references=(DEMO_DIR / "references.json").read_bytes(), references_name="references.json")
             db.session.commit()
-            return article.slug
+            return result.article.slug
 
     def annotation(self, author: UserInfo, slug: str, quote: str, body: str = "A comment.",
                    kind: AnnotationKind = AnnotationKind.COMMENT, visibility: Visibility = Visibility.PUBLIC,

@@ -99,6 +99,10 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     db.session.add(annotation)
     db.session.flush()
     bump_display(article.id)
+    if parent is not None:
+        from app.services import notifications
+
+        notifications.notify_reply(annotation)
     return annotation
 
 
@@ -132,6 +136,11 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     annotation.modified_at = now
     db.session.flush()
     bump_display(annotation.article_id)
+    if annotation.status == AnnotationStatus.HIDDEN:
+        from app.services import moderation
+
+        # Editing a hidden annotation sends it back to the queue, once per moderator decision.
+        moderation.resubmit_if_hidden(annotation, annotation.author)
     return annotation
 
 

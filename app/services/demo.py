@@ -8,11 +8,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from app.bibliography.formats import parse
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, Role, User
 from app.models.user import NONE_DECLARED
-from app.services import accounts, articles, studies
+from app.services import accounts, importing
 
 ARTICLE_FILE = "chemotherapy-metastases.md"
 REFERENCES_FILE = "references.json"
@@ -59,15 +58,13 @@ def _ensure_user(email: str, name: str, profession: str, role: Role) -> tuple[Us
 def seed() -> DemoResult:
     """Load the demo content; running it again changes nothing and creates no duplicates."""
     folder = _demo_dir()
-    result = parse((folder / REFERENCES_FILE).read_bytes(), "csl-json", REFERENCES_FILE)
-    for entry in result.records:
-        if entry.record is not None:
-            studies.upsert(entry.record)
     admin, admin_pw = _ensure_user(*DEMO_ADMIN, Role.ADMIN)
     clinician, clinician_pw = _ensure_user(*DEMO_CLINICIAN, Role.READER)
-    data = articles.parse_markdown_file((folder / ARTICLE_FILE).read_text(encoding="utf-8"),
-                                        default_slug=Path(ARTICLE_FILE).stem)
-    article = articles.save_article(data, editor=admin, note="Demo article")
+    # The same path as `flask articles import FILE.md --references FILE`.
+    article = importing.import_article((folder / ARTICLE_FILE).read_text(encoding="utf-8"), Path(ARTICLE_FILE).stem,
+                                       editor=admin, note="Demo article",
+                                       references=(folder / REFERENCES_FILE).read_bytes(),
+                                       references_name=REFERENCES_FILE).article
     created = 0
     has_examples = db.session.scalar(select(Annotation.id).where(Annotation.article_id == article.id).limit(1))
     if not has_examples:

@@ -13,6 +13,8 @@ Decisions taken here:
   Hence a hidden annotation with open flags is one hidden automatically and still awaiting a decision.
 - Approving a hidden annotation and restoring it are the same change; the panel offers "restore" on
   hidden items and "approve" on pending ones.
+- An annotation hidden automatically awaits a decision: "hide" then confirms the hiding with the
+  moderator's reason (hidden → hidden, flags resolved); "restore" or "dismiss flags" publish it again.
 """
 from __future__ import annotations
 
@@ -25,14 +27,13 @@ from sqlalchemy import case, event, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import (Annotation, AnnotationRevision, AnnotationStatus, Flag, FlagReason, ModerationLog, Role,
-                        User, Visibility)
+from app.models import (Annotation, AnnotationRevision, AnnotationStatus, Article, Citation, Flag, FlagReason,
+                        ModerationLog, Role, User, Visibility)
 from app.models.base import utcnow
-from app.sanitize import clean_text
+from app.sanitize import clean_text, render_markdown
 from app.services.errors import Conflict, Forbidden, ServiceError
 
 REDACTED_BODY = "[removed by a moderator]"
-REDACTED_HTML = "<p>[removed by a moderator]</p>"
 MAX_REASON_LENGTH = 1000
 PAGE_SIZE = 50
 
@@ -66,7 +67,8 @@ S = AnnotationStatus
 # action -> {status before: status after}. A status missing from an action's row makes it illegal.
 TRANSITIONS: dict[Action, dict[AnnotationStatus, AnnotationStatus]] = {
     Action.APPROVE: {S.PENDING: S.PUBLISHED, S.HIDDEN: S.PUBLISHED},
-    Action.HIDE: {S.PENDING: S.HIDDEN, S.PUBLISHED: S.HIDDEN},
+    # From hidden only while hidden automatically: the moderator confirms the hiding with their reason.
+    Action.HIDE: {S.PENDING: S.HIDDEN, S.PUBLISHED: S.HIDDEN, S.HIDDEN: S.HIDDEN},
     Action.RESTORE: {S.HIDDEN: S.PUBLISHED},
     Action.REMOVE: {S.PENDING: S.REMOVED, S.PUBLISHED: S.REMOVED, S.HIDDEN: S.REMOVED},
     # Needs open flags; a hidden annotation has open flags only when it was hidden automatically.
@@ -79,6 +81,11 @@ MODERATOR_ACTIONS = (Action.APPROVE, Action.HIDE, Action.RESTORE, Action.REMOVE,
 # A moderator may not clear their own annotation; hiding or removing it is allowed.
 NOT_ON_OWN = frozenset({Action.APPROVE, Action.RESTORE, Action.DISMISS_FLAGS})
 REASON_REQUIRED = frozenset({Action.HIDE, Action.REMOVE})
+
+
+def _needs_open_flags(action: Action, status: AnnotationStatus) -> bool:
+    """Tell whether `action` from `status` applies only while flags are open (a decision is awaited)."""
+    return action == Action.DISMISS_FLAGS or (action == Action.HIDE and status == S.HIDDEN)
 QUEUE_STATES = ("pending", "flagged", "hidden")
 
 
@@ -153,6 +160,13 @@ def parse_modified(value: str | datetime | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _modified_matches(seen: datetime):
+    """SQL condition: the row's modified_at is the one seen; a whole-second value (the API's) matches its second."""
+    if seen.microsecond:
+        return Annotation.modified_at == seen
+    return (Annotation.modified_at >= seen) & (Annotation.modified_at < seen + timedelta(seconds=1))
+
+
 def clean_reason(reason: str | None, required: bool = False) -> str:
     """Return the reason as plain text; raise ServiceError (field "reason") when missing or too long."""
     text = clean_text(reason or "")
@@ -170,7 +184,7 @@ def allowed_actions(annotation: Annotation, viewer: User) -> list[Action]:
     return [a for a in MODERATOR_ACTIONS
             if annotation.status in TRANSITIONS[a]
             and not (own and a in NOT_ON_OWN)
-            and (a != Action.DISMISS_FLAGS or annotation.open_flags > 0)
+            and (not _needs_open_flags(a, annotation.status) or annotation.open_flags > 0)
             and not (a == Action.APPROVE and annotation.status == S.HIDDEN)]
 
 
@@ -187,6 +201,8 @@ def _check_actor(annotation: Annotation, action: Action, actor: User | None) -> 
         return
     if not actor.is_moderator:
         raise Forbidden("Only moderators can do this.")
+    if annotation.visibility == Visibility.PRIVATE:
+        raise Forbidden("Private notes are for their author alone and are not moderated.")
     if action in NOT_ON_OWN and actor.id == annotation.author_id:
         raise Forbidden("You cannot approve, restore or dismiss flags on your own annotation: "
                         "another moderator has to decide.")
@@ -197,6 +213,8 @@ def _illegal(annotation: Annotation, action: Action) -> Conflict:
         return Conflict("This annotation has been removed; removal is final.")
     if action == Action.DISMISS_FLAGS:
         return Conflict("This annotation has no open flags to dismiss.")
+    if action == Action.HIDE and annotation.status == S.HIDDEN:
+        return Conflict("This annotation is already hidden by a moderator.")
     if action == Action.RESUBMIT and annotation.resubmitted:
         return Conflict("This annotation was already resubmitted since the moderator's decision.")
     return Conflict(f"Cannot {action.value.replace('_', ' ')} an annotation that is {annotation.status.value}.")
@@ -219,7 +237,7 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
     _check_actor(annotation, action, actor)
     old = annotation.status
     new = TRANSITIONS[action].get(old)
-    if new is None or (action == Action.DISMISS_FLAGS and annotation.open_flags <= 0) or (
+    if new is None or (_needs_open_flags(action, old) and annotation.open_flags <= 0) or (
             action == Action.RESUBMIT and annotation.resubmitted):
         raise _illegal(annotation, action)
     reason = clean_reason(reason, required=action in REASON_REQUIRED)
@@ -237,14 +255,14 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
     elif new == S.PUBLISHED:
         values["moderation_reason"] = None
     if new == S.REMOVED:
-        values.update(body=REDACTED_BODY, body_html=REDACTED_HTML)
+        values.update(body=REDACTED_BODY, body_html=render_markdown(REDACTED_BODY))
     original = (annotation.body, annotation.body_html)
 
     # Compare-and-set: the row must still be as the actor saw it, so a concurrent decision makes this fail.
     stmt = update(Annotation).where(Annotation.id == annotation.id, Annotation.status == old)
     if seen is not None:
-        stmt = stmt.where(Annotation.modified_at == seen)
-    if action == Action.DISMISS_FLAGS:
+        stmt = stmt.where(_modified_matches(seen))
+    if _needs_open_flags(action, old):
         stmt = stmt.where(Annotation.open_flags > 0)
     if action == Action.RESUBMIT:
         stmt = stmt.where(Annotation.resubmitted.is_(False))
@@ -388,7 +406,7 @@ def queue(state: str, page: int = 1) -> QueuePage:
     """
     clause = _state_clause(state)
     page = max(1, int(page or 1))
-    stmt = select(Annotation).where(clause).options(joinedload(Annotation.author), joinedload(Annotation.article))
+    stmt = select(Annotation).where(clause).options(*_review_options())
     if state == "pending":
         stmt = stmt.order_by(Annotation.modified_at, Annotation.id)
     elif state == "flagged":
@@ -444,13 +462,20 @@ def author_histories(author_ids: set[int]) -> dict[int, AuthorHistory]:
     return histories
 
 
+def _review_options() -> tuple:
+    # Everything a review page or the API serialiser reads, loaded with the rows (no query per item).
+    return (joinedload(Annotation.author), joinedload(Annotation.study),
+            joinedload(Annotation.article).selectinload(Article.citations).selectinload(Citation.study))
+
+
 def get_for_review_or_404(annotation_id: int) -> Annotation:
     """Return any annotation whatever its status (moderators only), or answer 404."""
     from flask import abort
 
     annotation = db.session.scalar(select(Annotation).where(Annotation.id == annotation_id)
-                                   .options(joinedload(Annotation.author), joinedload(Annotation.article)))
-    if annotation is None:
+                                   .options(*_review_options()))
+    # A private note is for its author alone: it never needs a moderator, so it is not there for one.
+    if annotation is None or annotation.visibility == Visibility.PRIVATE:
         abort(404, description="There is no annotation with this number.")
     return annotation
 
@@ -474,8 +499,9 @@ def bulk_transition(selection: dict[int, str | None], action: Action | str, acto
                     reason: str = "") -> BulkResult:
     """Apply one action to several annotations ({id: modified seen}), each in a savepoint.
 
-    An item that changed meanwhile, or on which the action is not allowed, is left alone and reported;
-    the others are changed. Raises ServiceError for an unknown action, a missing reason or no selection.
+    An item that changed meanwhile, sent without the modified time seen, or on which the action is not
+    allowed, is left alone and reported; the others are changed. Raises ServiceError for an unknown
+    action, a missing reason or no selection.
     """
     action = parse_action(action)
     clean_reason(reason, required=action in REASON_REQUIRED)
@@ -487,6 +513,9 @@ def bulk_transition(selection: dict[int, str | None], action: Action | str, acto
         annotation = found.get(annotation_id)
         if annotation is None:
             result.refused.append((annotation_id, "it no longer exists"))
+            continue
+        if not seen:
+            result.refused.append((annotation_id, "it was not on the page you acted from; reload and try again"))
             continue
         try:
             with db.session.begin_nested():

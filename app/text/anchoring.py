@@ -18,6 +18,7 @@ normalises text: both sides must use the same canonical text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -60,6 +61,8 @@ MAX_SNAP = 32
 
 State = Literal["anchored", "moved", "fuzzy", "orphaned"]
 
+_WORD = re.compile(r"\w+")
+
 
 class AnchorError(ValueError):
     """A selector does not fit the text; the message can be shown to the user."""
@@ -85,7 +88,11 @@ class Selector:
 
 @dataclass(frozen=True)
 class Reanchored:
-    """The outcome of re-anchoring one selector: its state, new selector (None if orphaned) and score in [0, 1]."""
+    """The outcome of re-anchoring one selector: its state, new selector (None if orphaned) and score.
+
+    The score, in [0, 1], is half the similarity of the quote plus a quarter of
+    each side of context's; 1.0 means nothing changed around the passage.
+    """
 
     state: State
     selector: Selector | None
@@ -136,7 +143,7 @@ def resolve(text: str, exact: str, start: int | None = None, end: int | None = N
         raise AnchorError(f"The quoted passage is too long: {len(exact):,} characters, "
                           f"{MAX_QUOTE_LENGTH:,} at most.")
     if (start is None) != (end is None):
-        raise AnchorError("The passage position needs both a start and an end.")
+        raise AnchorError("The selected passage's position needs both a start and an end.")
     if start is not None and end is not None:
         _check_range(text, start, end)
         if text[start:end] == exact:
@@ -145,9 +152,11 @@ def resolve(text: str, exact: str, start: int | None = None, end: int | None = N
     # amount: keep what `selector_at` would keep so scoring stays cheap.
     prefix = prefix[-CONTEXT_LENGTH:] if isinstance(prefix, str) else ""
     suffix = suffix[:CONTEXT_LENGTH] if isinstance(suffix, str) else ""
-    quoted = Selector(exact=exact, prefix=prefix, suffix=suffix,
-                      start=start if start is not None else 0, end=end if end is not None else 0)
-    candidates = _exact_candidates(text, quoted, context_length=None)
+    quoted = Selector(exact=exact, prefix=prefix, suffix=suffix, start=0, end=0)  # scoring ignores offsets
+    # A client's context may be cut anywhere, so each side is compared with as
+    # many characters as it has, and occurrences inside longer words count.
+    candidates = [_candidate(text, quoted, at, at + len(exact), 1.0, context_length=None)
+                  for at in _occurrences(text, exact)]
     if not candidates:
         raise AnchorError(f"The quoted passage was not found in the article: {_excerpt(exact)}")
     top = max(c.score for c in candidates)
@@ -196,10 +205,11 @@ def reanchor(new_text: str, old: Selector) -> Reanchored:
 def reanchor_many(new_text: str, selectors: list[Selector]) -> list[Reanchored]:
     """Re-anchor each selector against `new_text`, in order.
 
-    Each selector costs O(len(new_text)) for the verbatim search plus, when that
-    fails, O(len(new_text) * len(quote) / 64) for RapidFuzz's bit-parallel
-    alignment, so a revision costs O(selectors * len(text)), never quadratic in
-    the text.
+    Each selector costs one str.find scan plus a constant-size score per
+    verbatim occurrence, and, when that fails, two RapidFuzz partial-ratio scans
+    with needles of at most 128 characters (bit-parallel, about linear in the
+    text) plus O(len(quote)**2 / 64) to score the match. A revision therefore
+    costs O(selectors * len(text)): linear in the text, never quadratic.
     """
     return [reanchor(new_text, old) for old in selectors]
 
@@ -212,11 +222,15 @@ def _check_range(text: str, start: int, end: int) -> None:
     for value in (start, end):
         # bool is an int subclass; a JSON `true` is not an offset.
         if not isinstance(value, int) or isinstance(value, bool):
-            raise AnchorError("The passage position must be whole numbers.")
+            raise AnchorError("The selected passage's position must be whole numbers.")
+    # Worded for the reader who made the selection: a bad position is a
+    # passage the server cannot find, whatever the client got wrong.
     if start > end:
-        raise AnchorError(f"The passage position is reversed: start {start} is after end {end}.")
+        raise AnchorError(f"The selected passage was not found in the article: its position is reversed "
+                          f"(start {start} is after end {end}). Select the text again.")
     if start < 0 or end > len(text):
-        raise AnchorError(f"The passage position {start}-{end} is outside the article (0-{len(text)}).")
+        raise AnchorError(f"The selected passage was not found in the article: position {start}-{end} is "
+                          f"outside the article (0-{len(text)}). Select the text again.")
 
 
 def _excerpt(quote: str, limit: int = 60) -> str:
@@ -225,17 +239,11 @@ def _excerpt(quote: str, limit: int = 60) -> str:
 
 
 def _word_count(text: str) -> int:
-    count, in_word = 0, False
-    for char in text:
-        if _is_word_char(char):
-            count += not in_word
-            in_word = True
-        else:
-            in_word = False
-    return count
+    return len(_WORD.findall(text))
 
 
 def _is_word_char(char: str) -> bool:
+    # The same characters as the `\w` of `_WORD`.
     return char.isalnum() or char == "_"
 
 
@@ -245,9 +253,9 @@ def _candidate(text: str, old: Selector, start: int, end: int, quote_similarity:
 
     With the default `context_length` an old side shorter than CONTEXT_LENGTH
     means the quote touched the edge of the old text, and only a candidate at
-    the same edge matches it; otherwise the quote's first words would get a
-    free side of context anywhere. With None (a client's selector, whose context
-    may be cut anywhere) each side is compared with as many characters as it has.
+    the same edge matches it; otherwise a quote that opened the article would
+    get a free side of context anywhere. With None each side is compared with
+    as many characters as it has.
     """
     if quote_similarity is None:
         quote_similarity = Levenshtein.normalized_similarity(old.exact, text[start:end])
@@ -259,14 +267,18 @@ def _candidate(text: str, old: Selector, start: int, end: int, quote_similarity:
     return _Candidate(start, end, quote_similarity, prefix_similarity, suffix_similarity, score)
 
 
-def _exact_candidates(text: str, old: Selector, context_length: int | None = CONTEXT_LENGTH) -> list[_Candidate]:
-    candidates = []
-    at = text.find(old.exact)
+def _occurrences(text: str, quote: str):
+    """Yield the offset of every occurrence of `quote` in `text`, overlapping ones included."""
+    at = text.find(quote)
     while at != -1:
-        if _same_edges(text, at, at + len(old.exact), old):
-            candidates.append(_candidate(text, old, at, at + len(old.exact), 1.0, context_length))
-        at = text.find(old.exact, at + 1)
-    return candidates
+        yield at
+        at = text.find(quote, at + 1)
+
+
+def _exact_candidates(text: str, old: Selector) -> list[_Candidate]:
+    end = len(old.exact)
+    return [_candidate(text, old, at, at + end, 1.0) for at in _occurrences(text, old.exact)
+            if _same_edges(text, at, at + end, old)]
 
 
 def _same_edges(text: str, start: int, end: int, old: Selector) -> bool:

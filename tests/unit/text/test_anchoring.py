@@ -95,6 +95,14 @@ FIRST_SHIFTED_ONTO_SECOND = ("Editor's note: revised after review. " * 20)[:_GAP
 
 P4_WITH_TYPO = replaced(P4, "heterogeneous", "heterogenous")
 
+# Two sentences that open with the same 51 characters, so a one-word quote in the second has the same prefix as
+# the same word in the first.
+SAME_OPENING = replaced(replaced(
+    ARTICLE, "long-term survival.", "long-term survival. A complete response after neoadjuvant chemotherapy "
+    "improves survival in triple-negative disease."),
+    "Trials of this kind", "A complete response after neoadjuvant chemotherapy improves breast conservation "
+    "rates. Trials of this kind")
+
 # Each edit: (old text, quote, occurrence, new text, expected state, expected quote and its occurrence in the
 # new text, or None when orphaned).
 EDITS = {
@@ -136,6 +144,11 @@ EDITS = {
         "\n".join([P1 + " Trials of this kind are small, cheap and overdue.", P2, P3, P4,
                    replaced(P5, " Trials of this kind are small, cheap and overdue.", ""), P6]),
         "moved", ("Trials of this kind are small, cheap and overdue.", 1)),
+    "typo fixed inside a long quote keeps its first word": (
+        replaced(ARTICLE, "given before", "giveo before"),
+        "the same drugs are giveo before rather than after surgery. A pathological complete response after", 1,
+        ARTICLE, "fuzzy",
+        ("the same drugs are given before rather than after surgery. A pathological complete response after", 1)),
     "whole paragraph with a typo fixed": (
         replaced(ARTICLE, P4, P4_WITH_TYPO), P4_WITH_TYPO, 1,
         ARTICLE, "fuzzy", (P4, 1)),
@@ -157,7 +170,8 @@ EDITS = {
         "moved", ("neoadjuvant chemotherapy", 2)),
     "2nd of a repeated phrase stays 2nd when another copy is inserted before it": (
         ARTICLE, "neoadjuvant chemotherapy", 2,
-        replaced(ARTICLE, "The finding deserves", "Many centres now give neoadjuvant chemotherapy. The finding deserves"),
+        replaced(ARTICLE, "The finding deserves",
+                 "Many centres now give neoadjuvant chemotherapy. The finding deserves"),
         "moved", ("neoadjuvant chemotherapy", 3)),
     "another copy landing on the old offsets is not taken for the annotated one": (
         ARTICLE, "neoadjuvant chemotherapy", 2,
@@ -182,9 +196,18 @@ EDITS = {
         ARTICLE, RESIDUAL, 1,
         ARTICLE + " " + RESIDUAL_IN_CONTEXT,
         "anchored", (RESIDUAL, 1)),
+    "repeated phrase copied with its context, original retouched in place, keeps its offsets": (
+        ARTICLE, RESIDUAL, 1,
+        replaced(ARTICLE, "it would be reasonable", "it could be reasonable") + " " + RESIDUAL_IN_CONTEXT,
+        "anchored", (RESIDUAL, 1)),
     "single word deleted while another copy survives": (
         ARTICLE, "survival", 1,
         replaced(ARTICLE, "have not shown worse survival when", "have not shown harm when"),
+        "orphaned", None),
+    "single word deleted while a copy with the same opening words survives": (
+        SAME_OPENING, "improves", 2,
+        replaced(SAME_OPENING, "A complete response after neoadjuvant chemotherapy improves breast conservation "
+                 "rates. ", ""),
         "orphaned", None),
     "single word deleted while other copies survive": (
         ARTICLE, "TIE2", 1,
@@ -222,7 +245,8 @@ EDITS = {
         replaced(ARTICLE, "used in animals do", "used in animals  do"), "the doses used in animals  do not map", 1,
         ARTICLE, "fuzzy", ("the doses used in animals do not map", 1)),
     "whitespace changed before the quote": (
-        replaced(ARTICLE, "Several caveats apply.", "Several  caveats apply."), "human tumours are more heterogeneous", 1,
+        replaced(ARTICLE, "Several caveats apply.", "Several  caveats apply."),
+        "human tumours are more heterogeneous", 1,
         ARTICLE, "moved", ("human tumours are more heterogeneous", 1)),
     "word inserted inside the quote": (
         ARTICLE, "increased the density of TMEM doorways", 1,
@@ -275,10 +299,11 @@ def _clinical_text(rng: random.Random, length: int) -> str:
 
 
 def test_reanchor_over_a_long_article_finds_every_surviving_passage_and_nothing_else():
-    # 200 annotations on a 50,000-character article. Each takes one C-speed
-    # str.find scan plus, for the edited ones, two RapidFuzz alignments, so
-    # this runs in a fraction of a second; a quadratic matcher would take
-    # minutes here. Timing itself is not asserted (machines vary).
+    # 200 annotations on a 50,000-character article. Each takes one str.find
+    # scan plus, for the edited ones, two RapidFuzz partial-ratio scans with
+    # short needles, so this runs in a fraction of a second (about 0.03 s when
+    # written); a matcher quadratic in the text would not. Timing itself is not
+    # asserted, machines vary.
     rng = random.Random(20240611)
     old_text = _clinical_text(rng, 50_000)
     word_starts = [i for i in range(1, len(old_text) - 200) if old_text[i - 1] == " "]
@@ -300,27 +325,32 @@ def test_reanchor_over_a_long_article_finds_every_surviving_passage_and_nothing_
         if result.state != "orphaned":
             # Never somewhere else: the same range, shifted by the preface.
             assert (result.selector.start, result.selector.end) == (sel.start + shift, sel.end + shift)
-    states = [r.state for r in results]
-    assert states.count("orphaned") == 0
-    assert states.count("fuzzy") >= 19
+    # Quotes may overlap, so a one-letter edit can touch more than one of them.
+    touched = [any(sel.start <= at < sel.end for at in edited) for sel in selectors]
+    assert [r.state for r in results] == ["fuzzy" if hit else "moved" for hit in touched]
 
 
-def test_reanchor_survives_random_insertions_outside_the_quotes():
+def test_reanchor_follows_sentences_inserted_anywhere_away_from_the_quotes():
     rng = random.Random(7)
-    selectors = [annotate(ARTICLE, q) for q in ("increased the density of TMEM doorways", "survival when the same",
-                                                 "neoadjuvant chemotherapy remains", "small, cheap and overdue")]
-    new_text = ARTICLE
-    for _ in range(5):
-        # Insert whole sentences only at sentence boundaries far from the quotes' context.
-        boundaries = [i + 2 for i in range(len(new_text)) if new_text.startswith(". ", i)]
-        at = rng.choice(boundaries)
-        new_text = new_text[:at] + "Inserted remark number %d. " % rng.randint(1, 99) + new_text[at:]
+    quotes = ("increased the density of TMEM doorways", "survival when the same", "neoadjuvant chemotherapy remains",
+              "small, cheap and overdue", "Neoadjuvant chemotherapy has changed")
+    selectors = [annotate(ARTICLE, quote) for quote in quotes]
+    new_text, expected = ARTICLE, [sel.start for sel in selectors]
+    for n in range(8):
+        # Sentence boundaries clear of every quote and its context, so each quote keeps its exact words.
+        boundaries = [i + 2 for i in range(len(new_text)) if new_text.startswith(". ", i)
+                      and all(not -CONTEXT_LENGTH <= i + 2 - start <= len(q) + CONTEXT_LENGTH
+                              for start, q in zip(expected, quotes))]
+        at, sentence = rng.choice(boundaries), f"Inserted remark number {n}. "
+        new_text = new_text[:at] + sentence + new_text[at:]
+        expected = [start + len(sentence) if start >= at else start for start in expected]
 
-    for sel in selectors:
-        result = reanchor(new_text, sel)
+    results = reanchor_many(new_text, selectors)
+
+    for sel, result, start in zip(selectors, results, expected):
         assert_consistent(new_text, result)
-        if result.state != "orphaned":
-            assert result.selector.exact == sel.exact
+        assert result.state == ("anchored" if start == sel.start else "moved")
+        assert (result.selector.start, result.selector.exact) == (start, sel.exact)
 
 
 # --- selector_at and resolve ---------------------------------------------------------------------------------
@@ -386,6 +416,12 @@ def test_resolve_picks_the_occurrence_nearest_the_given_offsets():
     sel = resolve(ARTICLE, "neoadjuvant chemotherapy", third + 3, third + 27)
 
     assert sel.start == third
+
+
+def test_resolve_accepts_part_of_a_word():
+    sel = resolve(ARTICLE, "adjuvant")
+
+    assert sel.start == ARTICLE.index("Neoadjuvant") + 3
 
 
 def test_resolve_without_hints_takes_the_first_occurrence():

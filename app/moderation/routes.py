@@ -1,0 +1,278 @@
+"""Moderation panel routes: the queues, decisions one at a time or in bulk, the log and its CSV, accounts."""
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+
+from app.auth.routes import safe_next
+from app.extensions import db, login_manager
+from app.models import Role, User
+from app.moderation import bp
+from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
+from app.models.base import utcnow
+from app.permissions import Permission, can, require
+from app.services import moderation
+from app.services.errors import ServiceError
+from app.services.flags import REASON_LABELS
+from app.services.visibility import is_public
+
+CSV_COLUMNS = ("time_utc", "actor_id", "actor", "action", "annotation_id", "target_user_id", "target_user",
+               "old_status", "new_status", "reason")
+# Cells a spreadsheet would read as a formula (OWASP CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The bulk actions offered on each queue (the service still checks each item).
+BULK_ACTIONS = {"pending": ("approve", "hide", "remove"), "flagged": ("dismiss_flags", "hide", "remove"),
+                "hidden": ("restore", "remove")}
+ACTION_VERBS = {"approve": "Approved", "hide": "Hid", "restore": "Restored", "remove": "Removed",
+                "dismiss_flags": "Dismissed the flags on"}
+
+
+@bp.before_request
+def moderators_only():
+    """Send anonymous visitors to sign in and refuse everyone who does not moderate."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not can(current_user, Permission.MODERATE):
+        abort(403, description="The moderation panel is for moderators and admins.")
+    return None
+
+
+@bp.app_template_filter("text_fragment")
+def text_fragment(quote_text: str | None) -> str:
+    """Return a #:~:text= fragment that makes the browser scroll to and highlight `quote_text`."""
+    words = (quote_text or "").split()
+    if not words:
+        return ""
+
+    def enc(part: str) -> str:
+        return quote(part, safe="").replace("-", "%2D")
+
+    if len(words) <= 8:
+        return "#:~:text=" + enc(" ".join(words))
+    return "#:~:text=" + enc(" ".join(words[:4])) + "," + enc(" ".join(words[-4:]))
+
+
+def _context() -> dict:
+    return {"flag_labels": REASON_LABELS, "action_labels": moderation.ACTION_LABELS, "is_public": is_public,
+            "allowed_actions": moderation.allowed_actions}
+
+
+def _back(default_state: str = "pending"):
+    target = safe_next(request.form.get("next")) or url_for("moderation.queue", state=default_state)
+    return redirect(target, code=303)
+
+
+@bp.route("/", defaults={"state": "pending"})
+@bp.route("/<any(pending, flagged, hidden):state>")
+def queue(state: str):
+    """Show one queue (pending, flagged, hidden) with everything a decision needs."""
+    page = moderation.queue(state, request.args.get("page", 1, type=int))
+    bulk_form = BulkForm(next=request.full_path)
+    bulk_form.action.choices = [c for c in bulk_form.action.choices if c.value in BULK_ACTIONS[state]]
+    return render_template("moderation/queue.html", queue=page, bulk_form=bulk_form, tab=state, **_context())
+
+
+@bp.route("/annotations/<int:annotation_id>")
+def detail(annotation_id: int):
+    """Show one annotation under review with its flags, its history and (admins) its earlier texts."""
+    annotation = moderation.get_for_review_or_404(annotation_id)
+    item = moderation.review_items([annotation], all_flags=True)[0]
+    return render_template("moderation/detail.html", item=item, history=moderation.history_of(annotation),
+                           tab=None, counts=moderation.queue_counts(), **_context())
+
+
+@bp.route("/annotations/<int:annotation_id>", methods=["POST"])
+def act(annotation_id: int):
+    """Apply one decision to one annotation, refusing it if the annotation changed since the page was loaded."""
+    annotation = moderation.get_for_review_or_404(annotation_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back()
+    action = form.action.data
+    try:
+        moderation.transition(annotation, action, current_user, form.reason.data, if_modified=form.if_modified.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"Annotation {annotation_id}: {exc.message}", "error")
+        return _back()
+    db.session.commit()
+    verb = ACTION_VERBS.get(action, action)
+    outcome = {"hidden": " It is hidden; the author sees your reason.",
+               "removed": " Its text is redacted for everyone.",
+               "published": " It is visible to readers."}.get(annotation.status.value, "")
+    flash(f"{verb} annotation {annotation_id} by {annotation.author.display_name}.{outcome}", "success")
+    return _back()
+
+
+@bp.route("/bulk", methods=["POST"])
+def bulk():
+    """Apply one decision to the selected annotations; report those left alone."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back()
+    selection: dict[int, str | None] = {}
+    for raw in request.form.getlist("ids"):
+        if raw.isdigit():
+            selection[int(raw)] = request.form.get(f"modified-{raw}") or None
+    try:
+        result = moderation.bulk_transition(selection, form.action.data, current_user, form.reason.data)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back()
+    db.session.commit()
+    verb = ACTION_VERBS.get(form.action.data, form.action.data)
+    if result.done:
+        noun = "annotation" if len(result.done) == 1 else "annotations"
+        flash(f"{verb} {len(result.done)} {noun}: {', '.join(map(str, result.done))}.", "success")
+    for annotation_id, message in result.refused:
+        flash(f"Annotation {annotation_id} was left as it was: {message}", "error")
+    return _back()
+
+
+# --- The log -------------------------------------------------------------------------------------
+
+def _log_filters() -> tuple[moderation.LogFilters, str | None]:
+    try:
+        return moderation.parse_log_filters(request.args), None
+    except ServiceError as exc:
+        return moderation.LogFilters(), exc.message
+
+
+@bp.route("/log")
+def log():
+    """Show the log, filtered by actor, action and dates."""
+    filters, error = _log_filters()
+    page = max(1, request.args.get("page", 1, type=int))
+    entries, total = moderation.log_page(filters, page)
+    pages = max(1, -(-total // moderation.PAGE_SIZE))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("moderation/log.html", entries=entries, total=total, page=page, pages=pages,
+                           filters=filters, error=error, actors=moderation.log_actors(), args=args,
+                           actions=list(moderation.Action), tab="log", counts=moderation.queue_counts(),
+                           **_context()), 422 if error else 200
+
+
+def csv_cell(value) -> str:
+    """Return `value` as CSV cell text that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _csv_row(entry) -> list[str]:
+    return [csv_cell(v) for v in (
+        entry.created_at.strftime("%Y-%m-%d %H:%M:%S"), entry.moderator_id or "",
+        entry.moderator.display_name if entry.moderator else "system", entry.action, entry.annotation_id or "",
+        entry.target_user_id or "", entry.target_user.display_name if entry.target_user else "",
+        entry.old_status or "", entry.new_status or "", entry.reason)]
+
+
+@bp.route("/log.csv")
+def log_csv():
+    """Download the filtered log as CSV, streamed."""
+    filters, error = _log_filters()
+    if error:
+        abort(422, description=error)
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for entry in moderation.log_entries(filters):
+            writer.writerow(_csv_row(entry))
+            if buffer.tell() > 16_384:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"postil-moderation-log-{utcnow():%Y%m%d-%H%M}.csv"
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- Accounts (admins) ---------------------------------------------------------------------------
+
+def _get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, description="There is no account with this number.")
+    return user
+
+
+@bp.route("/users")
+@require(Permission.ADMINISTER)
+def users():
+    """List accounts (admins), with their history and the sanctions they can receive."""
+    query = request.args.get("q", "")
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, total = moderation.users_page(query, page)
+    return render_template("moderation/users.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // moderation.PAGE_SIZE)), query=query, tab="users",
+                           counts=moderation.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
+                           role_form=RoleForm(), roles=list(Role), today=utcnow().date(), **_context())
+
+
+def _account_change(user_id: int, form, change, success: str):
+    user = _get_user_or_404(user_id)
+    back = redirect(safe_next(request.form.get("next")) or url_for("moderation.users"), code=303)
+    if not form.validate_on_submit():
+        flash(f"{user.display_name}: " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+        return back
+    try:
+        change(user, form)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"{user.display_name}: {exc.message}", "error")
+        return back
+    db.session.commit()
+    flash(success.format(name=user.display_name, user=user), "success")
+    return back
+
+
+@bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@require(Permission.ADMINISTER)
+def suspend(user_id: int):
+    """Suspend an account until a date or indefinitely."""
+    return _account_change(
+        user_id, SuspendForm(),
+        lambda user, form: moderation.suspend(user, current_user, form.reason.data, until=form.until.data),
+        "{name} is suspended: they can read but not post, flag or edit, and their sessions have ended.")
+
+
+@bp.route("/users/<int:user_id>/lift", methods=["POST"])
+@require(Permission.ADMINISTER)
+def lift(user_id: int):
+    """Lift an account's suspension."""
+    return _account_change(
+        user_id, ReasonForm(), lambda user, form: moderation.lift_suspension(user, current_user, form.reason.data),
+        "The suspension of {name} is lifted.")
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@require(Permission.ADMINISTER)
+def role(user_id: int):
+    """Give an account another role."""
+    return _account_change(
+        user_id, RoleForm(),
+        lambda user, form: moderation.change_role(user, current_user, form.role.data, form.reason.data),
+        "{name} is now {user.role.value}; their sessions have ended.")
+
+
+@bp.route("/users/<int:user_id>/trust", methods=["POST"])
+@require(Permission.ADMINISTER)
+def trust(user_id: int):
+    """Mark an account trusted, or withdraw it."""
+    trusted = request.form.get("trusted") == "1"
+    return _account_change(
+        user_id, ReasonForm(),
+        lambda user, form: moderation.set_trusted(user, current_user, trusted, form.reason.data),
+        "{name} is now trusted: their annotations are published without waiting." if trusted
+        else "{name} is no longer trusted.")
+

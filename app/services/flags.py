@@ -1,0 +1,112 @@
+"""Flags: readers report an annotation to the moderators; enough of them hide it until a moderator decides.
+
+A reader flags another person's annotation once, with a reason. Annotation.open_flags counts the
+unresolved flags (each from a different reader, by the unique constraint) and is kept in step here
+with an atomic increment, so concurrent flags are all counted. When it reaches FLAGS_TO_HIDE, or at
+once for a patient-data report, the annotation is hidden automatically through the moderation state
+machine (logged with no moderator).
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Annotation, AnnotationStatus, Flag, FlagReason, User
+from app.models.base import utcnow
+from app.permissions import Permission, can, suspension_message
+from app.sanitize import clean_text
+from app.services.errors import Conflict, Forbidden, ServiceError
+from app.services.visibility import can_read
+
+MAX_NOTE_LENGTH = 1000
+REASON_LABELS = {
+    FlagReason.PATIENT_DATA: "Contains patient-identifiable data",
+    FlagReason.ABUSIVE: "Abusive or harassing",
+    FlagReason.MISREPRESENTS_EVIDENCE: "Misrepresents the evidence",
+    FlagReason.UNDISCLOSED_INTEREST: "Undisclosed competing interest",
+    FlagReason.SPAM: "Spam or advertising",
+    FlagReason.OFF_TOPIC: "Off topic",
+    FlagReason.OTHER: "Other (explain in the note)",
+}
+ALREADY_FLAGGED = "You have already flagged this annotation; the moderators will review it."
+
+
+def parse_reason(value: str | FlagReason | None) -> FlagReason:
+    """Return the FlagReason named by `value`; raise ServiceError (field "reason") otherwise."""
+    try:
+        return FlagReason(str(value.value if isinstance(value, FlagReason) else value or "").strip().lower())
+    except ValueError:
+        names = ", ".join(r.value for r in FlagReason)
+        raise ServiceError(f"Choose why you are flagging this annotation ({names}).", "reason") from None
+
+
+def threshold() -> int:
+    """Return how many open flags from different readers hide an annotation automatically (0: never)."""
+    return int(current_app.config.get("FLAGS_TO_HIDE", 3))
+
+
+def check_can_flag(annotation: Annotation, user: User | None) -> None:
+    """Raise Forbidden with the reason when `user` may not flag `annotation` (suspended, own, unreadable)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Forbidden("Please sign in to flag an annotation.")
+    if not can(user, Permission.FLAG):
+        raise Forbidden(suspension_message(user) if user.is_suspended else "You may not flag annotations.")
+    if annotation.author_id == user.id:
+        raise Forbidden("You cannot flag your own annotation.")
+    if annotation.is_deleted or not can_read(user, annotation):
+        raise Forbidden("You can only flag an annotation you can read.")
+
+
+def existing_flag(annotation: Annotation, user: User) -> Flag | None:
+    """Return `user`'s flag on `annotation`, if they raised one."""
+    return db.session.scalar(select(Flag).where(Flag.annotation_id == annotation.id, Flag.user_id == user.id))
+
+
+def flag(annotation: Annotation, user: User, reason: str | FlagReason, note: str = "") -> Flag:
+    """Record `user`'s flag on `annotation` and hide it automatically when the threshold is reached.
+
+    Raises Forbidden (see check_can_flag), ServiceError for an unknown reason, an "other" flag without
+    a note or a note over 1000 characters, and Conflict when `user` already flagged it.
+    """
+    check_can_flag(annotation, user)
+    reason = parse_reason(reason)
+    note = clean_text(note or "")
+    if reason == FlagReason.OTHER and not note:
+        raise ServiceError("Say in the note what is wrong when the reason is \"other\".", "note")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ServiceError(f"The note is too long ({len(note)} characters; {MAX_NOTE_LENGTH} at most).", "note")
+    if existing_flag(annotation, user) is not None:
+        raise Conflict(ALREADY_FLAGGED)
+    now = utcnow()
+    item = Flag(annotation_id=annotation.id, user_id=user.id, reason=reason, note=note, created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(item)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(ALREADY_FLAGGED) from None
+    # Atomic increment, and a change of modified_at so that a moderator deciding on what they saw
+    # before this flag arrived gets a conflict and sees it.
+    db.session.execute(update(Annotation).where(Annotation.id == annotation.id)
+                       .values(open_flags=Annotation.open_flags + 1, modified_at=now),
+                       execution_options={"synchronize_session": False})
+    db.session.refresh(annotation)
+    _hide_if_needed(annotation, reason)
+    return item
+
+
+def _hide_if_needed(annotation: Annotation, reason: FlagReason) -> None:
+    from app.services import moderation
+
+    if annotation.status != AnnotationStatus.PUBLISHED:
+        return
+    limit = threshold()
+    if reason == FlagReason.PATIENT_DATA:
+        why = "Hidden automatically: a reader reported that it may contain patient data"
+    elif limit > 0 and annotation.open_flags >= limit:
+        why = f"Hidden automatically after {annotation.open_flags} flags"
+    else:
+        return
+    moderation.transition(annotation, moderation.Action.AUTO_HIDE, None, reason=why)

@@ -1,0 +1,188 @@
+"""Study pages, the studies index, admin forms, import and export downloads."""
+from __future__ import annotations
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from markupsafe import Markup, escape
+
+from app.bibliography import (DESIGNS, EVIDENCE_LEVELS, BibliographyError, StudyRecord, format_vancouver_html,
+                              suggest_level)
+from app.errors import error_response
+from app.extensions import db
+from app.permissions import Permission, can, require
+from app.services import articles as article_service
+from app.services import authoring
+from app.services import importing
+from app.services import studies as study_service
+from app.services.errors import ServiceError
+from app.studies import bp
+from app.studies.forms import ImportForm, StudyForm
+
+# File extension in a download URL -> export format.
+DOWNLOAD_FORMATS = {"ris": "ris", "bib": "bibtex", "json": "csl-json"}
+DOWNLOAD_LABELS = (("ris", "RIS"), ("bib", "BibTeX"), ("json", "CSL-JSON"))
+
+
+@bp.app_context_processor
+def inject_study_helpers():
+    return {"study_downloads": DOWNLOAD_LABELS}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc):
+    megabytes = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+    return error_response(413, f"The file is larger than the {megabytes:g} MB upload limit, so nothing was "
+                               "imported. Export fewer references at a time (or split the file) and try again.")
+
+
+def filters_from_request() -> study_service.StudyFilters:
+    """Read the index filters from the query string, ignoring values that make no sense."""
+    design = request.args.get("design") or None
+    level = request.args.get("level", type=int)
+    return study_service.StudyFilters(
+        design=design if design in DESIGNS else None,
+        evidence_level=level if level in EVIDENCE_LEVELS else None,
+        q=" ".join((request.args.get("q") or "").split())[:200])
+
+
+@bp.route("/studies")
+def index():
+    filters = filters_from_request()
+    pagination = study_service.search_studies(filters, page=request.args.get("page", 1, type=int))
+    return render_template("studies/index.html", pagination=pagination, filters=filters,
+                           can_edit=can(current_user, Permission.EDIT_ARTICLES))
+
+
+@bp.app_template_global("vancouver")
+def vancouver_html(study) -> Markup:
+    """Return the study's Vancouver reference as safe HTML (escaped text)."""
+    try:
+        return Markup(format_vancouver_html(study_service.record_of(study)))
+    except BibliographyError:
+        return escape(study.title)
+
+
+@bp.route("/studies/<int:study_id>")
+def show(study_id: int):
+    study = study_service.get_study_or_404(study_id)
+    return render_template("studies/show.html", study=study, citation_html=vancouver_html(study),
+                           suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
+                           citing=study_service.citing_articles(study),
+                           annotations=study_service.linked_annotations(study, current_user),
+                           can_edit=can(current_user, Permission.EDIT_ARTICLES))
+
+
+def _record_from(form: StudyForm) -> StudyRecord | None:
+    try:
+        return StudyRecord(**form.record_values())
+    except BibliographyError as exc:
+        form.form_errors.append(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        return None
+
+
+def _apply_error(form: StudyForm, exc: ServiceError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _save_study(form: StudyForm, save, template: str, **context):
+    duplicate = None
+    if form.validate_on_submit() and (record := _record_from(form)) is not None:
+        try:
+            study = save(record)
+        except study_service.DuplicateStudy as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+            duplicate = exc.existing
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Study saved. Articles cite it as [@{study.citation_key}].", "success")
+            return redirect(url_for("studies.show", study_id=study.id))
+    failed = request.method == "POST"
+    status = 409 if duplicate is not None else (422 if failed else 200)
+    return render_template(template, form=form, duplicate=duplicate, **context), status
+
+
+@bp.route("/studies/new", methods=["GET", "POST"])
+@require(Permission.EDIT_ARTICLES)
+def create():
+    return _save_study(StudyForm(), study_service.create_study, "studies/form.html", study=None)
+
+
+@bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])
+@require(Permission.EDIT_ARTICLES)
+def edit(study_id: int):
+    study = study_service.get_study_or_404(study_id)
+    form = StudyForm()
+    form.allow_type_of(study)
+    if request.method == "GET":
+        form.fill_from(study)
+    return _save_study(form, lambda record: study_service.update_study(study, record), "studies/form.html",
+                       study=study)
+
+
+@bp.route("/studies/import", methods=["GET", "POST"])
+@require(Permission.EDIT_ARTICLES)
+def import_file():
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report = importing.import_file(upload.read(), form.format.data or None, upload.filename)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.file.errors = list(form.file.errors) + [exc.message]
+        else:
+            db.session.commit()
+    status = 422 if request.method == "POST" and report is None else 200
+    return render_template("studies/import.html", form=form, report=report), status
+
+
+# --- Downloads ---------------------------------------------------------------------------------------------
+
+
+def _format_of(ext: str) -> str:
+    try:
+        return DOWNLOAD_FORMATS[ext]
+    except KeyError:
+        raise NotFound(description="Studies download as .ris (RIS), .bib (BibTeX) or .json (CSL-JSON).") from None
+
+
+def download(studies: list, ext: str, stem: str) -> Response:
+    """Answer with the studies as a reference file to save."""
+    exported = study_service.export_studies(studies, _format_of(ext), secure_filename(stem) or "references")
+    response = Response(exported.text, content_type=f"{exported.mimetype}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+    return response
+
+
+@bp.route("/studies/<int:study_id>.<ext>")
+def export_one(study_id: int, ext: str):
+    study = study_service.get_study_or_404(study_id)
+    return download([study], ext, study.citation_key or f"study-{study.id}")
+
+
+@bp.route("/studies/export.<ext>")
+def export_all(ext: str):
+    _format_of(ext)
+    return download(study_service.all_studies(), ext, "postil-studies")
+
+
+@bp.route("/articles/<slug>/references.<ext>")
+def export_article(slug: str, ext: str):
+    _format_of(ext)
+    if can(current_user, Permission.EDIT_ARTICLES):
+        article = authoring.get_article_or_404(slug)
+    else:
+        article = article_service.get_published_or_404(slug)
+    return download(study_service.studies_of_article(article), ext, f"{article.slug}-references")

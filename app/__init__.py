@@ -33,6 +33,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     database.prepare_sqlite_dir(app)
+    database.prepare_engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -4,14 +4,15 @@ SQLite allows one writer at a time. A deferred transaction that reads and then w
 with "database is locked" without waiting, because upgrading a read lock to a write lock cannot
 be retried by the busy handler. Requests that may write (unsafe HTTP methods, CLI commands)
 therefore open their transaction with BEGIN IMMEDIATE, which takes the write lock up front and
-waits up to the busy timeout for it. Safe requests read in deferred transactions, which never
-block in WAL mode.
+waits up to the busy timeout for it, until they have committed: what a request does after its
+commit (rendering the page fragment it answers with) only reads. Safe requests read in deferred
+transactions, which never block in WAL mode.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
@@ -25,9 +26,20 @@ def prepare_sqlite_dir(app: Flask) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def prepare_engine_options(app: Flask) -> None:
+    """Bound how long a PostgreSQL connection attempt may take, so /healthz answers 503 instead of hanging."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def _transaction_may_write() -> bool:
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        # After its commit a request only reads (re-rendering a page fragment, say): it must not
+        # hold the single write lock while it does.
+        return request.method not in SAFE_METHODS and not g.get("postil_committed", False)
     return True
 
 
@@ -52,3 +64,8 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _transaction_may_write() else "BEGIN")
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):
+        if has_request_context():
+            g.postil_committed = True

@@ -11,7 +11,7 @@ Two ways of writing are measured, as a reader's browser does them:
 - form: the no-script form, answered with a 302 to the new annotation.
 
 Usage: .venv/bin/python bench/annotation_writes.py [--seconds 15] [--clients 16] [--workers 4]
-                                                 [--mode fetch|form|both] [--profile]
+                                                 [--mode fetch|form|both] [--log FILE] [--profile]
 Prints creations per second, latency percentiles, and the database's annotation count as a check
 that every confirmed write is there. This is a measurement, not a test: it asserts nothing.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+from collections import Counter
 import sys
 import tempfile
 import time
@@ -51,9 +52,10 @@ def measure(server: LiveServer, sessions, clients: int, seconds: float, fetch: b
     """Run one timed burst of creations and return the figures."""
     Load(sessions, threads=clients, mix={"annotate": 1}, fetch=fetch).run(2)  # warm up every worker
     load = Load(sessions, threads=clients, mix={"annotate": 1}, fetch=fetch)
-    started = time.monotonic()
+    started, server_cpu, client_cpu = time.monotonic(), server.cpu_seconds(), time.process_time()
     outcomes = load.run(seconds)
     elapsed = time.monotonic() - started
+    server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     created = load.created()
     latencies = [o.seconds for o in outcomes if o.created_id is not None]
     saved = server.rows("SELECT count(*) AS n FROM annotations WHERE body LIKE :tag", tag=f"{load.tag} %")[0].n
@@ -62,9 +64,13 @@ def measure(server: LiveServer, sessions, clients: int, seconds: float, fetch: b
         "created": len(created),
         "per_second": len(created) / elapsed,
         "failed": sum(o.created_id is None for o in outcomes),
+        "failures": Counter(f"{o.status} {o.error or o.excerpt[:80]}" for o in outcomes if o.created_id is None),
         "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
         "p95_ms": _percentile(latencies, 0.95) * 1000 if latencies else 0,
         "saved": saved,
+        # CPU per creation does not depend on what else the machine runs: it bounds what two idle cores can do.
+        "server_cpu_ms": server_cpu / max(1, len(created)) * 1000,
+        "client_cpu_ms": client_cpu / max(1, len(created)) * 1000,
     }
 
 
@@ -74,6 +80,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--mode", choices=("fetch", "form", "both"), default="both")
+    parser.add_argument("--log", type=Path, help="copy gunicorn's log (with the application's) to this file")
     parser.add_argument("--profile", action="store_true",
                         help="profile one worker-equivalent request loop in-process and print the top functions")
     args = parser.parse_args()
@@ -98,6 +105,17 @@ def main() -> int:
                       f"{TARGET_PER_SECOND}/s); {figures['created']} created in {args.seconds:.0f} s, "
                       f"{figures['failed']} failed; latency p50 {figures['p50_ms']:.0f} ms, "
                       f"p95 {figures['p95_ms']:.0f} ms; {figures['saved']} found in the database", flush=True)
+                if figures["failures"]:
+                    print(f"       failures: {dict(figures['failures'])}")
+                cpu = figures["server_cpu_ms"] + figures["client_cpu_ms"]
+                print(f"       CPU per creation: server {figures['server_cpu_ms']:.1f} ms, this client "
+                      f"{figures['client_cpu_ms']:.1f} ms; {os.cpu_count()} idle CPUs would allow about "
+                      f"{os.cpu_count() * 1000 / cpu:.0f}/s", flush=True)
+            log = server.log_text()
+            if args.log:
+                args.log.write_text(log)
+            print(f"Server log: {log.count('database is locked')} 'database is locked', "
+                  f"{log.count('unhandled error')} unhandled errors, {log.count('WORKER TIMEOUT')} worker timeouts")
         finally:
             server.stop()
         if args.profile:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.security import client_ip, current_user_id, security_log
 
 log = logging.getLogger("postil.errors")
 
@@ -22,6 +24,16 @@ TITLES = {
     422: "Invalid input", 429: "Too many requests", 500: "Something went wrong", 503: "Unavailable",
 }
 
+# For when the usual error page cannot be rendered (its navigation reads the database).
+PLAIN_ERROR_PAGE = (
+    '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title} · Postil</title>'
+    '<link rel="stylesheet" href="{css}"></head>\n<body><main class="narrow error-page">'
+    '<h1>{title}</h1><p>{message}</p><p class="muted">Error {status}</p><p><a href="{home}">Back to the '
+    "articles</a></p></main></body>\n</html>\n")
+# Refusals recorded in the security log, by error code first, then by status.
+SECURITY_EVENTS_BY_CODE = {"csrf_failed": "csrf refused", "invalid_token": "invalid API token"}
+SECURITY_EVENTS_BY_STATUS = {403: "permission refused", 429: "rate limit exceeded"}
+
 
 def wants_json() -> bool:
     """Tell whether the client should get a JSON error (the API) rather than a page."""
@@ -30,16 +42,42 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None):
     """Build the error response for the current request, JSON for the API and HTML otherwise."""
+    _log_security_event(status, code)
     if wants_json():
         response = jsonify({"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message}})
     else:
-        response = render_template("errors/error.html", status=status,
-                                   title=TITLES.get(status, "Error"), message=message)
-    response = response if not isinstance(response, str) else _html(response)
+        response = _html(_error_page(status, message))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _log_security_event(status: int, code: str | None) -> None:
+    """Record refusals worth watching (CSRF, permissions, rate limits, bad tokens) in the security log."""
+    event = SECURITY_EVENTS_BY_CODE.get(code) or SECURITY_EVENTS_BY_STATUS.get(status)
+    if event:
+        # The path only: a query string could carry something secret.
+        security_log.warning("%s user=%s ip=%s method=%s path=%s", event, current_user_id(), client_ip(),
+                             request.method, request.path)
+
+
+def _error_page(status: int, message: str) -> str:
+    title = TITLES.get(status, "Error")
+    try:
+        return render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:  # the page's navigation needs the database, which may be what failed
+        log.exception("the error page could not be rendered; answering with a plain one")
+        _rollback_quietly()
+        return PLAIN_ERROR_PAGE.format(title=escape(title), message=escape(message), status=status,
+                                       css=url_for("static", filename="css/postil.css"), home=url_for("main.index"))
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the request is failing anyway
+        log.warning("rollback failed while answering an error", exc_info=True)
 
 
 def _html(body: str):
@@ -49,7 +87,7 @@ def _html(body: str):
 
 
 def _handle_http(exc: HTTPException):
-    db.session.rollback()
+    _rollback_quietly()
     status = exc.code or 500
     headers = {}
     if status == 429:
@@ -62,14 +100,13 @@ def _handle_http(exc: HTTPException):
 
 
 def _handle_csrf(exc: CSRFError):
-    db.session.rollback()
-    log.warning("csrf refused path=%s ip=%s reason=%s", request.path, request.remote_addr, exc.description)
+    _rollback_quietly()
     return error_response(400, f"The form's security token is missing or expired ({exc.description}). "
                                "Reload the page and try again; nothing was changed.", code="csrf_failed")
 
 
 def _handle_unexpected(exc: Exception):
-    db.session.rollback()
+    _rollback_quietly()
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "Something went wrong on our side. Nothing you wrote was saved by this request; "
                                "please try again.")

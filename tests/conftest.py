@@ -97,6 +97,34 @@ def clean_db(app):
 
 
 @pytest.fixture
+def another_app(app):
+    """Build extra apps on the session's database (`another_app(**settings)`, or a base config first).
+
+    The extensions (the rate limiter above all) are single objects that every app binds at creation,
+    so each extra app reconfigures them; afterwards the limiter is emptied and put back as the
+    session's app expects (disabled), whatever the test did.
+    """
+    from app.extensions import limiter
+
+    saved = (limiter.enabled, limiter.initialized)
+    built = []
+
+    def build(base: type = TestingConfig, **settings):
+        config = type("AnotherConfig", (base,), {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                                 **settings})
+        built.append(create_app(config))
+        return built[-1]
+
+    yield build
+    if any(other.config.get("RATELIMIT_ENABLED") for other in built):
+        limiter.reset()
+    limiter.enabled, limiter.initialized = saved
+    for other in built:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     """A test client (real HTTP semantics through Werkzeug, cookies kept)."""
     return app.test_client()

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
 from app.auth.forms import EmptyForm, PasswordForm, ProfileForm, SignInForm, SignUpForm
@@ -16,6 +17,9 @@ from app.services import accounts
 from app.services.errors import ServiceError
 
 log = logging.getLogger("postil.security")
+
+SIGNED_UP_MESSAGE = ("If this email address is new to Postil, your account is ready: sign in with it. "
+                     "If you already had an account, sign in with your existing password.")
 
 
 @login_manager.user_loader
@@ -33,15 +37,20 @@ login_manager.session_protection = "basic"
 
 
 def safe_next(target: str | None) -> str | None:
-    """Return `target` if it is a same-site relative path, else None."""
+    """Return `target` if it is a same-site relative path, else None.
+
+    The percent-decoded form must be safe too: a proxy or browser that decodes `/%2F/evil` or
+    `/%5Cevil` once would otherwise turn it into a link to another site.
+    """
     if not target:
         return None
     target = target.strip()
-    if any(ord(ch) < 0x20 or ch in "\\" for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
+    for form in (target, unquote(target)):
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in form):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc or not form.startswith("/") or form.startswith("//"):
+            return None
     return target
 
 
@@ -74,15 +83,35 @@ def sign_up():
                 email=form.email.data, password=form.password.data, display_name=form.display_name.data,
                 profession=form.profession.data, affiliation=form.affiliation.data,
                 competing_interests=_interests_from(form))
+            db.session.commit()
+        except (accounts.EmailTaken, IntegrityError):  # IntegrityError: the same address, a moment ago
+            return _signed_up_or_taken(existing_id=_account_id(form.email.data))
         except ServiceError as exc:
             db.session.rollback()
             _apply_service_error(form, exc)
         else:
-            db.session.commit()
-            login_user(user)
-            flash(f"Welcome to Postil, {user.display_name}.", "success")
-            return redirect(url_for("main.index"))
+            log.info("sign-up user=%s ip=%s", user.id, request.remote_addr)
+            return _signed_up_or_taken()
     return render_template("auth/sign_up.html", form=form), 422 if form.errors else 200
+
+
+def _account_id(email: str) -> int | str:
+    """Return the id of the account using `email` (for the security log), or "-"."""
+    db.session.rollback()
+    user = accounts.find_by_email(email or "")
+    return user.id if user is not None else "-"
+
+
+def _signed_up_or_taken(existing_id: int | str | None = None):
+    """Answer a sign-up the same way whether the address was new or already had an account.
+
+    Saying "this address is taken" would tell anyone which addresses have accounts, so both
+    cases send the person to sign in with the same words; the existing account is untouched.
+    """
+    if existing_id is not None:
+        log.warning("sign-up with an existing address user=%s ip=%s", existing_id, request.remote_addr)
+    flash(SIGNED_UP_MESSAGE, "info")
+    return redirect(url_for("auth.sign_in"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -94,7 +123,8 @@ def sign_in():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            log.warning("sign-in failed ip=%s", request.remote_addr)
+            # The account id (when the address has one) helps spot guessing against one account.
+            log.warning("sign-in failed user=%s ip=%s", _account_id(form.email.data), request.remote_addr)
             form.form_errors.append("Email or password is wrong.")
         else:
             login_user(user, remember=form.remember.data)
@@ -119,6 +149,7 @@ def sign_out_everywhere():
     if form.validate_on_submit():
         accounts.end_all_sessions(current_user)
         db.session.commit()
+        log.info("signed out everywhere user=%s ip=%s", current_user.id, request.remote_addr)
         logout_user()
         flash("You are signed out on every device.", "info")
     return redirect(url_for("main.index"))
@@ -158,10 +189,14 @@ def change_password():
             accounts.change_password(current_user, form.current_password.data, form.new_password.data)
         except ServiceError as exc:
             db.session.rollback()
+            if exc.field == "current_password":
+                log.warning("password change refused: wrong current password user=%s ip=%s", current_user.id,
+                            request.remote_addr)
             form_field = {"current_password": "current_password", "new_password": "new_password"}.get(exc.field)
             getattr(form, form_field or "new_password").errors = [exc.message]
         else:
             db.session.commit()
+            log.info("password changed user=%s ip=%s", current_user.id, request.remote_addr)
             # Keep this session signed in with the new token; every other session has ended.
             login_user(current_user._get_current_object(), remember=False)
             flash("Your password is changed. Other devices have been signed out.", "success")

@@ -10,11 +10,15 @@ from app.extensions import db
 from app.models import Role, User
 from app.models.user import new_session_token
 from app.passwords import PasswordRejected, check_policy, hash_password, verify_password
-from app.services.errors import ServiceError
+from app.services.errors import Conflict, ServiceError
 
 log = logging.getLogger("postil.security")
 
 FIELD_LIMITS = {"display_name": 100, "profession": 120, "affiliation": 200, "competing_interests": 2000}
+
+
+class EmailTaken(Conflict):
+    """An account already uses this email address; nothing was written."""
 
 
 def normalise_email(email: str) -> str:
@@ -53,7 +57,10 @@ def _clean_profile(fields: dict) -> dict:
 
 def register(email: str, password: str, display_name: str, profession: str = "", affiliation: str = "",
              competing_interests: str | None = None, role: Role = Role.READER) -> User:
-    """Create an account; raise ServiceError naming the field when the input is refused."""
+    """Create an account; raise ServiceError naming the field when the input is refused.
+
+    Raises EmailTaken (after spending the same hashing work as a success) when the address is taken.
+    """
     email = normalise_email(email)
     profile = _clean_profile({"display_name": display_name, "profession": profession,
                               "affiliation": affiliation, "competing_interests": competing_interests})
@@ -61,10 +68,13 @@ def register(email: str, password: str, display_name: str, profession: str = "",
         check_policy(password, email=email, display_name=display_name)
     except PasswordRejected as exc:
         raise ServiceError(str(exc), "password") from None
+    # Hashed before the address is looked up, so that signing up with a registered address costs
+    # the same scrypt work as a new one and the response time does not tell them apart.
+    password_hash = hash_password(password)
     if find_by_email(email) is not None:
-        raise ServiceError("An account with this email address already exists. Sign in, or reset "
-                           "your password.", "email")
-    user = User(email=email, password_hash=hash_password(password), role=role,
+        raise EmailTaken("An account with this email address already exists. Sign in, or reset "
+                         "your password.", "email")
+    user = User(email=email, password_hash=password_hash, role=role,
                 display_name=profile["display_name"], profession=profile.get("profession", ""),
                 affiliation=profile.get("affiliation", ""),
                 competing_interests=profile.get("competing_interests") or None)

@@ -15,11 +15,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from app import create_app
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import Article, User
 from app.services import tokens
-from config import TestingConfig
 from tests.conftest import csrf_from
 
 W3C_SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "data" / "w3c-web-annotation.schema.json")
@@ -204,22 +202,7 @@ def reply_to(iri: str, text: str = "I agree.") -> dict:
 
 
 @pytest.fixture
-def limited_client(app):
+def limited_client(another_app):
     """A client of a second app on the same database with rate limits on (2 annotations/minute, 2 tokens/hour)."""
-
-    class Limited(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
-        RATELIMIT_ENABLED = True
-        RATELIMIT_ANNOTATIONS = "2 per minute"
-        RATELIMIT_TOKENS = "2 per hour"
-
-    # The limiter is one object shared by both apps: put it back as the session's app expects.
-    saved = (limiter.enabled, limiter.initialized)
-    limited = create_app(Limited)
-    try:
-        yield limited.test_client()
-    finally:
-        limiter.reset()
-        limiter.enabled, limiter.initialized = saved
-        with limited.app_context():
-            db.engine.dispose()
+    return another_app(RATELIMIT_ENABLED=True, RATELIMIT_ANNOTATIONS="2 per minute",
+                       RATELIMIT_TOKENS="2 per hour").test_client()

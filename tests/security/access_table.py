@@ -1,0 +1,238 @@
+"""Who may do what: every route of Postil, with the answer each kind of visitor must get.
+
+The keys are every (method, rule) of `app.url_map` except static files; a route added without a
+row here fails tests/security/test_security_access.py. Each key lists one or more cases: a concrete
+path built from the security world's objects (`{a_private}` is reader A's private annotation, see
+tests/security/conftest.py), an optional form or JSON body, and the outcome for each visitor, in
+the order of ROLES: anonymous, reader A, reader B, a suspended reader, a moderator, an admin.
+
+An outcome is a status code, or SIGN_IN for a redirect to the sign-in page. Bodies of unsafe
+requests are deliberately incomplete where possible, so that a visitor who is let in gets a
+validation answer (422, or the moderation panel's 303 back to the queue) and nothing changes: the
+world stays the same from one case to the next. Requests that necessarily use something up (delete,
+revoke) name a `fresh` object, created anew for each request. Cases that end the visitor's session
+say so, and the walk signs that visitor in again afterwards.
+
+IDOR (insecure direct object reference) is covered by the object ids: reader B asking for reader
+A's private note gets 404 (it is not there for B), asking to change A's public one gets 403, and a
+moderator cannot approve their own annotation (403).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.security.conftest import DRAFT_SLUG, ROLES
+
+SIGN_IN = "sign in"
+
+
+def by_role(anonymous, reader_a, reader_b, suspended, moderator, admin) -> tuple:
+    """Return the outcomes in ROLES order."""
+    return (anonymous, reader_a, reader_b, suspended, moderator, admin)
+
+
+def everyone(outcome) -> tuple:
+    return (outcome,) * len(ROLES)
+
+
+def signed_in(outcome, anonymous=SIGN_IN) -> tuple:
+    """Any signed-in visitor gets `outcome`; the anonymous one is sent to sign in."""
+    return by_role(anonymous, outcome, outcome, outcome, outcome, outcome)
+
+
+def writers(outcome, anonymous=SIGN_IN) -> tuple:
+    """Readers, moderators and admins get `outcome`; a suspended account may only read (403)."""
+    return by_role(anonymous, outcome, outcome, 403, outcome, outcome)
+
+
+def moderators(outcome, anonymous=SIGN_IN) -> tuple:
+    return by_role(anonymous, 403, 403, 403, outcome, outcome)
+
+
+def admins(outcome, anonymous=SIGN_IN) -> tuple:
+    return by_role(anonymous, 403, 403, 403, 403, outcome)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request of the walk and the outcome expected for each visitor."""
+
+    path: str
+    expect: tuple
+    form: dict | None = None
+    json: dict | None = None
+    fresh: str | None = None  # a placeholder of `path` whose object is created anew for every request
+    ends_session: bool = False
+
+
+A_NOTE = "/annotations/{a_public}"
+A_PRIVATE = "/annotations/{a_private}"
+API_A = "/api/annotations/{a_public}"
+API_PRIVATE = "/api/annotations/{a_private}"
+ARTICLE = "/articles/{slug}"
+DRAFT = f"/articles/{DRAFT_SLUG}"
+ADMIN_DRAFT = f"/admin/articles/{DRAFT_SLUG}"
+STALE_DECISION = {"action": "approve", "if_modified": "2001-01-01T00:00:00Z"}
+# Private notes and others' pending annotations are not there for anyone but their author.
+ONLY_A = by_role(404, 200, 404, 404, 404, 404)
+
+TABLE: dict[tuple[str, str], list[Case]] = {
+    # --- Reading -----------------------------------------------------------------------------------
+    ("GET", "/"): [Case("/", everyone(200))],
+    ("GET", "/healthz"): [Case("/healthz", everyone(200))],
+    ("GET", "/articles/<slug>"): [Case(ARTICLE, everyone(200)), Case(DRAFT, everyone(404))],
+    ("GET", "/articles/<slug>/discussion"): [Case(ARTICLE + "/discussion", everyone(200)),
+                                             Case(DRAFT + "/discussion", everyone(404))],
+    ("GET", "/articles/<slug>/references.<ext>"): [
+        Case(ARTICLE + "/references.ris", everyone(200)),
+        Case(DRAFT + "/references.bib", by_role(404, 404, 404, 404, 404, 200))],
+    ("GET", "/annotations/<int:annotation_id>"): [
+        Case(A_NOTE, everyone(302)),
+        Case(A_PRIVATE, by_role(404, 302, 404, 404, 404, 404)),
+        Case("/annotations/{b_pending}", by_role(404, 404, 302, 404, 404, 404)),
+        # Annotations on a draft are hidden with it, from their author too; admins edit drafts.
+        Case("/annotations/{a_draft}", by_role(404, 404, 404, 404, 404, 302))],
+    ("GET", "/studies"): [Case("/studies", everyone(200))],
+    ("GET", "/studies/<int:study_id>"): [Case("/studies/{study}", everyone(200))],
+    ("GET", "/studies/<int:study_id>.<ext>"): [Case("/studies/{study}.ris", everyone(200))],
+    ("GET", "/studies/export.<ext>"): [Case("/studies/export.json", everyone(200))],
+
+    # --- Accounts ----------------------------------------------------------------------------------
+    ("GET", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=200))],
+    ("POST", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=422), form={})],
+    ("GET", "/sign-in"): [Case("/sign-in", signed_in(302, anonymous=200))],
+    ("POST", "/sign-in"): [Case("/sign-in", signed_in(302, anonymous=422), form={})],
+    ("POST", "/sign-out"): [Case("/sign-out", everyone(302), ends_session=True)],
+    ("POST", "/sign-out-everywhere"): [Case("/sign-out-everywhere", signed_in(302), ends_session=True)],
+    ("GET", "/profile"): [Case("/profile", signed_in(200))],
+    ("POST", "/profile"): [Case("/profile", signed_in(422), form={"display_name": ""})],
+    ("POST", "/profile/password"): [Case("/profile/password", signed_in(422), form={})],
+    ("POST", "/profile/tokens"): [Case("/profile/tokens", signed_in(422), form={})],
+    ("POST", "/profile/tokens/<int:token_id>/revoke"): [
+        Case("/profile/tokens/{a_token}/revoke", by_role(SIGN_IN, 302, 404, 404, 404, 404), fresh="a_token")],
+    ("GET", "/notifications"): [Case("/notifications", signed_in(200))],
+    ("POST", "/notifications/read"): [Case("/notifications/read", signed_in(303))],
+
+    # --- Annotating in the browser -----------------------------------------------------------------
+    ("GET", "/articles/<slug>/annotate"): [Case(ARTICLE + "/annotate", writers(200)),
+                                           Case(DRAFT + "/annotate", writers(404))],
+    ("POST", "/articles/<slug>/annotate"): [Case(ARTICLE + "/annotate", writers(422), form={"body": ""}),
+                                            Case(DRAFT + "/annotate", writers(404), form={"body": ""})],
+    ("GET", "/annotations/<int:annotation_id>/replies"): [
+        Case(A_NOTE + "/replies", writers(200)),
+        Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/replies"): [
+        Case(A_NOTE + "/replies", writers(422), form={"body": ""}),
+        Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 422, 404, 403, 404, 404), form={"body": ""})],
+    ("GET", "/annotations/<int:annotation_id>/edit"): [
+        Case(A_NOTE + "/edit", by_role(SIGN_IN, 200, 403, 403, 403, 403)),
+        Case(A_PRIVATE + "/edit", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/edit"): [
+        Case(A_NOTE + "/edit", by_role(SIGN_IN, 422, 403, 403, 403, 403), form={"body": ""}),
+        Case(A_PRIVATE + "/edit", by_role(SIGN_IN, 422, 404, 403, 404, 404), form={"body": ""})],
+    ("GET", "/annotations/<int:annotation_id>/delete"): [
+        Case(A_NOTE + "/delete", by_role(SIGN_IN, 200, 403, 403, 403, 403)),
+        Case(A_PRIVATE + "/delete", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/delete"): [
+        Case(A_NOTE + "/delete", by_role(SIGN_IN, 302, 403, 403, 403, 403), fresh="a_public"),
+        Case(A_PRIVATE + "/delete", by_role(SIGN_IN, 302, 404, 403, 404, 404), fresh="a_private")],
+    ("GET", "/annotations/<int:annotation_id>/reattach"): [
+        Case(A_NOTE + "/reattach", by_role(SIGN_IN, 200, 403, 403, 403, 200)),
+        Case(A_PRIVATE + "/reattach", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/reattach"): [
+        Case(A_NOTE + "/reattach", by_role(SIGN_IN, 422, 403, 403, 403, 422), form={"exact": ""}),
+        Case(A_PRIVATE + "/reattach", by_role(SIGN_IN, 422, 404, 403, 404, 404), form={"exact": ""})],
+    ("GET", "/annotations/<int:annotation_id>/flag"): [
+        Case(A_NOTE + "/flag", by_role(SIGN_IN, 403, 200, 403, 200, 200)),
+        Case(A_PRIVATE + "/flag", by_role(SIGN_IN, 403, 404, 404, 404, 404)),
+        Case("/annotations/{b_pending}/flag", by_role(SIGN_IN, 404, 403, 404, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/flag"): [
+        Case(A_NOTE + "/flag", by_role(SIGN_IN, 403, 422, 403, 422, 422), form={}),
+        Case(A_PRIVATE + "/flag", by_role(SIGN_IN, 403, 404, 404, 404, 404), form={})],
+
+    # --- Moderation panel --------------------------------------------------------------------------
+    ("GET", "/moderation/"): [Case("/moderation/", moderators(200))],
+    ("GET", "/moderation/<any(pending, flagged, hidden):state>"): [Case("/moderation/flagged", moderators(200))],
+    ("GET", "/moderation/annotations/<int:annotation_id>"): [
+        Case("/moderation/annotations/{b_pending}", moderators(200)),
+        # A private note is for its author only, also in the moderation panel.
+        Case("/moderation/annotations/{a_private}", moderators(404))],
+    ("POST", "/moderation/annotations/<int:annotation_id>"): [
+        Case("/moderation/annotations/{b_pending}", moderators(303), form={}),
+        Case("/moderation/annotations/{a_private}", moderators(404), form={})],
+    ("POST", "/moderation/bulk"): [Case("/moderation/bulk", moderators(303), form={})],
+    ("GET", "/moderation/log"): [Case("/moderation/log", moderators(200))],
+    ("GET", "/moderation/log.csv"): [Case("/moderation/log.csv", moderators(200))],
+    ("GET", "/moderation/users"): [Case("/moderation/users", admins(200))],
+    ("POST", "/moderation/users/<int:user_id>/suspend"): [
+        Case("/moderation/users/{reader_b}/suspend", admins(303), form={})],
+    ("POST", "/moderation/users/<int:user_id>/lift"): [
+        Case("/moderation/users/{reader_b}/lift", admins(303), form={})],
+    ("POST", "/moderation/users/<int:user_id>/role"): [
+        Case("/moderation/users/{reader_b}/role", admins(303), form={})],
+    ("POST", "/moderation/users/<int:user_id>/trust"): [
+        Case("/moderation/users/{reader_b}/trust", admins(303), form={})],
+
+    # --- Editing articles and studies (admins) -----------------------------------------------------
+    ("GET", "/admin/articles"): [Case("/admin/articles", admins(200))],
+    ("GET", "/admin/articles/new"): [Case("/admin/articles/new", admins(200))],
+    ("POST", "/admin/articles/new"): [Case("/admin/articles/new", admins(422), form={})],
+    ("POST", "/admin/articles/preview"): [Case("/admin/articles/preview", admins(200), json={"source": "Draft"})],
+    ("GET", "/admin/articles/<slug>"): [Case(ADMIN_DRAFT, admins(200))],
+    ("GET", "/admin/articles/<slug>/edit"): [Case(ADMIN_DRAFT + "/edit", admins(200))],
+    ("POST", "/admin/articles/<slug>/edit"): [Case(ADMIN_DRAFT + "/edit", admins(422), form={})],
+    ("POST", "/admin/articles/<slug>/status"): [Case(ADMIN_DRAFT + "/status", admins(302), form={})],
+    ("GET", "/admin/articles/<slug>/revisions"): [Case(ADMIN_DRAFT + "/revisions", admins(200))],
+    ("GET", "/admin/articles/<slug>/revisions/<int:version>"): [Case(ADMIN_DRAFT + "/revisions/1", admins(200))],
+    ("GET", "/admin/articles/<slug>/diff"): [Case(ADMIN_DRAFT + "/diff", admins(200))],
+    ("GET", "/studies/new"): [Case("/studies/new", admins(200))],
+    ("POST", "/studies/new"): [Case("/studies/new", admins(422), form={})],
+    ("GET", "/studies/<int:study_id>/edit"): [Case("/studies/{study}/edit", admins(200))],
+    ("POST", "/studies/<int:study_id>/edit"): [Case("/studies/{study}/edit", admins(422), form={})],
+    ("GET", "/studies/import"): [Case("/studies/import", admins(200))],
+    ("POST", "/studies/import"): [Case("/studies/import", admins(422), form={})],
+
+    # --- The JSON API (anonymous callers get 401 where an account is needed) -------------------------
+    ("GET", "/api/openapi.json"): [Case("/api/openapi.json", everyone(200))],
+    ("GET", "/api/context.jsonld"): [Case("/api/context.jsonld", everyone(200))],
+    ("GET", "/api/articles"): [Case("/api/articles", everyone(200))],
+    ("GET", "/api/articles/<slug>"): [Case("/api/articles/{slug}", everyone(200)),
+                                      Case(f"/api/articles/{DRAFT_SLUG}", everyone(404))],
+    ("GET", "/api/articles/<slug>/annotations"): [
+        Case("/api/articles/{slug}/annotations", everyone(200)),
+        Case(f"/api/articles/{DRAFT_SLUG}/annotations", everyone(404))],
+    ("POST", "/api/articles/<slug>/annotations"): [
+        Case("/api/articles/{slug}/annotations", writers(422, anonymous=401), json={}),
+        Case(f"/api/articles/{DRAFT_SLUG}/annotations", writers(404, anonymous=401), json={})],
+    ("GET", "/api/annotations/<int:annotation_id>"): [
+        Case(API_A, everyone(200)),
+        Case(API_PRIVATE, ONLY_A),
+        Case("/api/annotations/{b_pending}", by_role(404, 404, 200, 404, 404, 404)),
+        Case("/api/annotations/{m_pending}", by_role(404, 404, 404, 404, 200, 404)),
+        Case("/api/annotations/{a_draft}", everyone(404))],
+    ("PATCH", "/api/annotations/<int:annotation_id>"): [
+        Case(API_A, by_role(401, 422, 403, 403, 403, 403), json={}),
+        Case(API_PRIVATE, by_role(401, 422, 404, 403, 404, 404), json={}),
+        Case("/api/annotations/{b_pending}", by_role(401, 404, 422, 403, 404, 404), json={})],
+    ("DELETE", "/api/annotations/<int:annotation_id>"): [
+        Case(API_A, by_role(401, 204, 403, 403, 403, 403), fresh="a_public"),
+        Case(API_PRIVATE, by_role(401, 204, 404, 403, 404, 404), fresh="a_private")],
+    ("POST", "/api/annotations/<int:annotation_id>/flags"): [
+        Case(API_A + "/flags", by_role(401, 403, 422, 403, 422, 422), json={"reason": "not-a-reason"}),
+        Case(API_PRIVATE + "/flags", by_role(401, 403, 404, 403, 404, 404), json={"reason": "not-a-reason"})],
+    ("GET", "/api/users/<int:user_id>"): [
+        Case("/api/users/{reader_a}", everyone(200)),
+        # Reader B has written nothing others can read yet: only B finds B.
+        Case("/api/users/{reader_b}", by_role(404, 404, 200, 404, 404, 404))],
+    ("GET", "/api/studies"): [Case("/api/studies", everyone(200))],
+    ("GET", "/api/studies/<int:study_id>"): [Case("/api/studies/{study}", everyone(200))],
+    ("GET", "/api/moderation/queue"): [Case("/api/moderation/queue", moderators(200, anonymous=401))],
+    ("GET", "/api/moderation/log"): [Case("/api/moderation/log", moderators(200, anonymous=401))],
+    ("POST", "/api/moderation/annotations/<int:annotation_id>"): [
+        # Nobody approves their own annotation: the moderator's is refused, the admin's answer is
+        # about the stale timestamp (409), so nothing changes either way.
+        Case("/api/moderation/annotations/{m_pending}", by_role(401, 403, 403, 403, 403, 409),
+             json=STALE_DECISION),
+        Case("/api/moderation/annotations/{b_pending}", moderators(409, anonymous=401), json=STALE_DECISION),
+        Case("/api/moderation/annotations/{a_private}", moderators(404, anonymous=401), json=STALE_DECISION)],
+}

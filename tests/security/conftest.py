@@ -1,0 +1,188 @@
+"""Security tests: an empty database per test, and a small world of people and objects to attack.
+
+`world` holds six kinds of visitor (anonymous, two readers, a suspended reader, a moderator and an
+admin) and objects that belong to some of them: reader A's private, public and draft-article
+annotations, reader B's pending annotation, the moderator's own pending annotation, a draft
+article, a study, reader A's API token and notification. `visitor` gives a test client acting as
+one of them (signed in through the real form), and `snapshot` captures every row of every table so
+that a test can prove a refused request changed nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import AnnotationStatus, User, Visibility
+from tests.conftest import AuthActions, csrf_from
+
+ROLES = ("anonymous", "reader_a", "reader_b", "suspended", "moderator", "admin")
+QUOTE = "TMEM sites"
+OTHER_QUOTE = "rebastinib, a TIE2 inhibitor"
+DRAFT_SLUG = "embargoed-draft"
+DRAFT_BODY = "An embargoed commentary about TMEM sites and what they mean for treatment.\n"
+NOTIFICATION_TEXT = "Only reader A may read this notification."
+
+
+@pytest.fixture(autouse=True)
+def _isolated_database(clean_db):
+    yield
+
+
+@dataclass
+class World:
+    """The people and objects of a security test, by name; ids are plain integers."""
+
+    app: object
+    make: object
+    users: dict = field(default_factory=dict)
+    ids: dict = field(default_factory=dict)
+    slug: str = ""
+
+    def user(self, role: str):
+        return self.users[role]
+
+    def fresh(self, name: str) -> int:
+        """Create a new object of the kind `name` names (for requests that would use one up)."""
+        if name in ("a_public", "a_private"):
+            visibility = Visibility.PUBLIC if name == "a_public" else Visibility.PRIVATE
+            return self.make.annotation(self.users["reader_a"], self.slug, QUOTE, body="A fresh note.",
+                                        visibility=visibility)
+        if name == "a_token":
+            return create_token(self.app, self.users["reader_a"])[0]
+        raise KeyError(name)
+
+
+def create_token(app, user) -> tuple[int, str]:
+    """Issue an API token for `user`; return its id and secret."""
+    from app.services import tokens
+
+    with app.app_context():
+        token, secret = tokens.create(db.session.get(User, user.id), "security test")
+        db.session.commit()
+        return token.id, secret
+
+
+def _suspend(app, user, admin) -> None:
+    from app.services import moderation
+
+    with app.app_context():
+        moderation.suspend(db.session.get(User, user.id), db.session.get(User, admin.id), "Testing suspension")
+        db.session.commit()
+
+
+def _draft_article(app) -> None:
+    from app.models import ArticleStatus
+    from app.services import articles
+
+    with app.app_context():
+        articles.save_article(articles.ArticleInput(title="An embargoed draft", body=DRAFT_BODY, slug=DRAFT_SLUG),
+                              editor=None, status=ArticleStatus.DRAFT)
+        db.session.commit()
+
+
+def _notify(app, user, annotation_id: int) -> None:
+    from app.models import Notification
+
+    with app.app_context():
+        db.session.add(Notification(user_id=user.id, kind="reply", annotation_id=annotation_id,
+                                    message=NOTIFICATION_TEXT))
+        db.session.commit()
+
+
+@pytest.fixture
+def world(app, make) -> World:
+    """Build the people and objects every security test can use."""
+    from app.models import Study
+
+    w = World(app=app, make=make)
+    w.users = {"reader_a": make.user(name="Dr Reader A", trusted=True), "reader_b": make.user(name="Dr Reader B"),
+               "suspended": make.user(name="Dr Suspended", trusted=True),
+               "moderator": make.user(role="moderator", name="Dr Moderator"),
+               "admin": make.user(role="admin", name="Dr Admin")}
+    w.slug = make.demo_article()
+    _draft_article(app)
+    a, b = w.users["reader_a"], w.users["reader_b"]
+    w.ids = {
+        "a_private": make.annotation(a, w.slug, QUOTE, body="A's private note.", visibility=Visibility.PRIVATE),
+        "a_public": make.annotation(a, w.slug, QUOTE, body="A's public comment."),
+        "a_draft": make.annotation(a, DRAFT_SLUG, QUOTE, body="A's comment on the draft."),
+        "b_pending": make.annotation(b, w.slug, OTHER_QUOTE, body="B's comment waiting for a moderator.",
+                                     status=AnnotationStatus.PENDING),
+        "m_pending": make.annotation(w.users["moderator"], w.slug, OTHER_QUOTE, body="The moderator's own comment.",
+                                     status=AnnotationStatus.PENDING),
+    }
+    w.ids["a_token"] = create_token(app, a)[0]
+    _notify(app, a, w.ids["a_public"])
+    _suspend(app, w.users["suspended"], w.users["admin"])
+    with app.app_context():
+        w.ids["study"] = db.session.scalar(select(Study.id).order_by(Study.id))
+        w.ids["reader_a"], w.ids["reader_b"] = a.id, b.id
+    return w
+
+
+class Visitor:
+    """A test client acting as one kind of visitor, with the CSRF token of its session."""
+
+    def __init__(self, app, user=None):
+        self.app = app
+        self.user = user
+        self.client = app.test_client()
+        if user is not None:
+            response = AuthActions(self.client).sign_in(user.email, user.password)
+            assert response.status_code == 302, f"could not sign in {user.email}"
+        self.csrf = csrf_from(self.client.get("/" if user is not None else "/sign-in").get_data(as_text=True))
+
+    def open(self, method: str, path: str, *, form: dict | None = None, json=None, headers: dict | None = None,
+             csrf: bool | str = True):
+        """Send a request the way Postil's own pages would: with this session's CSRF token in the form,
+        or in the X-CSRFToken header for the API and scripts; `csrf` False sends none, a string sends that."""
+        headers = dict(headers or {})
+        data = dict(form) if form is not None else None
+        token = self.csrf if csrf is True else csrf
+        if method != "GET" and token:
+            if path.startswith("/api/") or json is not None:
+                headers.setdefault("X-CSRFToken", token)
+            else:
+                data = {"csrf_token": token, **(data or {})}
+        return self.client.open(path, method=method, data=data, json=json, headers=headers)
+
+
+@pytest.fixture
+def visitor(app, world):
+    """Return a Visitor for a role of the world ("anonymous" is signed out)."""
+
+    def as_role(role: str) -> Visitor:
+        return Visitor(app, None if role == "anonymous" else world.user(role))
+
+    return as_role
+
+
+def table_rows(exclude: frozenset[str] = frozenset()) -> dict[str, list[tuple]]:
+    """Return every row of every table (columns named table.column in `exclude` left out), sorted."""
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if f"{table.name}.{c.name}" not in exclude]
+        result = db.session.execute(select(*columns)).all()
+        rows[table.name] = sorted((tuple(map(repr, r)) for r in result))
+    db.session.remove()
+    return rows
+
+
+@pytest.fixture
+def snapshot(app):
+    """Return a function capturing the whole database (see table_rows)."""
+
+    def take(exclude: frozenset[str] = frozenset()) -> dict[str, list[tuple]]:
+        with app.app_context():
+            return table_rows(exclude)
+
+    return take
+
+
+def count(app, sql: str) -> int:
+    """Run a COUNT query (plain SQL, for assertions)."""
+    with app.app_context():
+        return db.session.execute(text(sql)).scalar()

@@ -1,0 +1,125 @@
+"""Cross-site request forgery: every state-changing route, found in the URL map, refuses forged requests.
+
+Each unsafe route (POST, PUT, PATCH, DELETE) is sent, by a visitor the access table lets in, with
+no CSRF token, another session's token and an expired one: the answer is 400 and the database is
+exactly as before. A browser's `Sec-Fetch-Site: cross-site` on an unsafe request is refused even
+with a valid token (and with a Bearer token), while the same request marked same-origin gets the
+access table's answer. Bearer-token calls need no CSRF token: the access walk sends every API case
+with a token and no CSRF header.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.security.access_table import ROLES, SIGN_IN, TABLE, Case
+from tests.security.conftest import Visitor, create_token
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+REFUSALS = {SIGN_IN, 401, 403, 404}
+
+
+def unsafe_routes(app) -> list[tuple[str, str]]:
+    """Return every state-changing (method, rule) of the URL map, so a new route is covered at once."""
+    return sorted({(method, rule.rule) for rule in app.url_map.iter_rules()
+                   for method in rule.methods & UNSAFE})
+
+
+def case_to_forge(key: tuple[str, str]) -> tuple[Case, str]:
+    """Return the route's first case in the access table and a role it lets in."""
+    assert key in TABLE, f"{key} is missing from tests/security/access_table.py"
+    for case in TABLE[key]:
+        for role, outcome in zip(ROLES, case.expect):
+            if outcome not in REFUSALS:
+                return case, role
+    raise AssertionError(f"the access table lets nobody use {key}: nothing to forge")
+
+
+class Forger:
+    """Visitors by role (signed in once each), and concrete paths for the table's cases."""
+
+    def __init__(self, app, world):
+        self.app, self.world = app, world
+        self.visitors: dict[str, Visitor] = {}
+
+    def visitor(self, role: str) -> Visitor:
+        if role not in self.visitors:
+            self.visitors[role] = Visitor(self.app, None if role == "anonymous" else self.world.user(role))
+        return self.visitors[role]
+
+    def path(self, case: Case) -> str:
+        values = {**self.world.ids, "slug": self.world.slug}
+        if case.fresh:
+            values[case.fresh] = self.world.fresh(case.fresh)
+        return case.path.format(**values)
+
+
+def refused_as_forged(response, path: str) -> bool:
+    if response.status_code != 400:
+        return False
+    if path.startswith("/api/"):
+        return response.get_json()["error"]["code"] == "csrf_failed"
+    return "security token" in response.get_data(as_text=True) or b"csrf" in response.get_data().lower()
+
+
+def test_the_url_map_has_state_changing_routes_to_check(app):
+    assert len(unsafe_routes(app)) >= 30  # a guard against a filter that silently finds nothing
+
+
+def test_every_state_changing_route_refuses_a_missing_foreign_or_expired_csrf_token(app, world, snapshot,
+                                                                                    monkeypatch):
+    forger = Forger(app, world)
+    stranger = Visitor(app)  # another browser: its token is valid, but for its own session
+    failures = []
+    for method, rule in unsafe_routes(app):
+        case, role = case_to_forge((method, rule))
+        visitor = forger.visitor(role)
+        path = forger.path(case)
+        before = snapshot()
+        for variant, token in (("no token", False), ("another session's token", stranger.csrf),
+                               ("an expired token", visitor.csrf)):
+            with monkeypatch.context() as patch:
+                if variant == "an expired token":
+                    patch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", -1)
+                response = visitor.open(method, path, form=case.form, json=case.json, csrf=token)
+            if not refused_as_forged(response, path):
+                failures.append(f"{method} {path} as {role} with {variant}: {response.status_code}")
+        if snapshot() != before:
+            failures.append(f"{method} {path}: a forged request changed the database")
+    assert not failures, "Forged requests were not refused:\n" + "\n".join(failures)
+
+
+def test_browsers_cross_site_writes_are_refused_even_with_valid_tokens(app, world, snapshot):
+    forger = Forger(app, world)
+    tokens = {}
+    failures = []
+    cross_site = {"Sec-Fetch-Site": "cross-site"}
+    for method, rule in unsafe_routes(app):
+        case, role = case_to_forge((method, rule))
+        path = forger.path(case)
+        visitor = forger.visitor(role)
+        if path.startswith("/api/") and role != "anonymous" and role not in tokens:
+            tokens[role] = create_token(app, world.user(role))[1]
+        before = snapshot()
+        attempts = [("session and CSRF token",
+                     lambda: visitor.open(method, path, form=case.form, json=case.json, headers=cross_site))]
+        if path.startswith("/api/") and role != "anonymous":
+            attempts.append(("Bearer token", lambda: app.test_client().open(
+                path, method=method, json=case.json,
+                headers={**cross_site, "Authorization": f"Bearer {tokens[role]}"})))
+        for how, send in attempts:
+            response = send()
+            if response.status_code != 403:
+                failures.append(f"{method} {path} cross-site with {how}: {response.status_code}")
+        if snapshot() != before:
+            failures.append(f"{method} {path}: a cross-site request changed the database")
+    assert not failures, "Cross-site writes were not refused:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("site", ["same-origin", "same-site", "none"])
+def test_writes_not_marked_cross_site_and_cross_site_reads_go_through(app, world, visitor, site):
+    reader = visitor("reader_a")
+    response = reader.open("POST", f"/articles/{world.slug}/annotate", form={"body": ""},
+                           headers={"Sec-Fetch-Site": site})
+    assert response.status_code == 422  # past the cross-site check: the empty form is what is refused
+    # A link followed from another site still opens the page.
+    assert reader.client.get(f"/articles/{world.slug}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200

@@ -13,9 +13,7 @@ from app.services import annotations as annotation_service
 from app.services import articles as article_service
 from app.services.errors import ServiceError
 from app.services.moderation import initial_status
-from app.services.reading import discussion
 from app.services.visibility import can_read
-from app.main.routes import filters_from_request
 
 
 def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Annotation:
@@ -61,12 +59,11 @@ def annotate(slug: str):
             _field_error(form, exc if isinstance(exc, ServiceError) else ServiceError(str(exc), "exact"))
         else:
             db.session.commit()
-            if _wants_fragment():
-                response = _fragment(article, focus=created.id, message=_created_message(created))
-                return response, 201
+            if _wants_json():
+                return _saved(created, _created_message(created), 201)
             flash(_created_message(created), "success")
             return redirect(url_for("annotating.permalink", annotation_id=created.id))
-    if _wants_fragment():
+    if _wants_json():
         return jsonify({"errors": form.errors}), 422
     paragraph = _paragraph(article, request.args.get("block", type=int))
     status = 422 if form.errors else 200
@@ -125,11 +122,11 @@ def reply(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            if _wants_fragment():
-                return _fragment(parent.article, focus=created.id, message=_created_message(created)), 201
+            if _wants_json():
+                return _saved(created, _created_message(created), 201)
             flash(_created_message(created), "success")
             return redirect(url_for("annotating.permalink", annotation_id=created.id))
-    if _wants_fragment():
+    if _wants_json():
         return jsonify({"errors": form.errors}), 422
     return render_template("annotating/reply.html", parent=parent, form=form), 422 if form.errors else 200
 
@@ -154,11 +151,11 @@ def edit(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            if _wants_fragment():
-                return _fragment(annotation.article, focus=annotation.id, message="Your changes are saved.")
+            if _wants_json():
+                return _saved(annotation, "Your changes are saved.")
             flash("Your changes are saved.", "success")
             return redirect(url_for("annotating.permalink", annotation_id=annotation.id))
-    if _wants_fragment():
+    if _wants_json():
         return jsonify({"errors": form.errors}), 422
     return render_template("annotating/edit.html", annotation=annotation, form=form), 422 if form.errors else 200
 
@@ -173,8 +170,8 @@ def delete(annotation_id: int):
     if form.validate_on_submit():
         annotation_service.delete(annotation)
         db.session.commit()
-        if _wants_fragment():
-            return _fragment(annotation.article, message="Your annotation is deleted.")
+        if _wants_json():
+            return _saved(annotation, "Your annotation is deleted.")
         flash("Your annotation is deleted. Replies to it stay in the discussion.", "success")
         return redirect(url_for("main.article", slug=annotation.article.slug))
     return render_template("annotating/delete.html", annotation=annotation, form=form)
@@ -204,21 +201,12 @@ def reattach(annotation_id: int):
     return render_template("annotating/reattach.html", annotation=annotation, form=form), 422 if form.errors else 200
 
 
-@bp.route("/articles/<slug>/discussion")
-def fragment(slug: str):
-    """Return the highlighted body and the threads as HTML fragments, for the script to swap in."""
-    article = article_service.get_published_or_404(slug)
-    return _fragment(article, focus=request.args.get("focus", type=int))
-
-
-def _wants_fragment() -> bool:
+def _wants_json() -> bool:
+    """Tell whether the page's script sent the form (it answers with JSON, not a redirect)."""
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _fragment(article, focus: int | None = None, message: str | None = None):
-    filters = filters_from_request()
-    data = discussion(article, current_user, filters)
-    threads_html = render_template("main/_discussion.html", article=article, discussion=data, filters=filters,
-                                   mode="personal")
-    return jsonify({"body_html": data.body_html, "threads_html": threads_html, "focus": focus,
-                    "version": article.version, "message": message})
+def _saved(annotation: Annotation, message: str, status: int = 200):
+    """Answer the script: what was saved; it then reloads the article page's parts from the page cache."""
+    return jsonify({"id": annotation.id, "message": message,
+                    "url": url_for("annotating.permalink", annotation_id=annotation.id)}), status

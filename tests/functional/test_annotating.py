@@ -42,13 +42,22 @@ def test_annotating_a_typed_quote_publishes_it_on_those_words(client, make, read
     assert "Dr Reader" in page and "Competing interests: None declared" in page
 
 
-def test_fetch_annotating_returns_fresh_fragments(client, make, reader):
+def test_script_annotating_answers_json_and_the_page_shows_it_at_once(client, make, reader):
     slug = make.demo_article()
+    client.get(f"/articles/{slug}")  # the page is cached before the change
     response = annotate(client, slug, fetch=True)
     assert response.status_code == 201
     data = response.get_json()
-    assert f'data-ids="{data["focus"]}"' in data["body_html"]
-    assert "A <strong>comment</strong>." in data["threads_html"]
+    assert data["url"] == f"/annotations/{data['id']}" and "published" in data["message"]
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert f'data-ids="{data["id"]}"' in page and "A <strong>comment</strong>." in page
+
+
+def test_script_annotating_reports_field_errors_as_json(client, make, reader):
+    slug = make.demo_article()
+    response = annotate(client, slug, fetch=True, body="")
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["body"] == ["Write your annotation."]
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -136,7 +145,6 @@ def test_private_annotation_never_shows_to_others(client, make, app):
     assert "My private note." not in page and f'data-ids="{private_id}"' not in page
     assert "(0 annotations)" in page
     assert client.get(f"/annotations/{private_id}").status_code == 404
-    assert client.get(f"/articles/{slug}/discussion").get_json()["threads_html"].count("My private note.") == 0
     client.post("/sign-out", data={"csrf_token": csrf_from(page)})
     AuthActions(client).sign_in(owner.email)
     page = client.get(f"/articles/{slug}").get_data(as_text=True)

@@ -81,8 +81,6 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/"): [Case("/", everyone(200))],
     ("GET", "/healthz"): [Case("/healthz", everyone(200))],
     ("GET", "/articles/<slug>"): [Case(ARTICLE, everyone(200)), Case(DRAFT, everyone(404))],
-    ("GET", "/articles/<slug>/discussion"): [Case(ARTICLE + "/discussion", everyone(200)),
-                                             Case(DRAFT + "/discussion", everyone(404))],
     ("GET", "/articles/<slug>/references.<ext>"): [
         Case(ARTICLE + "/references.ris", everyone(200)),
         Case(DRAFT + "/references.bib", by_role(404, 404, 404, 404, 404, 200))],

@@ -256,15 +256,26 @@
     });
   }
 
-  /* ---- swapping in the server's fresh rendering ---- */
+  /* ---- refreshing the article and its discussion after a change ---- */
 
   function applyFragment(data) {
-    if (data.body_html !== undefined) { body.innerHTML = data.body_html; }
-    if (data.threads_html !== undefined) { discussion.innerHTML = data.threads_html; }
-    indexText();
-    enhanceDiscussion();
-    if (data.focus) { focusThread(data.focus, true); }
-    if (data.message) { announce(data.message); flash(data.message); }
+    // Fetch the page as any reader would (served from the page cache when possible) and swap in its
+    // article body and discussion, so what the script shows is exactly what a reload would show.
+    return fetch(window.location.pathname + window.location.search, {
+      credentials: "same-origin", headers: { "Accept": "text/html" }
+    }).then(function (response) { return response.text(); }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var freshBody = page.getElementById("article-body");
+      var freshDiscussion = page.getElementById("discussion");
+      if (freshBody) { body.innerHTML = freshBody.innerHTML; }
+      if (freshDiscussion) { discussion.innerHTML = freshDiscussion.innerHTML; }
+      indexText();
+      enhanceDiscussion();
+      if (data.id) { focusThread(data.id, true); }
+      if (data.message) { announce(data.message); flash(data.message); }
+    }).catch(function () {
+      if (data.url) { window.location.href = data.url; }
+    });
   }
 
   function flash(message) {

@@ -59,15 +59,9 @@ def annotate(slug: str):
             _field_error(form, exc if isinstance(exc, ServiceError) else ServiceError(str(exc), "exact"))
         else:
             db.session.commit()
-            if _wants_json():
-                return _saved(created, _created_message(created), 201)
-            flash(_created_message(created), "success")
-            return redirect(url_for("annotating.permalink", annotation_id=created.id))
-    if _wants_json():
-        return jsonify({"errors": form.errors}), 422
-    paragraph = _paragraph(article, request.args.get("block", type=int))
-    status = 422 if form.errors else 200
-    return render_template("annotating/annotate.html", article=article, form=form, paragraph=paragraph), status
+            return _after_save(created, _created_message(created), 201)
+    return _form_page(form, "annotating/annotate.html", article=article,
+                      paragraph=_paragraph(article, request.args.get("block", type=int)))
 
 
 def _paragraph(article, block: int | None) -> str | None:
@@ -122,13 +116,8 @@ def reply(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            if _wants_json():
-                return _saved(created, _created_message(created), 201)
-            flash(_created_message(created), "success")
-            return redirect(url_for("annotating.permalink", annotation_id=created.id))
-    if _wants_json():
-        return jsonify({"errors": form.errors}), 422
-    return render_template("annotating/reply.html", parent=parent, form=form), 422 if form.errors else 200
+            return _after_save(created, _created_message(created), 201)
+    return _form_page(form, "annotating/reply.html", parent=parent)
 
 
 @bp.route("/annotations/<int:annotation_id>/edit", methods=["GET", "POST"])
@@ -151,13 +140,8 @@ def edit(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            if _wants_json():
-                return _saved(annotation, "Your changes are saved.")
-            flash("Your changes are saved.", "success")
-            return redirect(url_for("annotating.permalink", annotation_id=annotation.id))
-    if _wants_json():
-        return jsonify({"errors": form.errors}), 422
-    return render_template("annotating/edit.html", annotation=annotation, form=form), 422 if form.errors else 200
+            return _after_save(annotation, "Your changes are saved.")
+    return _form_page(form, "annotating/edit.html", annotation=annotation)
 
 
 @bp.route("/annotations/<int:annotation_id>/delete", methods=["GET", "POST"])
@@ -171,7 +155,7 @@ def delete(annotation_id: int):
         annotation_service.delete(annotation)
         db.session.commit()
         if _wants_json():
-            return _saved(annotation, "Your annotation is deleted.")
+            return jsonify({"id": annotation.id, "message": "Your annotation is deleted."})
         flash("Your annotation is deleted. Replies to it stay in the discussion.", "success")
         return redirect(url_for("main.article", slug=annotation.article.slug))
     return render_template("annotating/delete.html", annotation=annotation, form=form)
@@ -196,9 +180,8 @@ def reattach(annotation_id: int):
             _field_error(form, exc, default="exact")
         else:
             db.session.commit()
-            flash("The annotation is attached to the passage again.", "success")
-            return redirect(url_for("annotating.permalink", annotation_id=annotation.id))
-    return render_template("annotating/reattach.html", annotation=annotation, form=form), 422 if form.errors else 200
+            return _after_save(annotation, "The annotation is attached to the passage again.")
+    return _form_page(form, "annotating/reattach.html", annotation=annotation)
 
 
 def _wants_json() -> bool:
@@ -206,7 +189,17 @@ def _wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _saved(annotation: Annotation, message: str, status: int = 200):
-    """Answer the script: what was saved; it then reloads the article page's parts from the page cache."""
-    return jsonify({"id": annotation.id, "message": message,
-                    "url": url_for("annotating.permalink", annotation_id=annotation.id)}), status
+def _after_save(annotation: Annotation, message: str, status: int = 200):
+    """Answer a successful save: JSON for the page's script (which then re-reads the cached page), else a redirect."""
+    url = url_for("annotating.permalink", annotation_id=annotation.id)
+    if _wants_json():
+        return jsonify({"id": annotation.id, "message": message, "url": url}), status
+    flash(message, "success")
+    return redirect(url)
+
+
+def _form_page(form, template: str, **context):
+    """Answer a form that was not saved (or not sent yet): its page, or its field errors as JSON for the script."""
+    if _wants_json():
+        return jsonify({"errors": form.errors}), 422
+    return render_template(template, form=form, **context), 422 if form.errors else 200

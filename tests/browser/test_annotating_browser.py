@@ -140,3 +140,30 @@ def test_private_annotation_is_invisible_to_another_reader(page, browser, live_s
         assert response.status == 404
     finally:
         context.close()
+
+
+def test_clicking_a_highlight_opens_its_thread_and_the_quote_leads_back(page, make):
+    slug = make.demo_article()
+    author = make.user(trusted=True)
+    first = make.annotation(author, slug, QUOTE, body="On the models.")
+    second = make.annotation(author, slug, "rebastinib, a TIE2 inhibitor", body="On rebastinib.")
+    page.goto(f"/articles/{slug}")
+    page.locator(f"#article-body mark[data-ids='{second}']").first.click()
+    thread = page.locator(f"#a-{second}")
+    assert "is-open" in thread.get_attribute("class")
+    assert page.evaluate("() => document.activeElement.id") == f"a-{second}"
+    assert page.locator(f"mark.is-active[data-ids='{second}']").count() >= 1
+
+    page.locator(f"#a-{first} .quote-link").click()
+    assert page.locator(f"mark.is-active[data-ids='{first}']").count() >= 1
+    assert page.locator(f"mark.is-active[data-ids='{second}']").count() == 0
+    assert page.evaluate("() => document.activeElement.id") == f"hl-{first}"
+
+
+def test_permalink_opens_the_thread_and_marks_the_passage(page, make):
+    slug = make.demo_article()
+    author = make.user(trusted=True)
+    annotation_id = make.annotation(author, slug, QUOTE, body="Permalinked.")
+    page.goto(f"/annotations/{annotation_id}")
+    assert "is-open" in page.locator(f"#a-{annotation_id}").get_attribute("class")
+    assert page.locator(f"mark.is-active[data-ids='{annotation_id}']").count() >= 1

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 KIND_CHOICES = [
-    ("comment", "Comment"),
-    ("question", "Question"),
-    ("critique", "Critique of evidence"),
-    ("support", "Supporting evidence"),
-    ("practice", "Clinical practice note"),
+    SelectChoice("comment", "Comment"),
+    SelectChoice("question", "Question"),
+    SelectChoice("critique", "Critique of evidence"),
+    SelectChoice("support", "Supporting evidence"),
+    SelectChoice("practice", "Clinical practice note"),
 ]
-VISIBILITY_CHOICES = [("public", "Public: everyone can read it"), ("private", "Only me: a private note")]
+VISIBILITY_CHOICES = [SelectChoice("public", "Public: everyone can read it"),
+                      SelectChoice("private", "Only me: a private note")]
 BODY_HELP = "Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most."
 
 
@@ -35,7 +37,7 @@ class AnnotationForm(BodyFields, FlaskForm):
     kind = RadioField("Kind", choices=KIND_CHOICES, default="comment")
     tags = StringField("Tags", validators=[Optional(), Length(max=400)],
                        description="Separate tags with commas, e.g. preclinical models, taxanes.")
-    study_id = SelectField("Linked study", choices=[("", "None")], validate_choice=False, default="")
+    study_id = SelectField("Linked study", choices=[SelectChoice("", "None")], validate_choice=False, default="")
     visibility = RadioField("Who can read it", choices=VISIBILITY_CHOICES, default="public")
 
 

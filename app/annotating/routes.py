@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.annotating import bp
 from app.annotating.forms import AnnotationForm, EditForm, ReattachForm, ReplyForm
@@ -28,8 +29,9 @@ def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Anno
     return annotation
 
 
-def _study_choices(article) -> list[tuple[str, str]]:
-    return [("", "None")] + [(str(c.study_id), f"[{c.position}] {c.study.title[:90]}") for c in article.citations]
+def _study_choices(article) -> list[SelectChoice]:
+    return [SelectChoice("", "None")] + [SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}")
+                                         for c in article.citations]
 
 
 def _field_error(form, exc: ServiceError, default: str = "body") -> None:

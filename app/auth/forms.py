@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-INTERESTS_CHOICES = [("none", "None declared"), ("declare", "I declare the following competing interests")]
+INTERESTS_CHOICES = [SelectChoice("none", "None declared"),
+                     SelectChoice("declare", "I declare the following competing interests")]
 
 
 class SignInForm(FlaskForm):

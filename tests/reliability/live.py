@@ -350,13 +350,13 @@ class Client:
         self.refresh_csrf("/")
 
     def annotate(self, body: str, quote: str = QUOTES[2], slug: str = SLUG, fetch: bool = True, **fields) -> Response:
-        """Create an annotation on `quote`; with `fetch` the answer is 201 JSON whose "focus" is the new id."""
+        """Create an annotation on `quote`; with `fetch` the answer is 201 JSON whose "id" is the new annotation."""
         form = {"exact": quote, "body": body, "kind": "comment", "visibility": "public", "tags": "load test"}
         form.update(fields)
         return self.post(f"/articles/{slug}/annotate", form, fetch=fetch)
 
     def reply(self, parent_id: int, body: str, fetch: bool = True) -> Response:
-        """Reply to annotation `parent_id` (with `fetch`, 201 JSON with the new id as "focus")."""
+        """Reply to annotation `parent_id` (with `fetch`, 201 JSON with the new id as "id")."""
         return self.post(f"/annotations/{parent_id}/replies", {"body": body}, fetch=fetch)
 
 
@@ -364,9 +364,9 @@ PERMALINK_RE = re.compile(r"/annotations/(\d+)$")
 
 
 def _created_id(response: Response) -> int | None:
-    """Return the id of the annotation a write created: "focus" of a 201, or the permalink a 302 points to."""
+    """Return the id of the annotation a write created: "id" of a 201, or the permalink a 302 points to."""
     if response.status == 201:
-        return int(response.json()["focus"])
+        return int(response.json()["id"])
     if response.status == 302:
         match = PERMALINK_RE.search(response.headers.get("Location", ""))
         return int(match.group(1)) if match else None

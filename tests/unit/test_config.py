@@ -12,10 +12,10 @@ def test_production_refuses_missing_or_default_secret_key(key, monkeypatch):
         create_app(ProductionConfig)
 
 
-def test_production_starts_with_a_real_secret_key(monkeypatch, tmp_path):
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "k" * 64)
-    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'p.db'}")
-    app = create_app(ProductionConfig)
+def test_production_starts_with_a_real_secret_key(another_app):
+    # Built through another_app, which puts the shared rate limiter back as the test session's app
+    # expects: ProductionConfig switches limits on.
+    app = another_app(ProductionConfig, SECRET_KEY="k" * 64)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert app.config["HSTS"]
 

@@ -42,6 +42,24 @@ def refuse_cross_site_writes() -> None:
         abort(403, description="Cross-site requests that change data are refused.")
 
 
+NUL_MESSAGE = "The request contains a NUL character (\\0), which Postil does not accept: remove it and try again."
+
+
+def refuse_nul_characters() -> None:
+    """Refuse text input holding a NUL character: nobody types one, and PostgreSQL cannot store it.
+
+    Query strings, form fields and JSON bodies are checked; uploaded files are not (they are parsed
+    and cleaned by the importers).
+    """
+    texts = [value for _, values in request.args.lists() for value in values]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [value for _, values in request.form.lists() for value in values]
+    if any("\x00" in value for value in texts):
+        abort(400, description=NUL_MESSAGE)
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        abort(400, description=NUL_MESSAGE)
+
+
 def set_security_headers(response: Response) -> Response:
     """Add the security headers every response carries, including errors and static files."""
     from flask import current_app
@@ -110,5 +128,6 @@ def _listen_to_moderation_log() -> None:
 def init_app(app: Flask) -> None:
     """Register the request hooks of this module."""
     app.before_request(refuse_cross_site_writes)
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
     _listen_to_moderation_log()

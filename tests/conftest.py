@@ -24,11 +24,11 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|<meta name="csrf-to
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return _per_worker_postgres(url)
+        return per_worker_postgres(url)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'postil-test.sqlite3'}"
 
 
-def _per_worker_postgres(url: str) -> str:
+def per_worker_postgres(url: str) -> str:
     """Give each pytest-xdist worker its own PostgreSQL database next to the one named in `url`."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:

@@ -22,7 +22,8 @@ def clean_name(name: Mapping[str, object]) -> dict[str, str] | None:
     CSL particles ("van", "de la") are folded into the family name because
     Vancouver, RIS and MEDLINE all print them as part of it.
     """
-    parts = {key: " ".join(str(value).split()) for key, value in name.items() if value is not None}
+    parts = {key: " ".join(str(value).replace("\x00", "").split()) for key, value in name.items()
+             if value is not None}
     family = " ".join(
         parts[key]
         for key in ("dropping-particle", "non-dropping-particle", "family")

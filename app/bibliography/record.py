@@ -62,7 +62,8 @@ def _text(value: object) -> str | None:
         value = next((item for item in value if item not in (None, "")), None)
     if value is None or isinstance(value, (dict, bool)):
         return None
-    text = str(value).strip()
+    # NUL never belongs in a reference, and PostgreSQL cannot store it in text.
+    text = str(value).replace("\x00", "").strip()
     return text or None
 
 
@@ -153,7 +154,7 @@ class StudyRecord:
 
     def __post_init__(self) -> None:
         """Normalise fields in place; raise InvalidRecord or InvalidIdentifier on an unusable one."""
-        self.title = " ".join((self.title or "").split())
+        self.title = " ".join((self.title or "").replace("\x00", "").split())
         if not self.title:
             raise InvalidRecord("the record has no title")
         self.csl_type = _text(self.csl_type) or "article-journal"

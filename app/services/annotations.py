@@ -23,7 +23,8 @@ def _max_length() -> int:
 
 def clean_body(body: str) -> tuple[str, str]:
     """Return the Markdown source and its sanitised HTML; raise ServiceError when empty or too long."""
-    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    # NUL becomes U+FFFD, as an HTML parser would make it (and PostgreSQL cannot store it).
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd").strip()
     if not body:
         raise ServiceError("The annotation text is empty: write a comment before saving.", "body")
     limit = _max_length()

@@ -231,3 +231,29 @@ def test_article_page_queries_do_not_grow_with_annotations(client, make, reader,
     anonymous = app.test_client()
     assert count_queries(app, anonymous, f"/articles/{slug}") == count_queries(app, anonymous, f"/articles/{slug}")
     assert count_queries(app, anonymous, f"/articles/{slug}", cold=False) == 1, "a cached page costs one query"
+
+
+def test_a_nul_character_is_refused_with_a_clear_message_everywhere(client, make, reader, app):
+    slug = make.demo_article()
+    response = annotate(client, slug, body="before\x00after")
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+    assert client.get("/studies?q=a%00b").status_code == 400
+    token = csrf_from(client.get(f"/articles/{slug}").get_data(as_text=True))
+    api = client.post(f"/api/articles/{slug}/annotations", headers={"X-CSRFToken": token},
+                      data='{"motivation": "commenting", "body": {"value": "a\\u0000b"}}',
+                      content_type="application/json")
+    assert api.status_code == 400 and "NUL character" in api.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Annotation.id))) == 0
+
+
+def test_services_store_nul_free_text(make, reader, app):
+    """What reaches the database never holds NUL, whichever way it came in (PostgreSQL refuses it)."""
+    from app.bibliography.record import StudyRecord
+
+    slug = make.demo_article()
+    annotation_id = make.annotation(reader, slug, QUOTE, body="a\x00b")
+    with app.app_context():
+        assert db.session.get(Annotation, annotation_id).body == "a\ufffdb"
+    record = StudyRecord(title="Ti\x00tle", container_title="J\x00", authors=[{"family": "Sm\x00ith"}])
+    assert (record.title, record.container_title, record.authors) == ("Title", "J", [{"family": "Smith"}])

@@ -11,14 +11,20 @@ import os
 
 import pytest
 
+from tests.conftest import per_worker_postgres
 from tests.reliability.live import LiveServer, empty_postgres, is_postgres
 
 READERS = 20
 
 
 def live_database_url(tmp_path) -> str:
-    """Return the database a live server should use: TEST_DATABASE_URL, or a new SQLite file."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    """Return the database a live server should use: this xdist worker's PostgreSQL database, or a new SQLite file.
+
+    A live server's database is this worker's own (as for the `app` fixture), so two live servers on
+    two workers never empty each other's tables.
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    return per_worker_postgres(url) if url else f"sqlite:///{tmp_path / 'live.sqlite3'}"
 
 
 @pytest.fixture

@@ -75,6 +75,9 @@ def empty_postgres(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         with engine.begin() as conn:
+            # Connections a killed gunicorn worker left behind may still hold row locks.
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
             tables = [row[0] for row in conn.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
             if tables:

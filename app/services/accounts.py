@@ -98,6 +98,10 @@ def update_profile(user: User, **fields) -> User:
     if "competing_interests" in fields and not (fields["competing_interests"] or "").strip():
         user.competing_interests = None
     db.session.flush()
+    # Names, professions and interests statements are printed beside annotations on cached pages.
+    from app.services.articles import bump_display_for_author
+
+    bump_display_for_author(user.id)
     return user
 
 

@@ -176,6 +176,13 @@ def bump_display(article_id: int) -> None:
                        .values(display_rev=Article.display_rev + 1))
 
 
+def bump_display_for_author(user_id: int) -> None:
+    """Mark stale every article page showing the user's annotations (their name and profile appear there)."""
+    annotated = select(Annotation.article_id).where(Annotation.author_id == user_id).distinct()
+    db.session.execute(update(Article).where(Article.id.in_(annotated))
+                       .values(display_rev=Article.display_rev + 1))
+
+
 def _apply_metadata(article: Article, data: ArticleInput) -> None:
     article.title = data.title
     article.standfirst = data.standfirst

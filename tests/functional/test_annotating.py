@@ -257,3 +257,21 @@ def test_services_store_nul_free_text(make, reader, app):
         assert db.session.get(Annotation, annotation_id).body == "a\ufffdb"
     record = StudyRecord(title="Ti\x00tle", container_title="J\x00", authors=[{"family": "Sm\x00ith"}])
     assert (record.title, record.container_title, record.authors) == ("Title", "J", [{"family": "Smith"}])
+
+
+def test_a_profile_change_shows_at_once_on_cached_article_pages(client, make, reader, app):
+    from tests.conftest import AuthActions
+
+    slug = make.demo_article()
+    make.annotation(reader, slug, QUOTE)
+    anonymous = app.test_client()
+    assert "Dr Reader" in anonymous.get(f"/articles/{slug}").get_data(as_text=True)  # now cached
+    token = csrf_from(client.get("/profile").get_data(as_text=True))
+    client.post("/profile", data={"csrf_token": token, "display_name": "Dr Renamed Reader",
+                                  "profession": "Medical oncologist", "interests_choice": "declare",
+                                  "competing_interests": "Consulting for Acme Oncology"})
+    page = anonymous.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "Dr Renamed Reader" in page and "Consulting for Acme Oncology" in page
+    other = app.test_client()
+    AuthActions(other).sign_in(make.user(trusted=True).email)
+    assert "Dr Renamed Reader" in other.get(f"/articles/{slug}").get_data(as_text=True)

@@ -49,6 +49,8 @@ test: install-dev browser
 
 bench: install-dev
 	$(BIN)/python bench/article_page.py
+	$(BIN)/python bench/annotation_writes.py
+	@command -v wrk >/dev/null && $(BIN)/python bench/throughput.py || echo "Install wrk for bench/throughput.py (Debian: apt-get install wrk)."
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -6,8 +6,8 @@ back to back for a fixed time. Each creation is a real durable commit: the app's
 PRAGMA synchronous=FULL on every connection, which this script checks before starting.
 
 Two ways of writing are measured, as a reader's browser does them:
-- fetch: the page's script posts with X-Requested-With: fetch and gets 201 with the re-rendered
-  discussion (highlighted article body and every thread), so its cost grows with the discussion;
+- fetch: the page's script posts with X-Requested-With: fetch and gets 201 with a small JSON (id,
+  message, permalink); the script then re-reads the cached page, which this benchmark does not do;
 - form: the no-script form, answered with a 302 to the new annotation.
 
 Usage: .venv/bin/python bench/annotation_writes.py [--seconds 15] [--clients 16] [--workers 4]

@@ -90,7 +90,8 @@ class Preview:
 
     title: str = ""
     standfirst: str = ""
-    html: str = ""
+    # Rendered by app.text.markdown (CommonMark with raw HTML off): safe to insert as it is.
+    body_html: str = ""
     references: list[tuple[int, Study]] = field(default_factory=list)
     unknown_keys: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -111,7 +112,7 @@ def preview(source: str) -> Preview:
     keys = render_article(body).citation_keys
     studies = _studies_by_key(keys)
     rendered = render_article(body, known_keys=set(studies))
-    result.html = rendered.html
+    result.body_html = rendered.html
     result.references = [(n, studies[k]) for n, k in enumerate(rendered.citation_keys, start=1)]
     result.unknown_keys = rendered.unknown_keys
     commented = meta.get("commented_work")

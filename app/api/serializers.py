@@ -114,19 +114,23 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
     return data
 
 
-def serialize_article_summary(article: Article, annotation_count: int) -> dict:
-    """Return the list entry of a published article; `annotation_count` is what the viewer may read."""
+def _article_fields(article: Article) -> dict:
+    """Return the fields every serialised article carries."""
     return {
         "id": _article_api_iri(article),
         "slug": article.slug,
         "title": article.title,
         "url": w3c.article_iri(article.slug),
         "annotations": _collection_iri(article),
-        "annotation_count": annotation_count,
         "version": article.version,
         "standfirst": article.standfirst or "",
         "tags": list(article.tags or []),
     }
+
+
+def serialize_article_summary(article: Article, annotation_count: int) -> dict:
+    """Return the list entry of a published article; `annotation_count` is what the viewer may read."""
+    return {**_article_fields(article), "annotation_count": annotation_count}
 
 
 def serialize_reference(article: Article, citation: Citation) -> dict:
@@ -152,14 +156,7 @@ def serialize_reference(article: Article, citation: Citation) -> dict:
 def serialize_article(article: Article, references: list[Citation]) -> dict:
     """Return a published article with its canonical text (what selectors count in) and references."""
     return {
-        "id": _article_api_iri(article),
-        "slug": article.slug,
-        "title": article.title,
-        "url": w3c.article_iri(article.slug),
-        "annotations": _collection_iri(article),
-        "version": article.version,
-        "standfirst": article.standfirst or "",
-        "tags": list(article.tags or []),
+        **_article_fields(article),
         "source": article.source or "",
         "updated": w3c.timestamp(article.updated_at),
         "text": article.body_text,

@@ -4,15 +4,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from app.models.base import UTCDateTime, utcnow, value_enum
 
 
 class AnnotationKind(str, enum.Enum):
@@ -53,14 +49,14 @@ class Annotation(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="RESTRICT"), nullable=True)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="RESTRICT"), nullable=True,
                                                 index=True)
-    kind: Mapped[AnnotationKind] = mapped_column(_enum(AnnotationKind, "annotation_kind"), default=AnnotationKind.COMMENT)
+    kind: Mapped[AnnotationKind] = mapped_column(value_enum(AnnotationKind, "annotation_kind"), default=AnnotationKind.COMMENT)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     tags: Mapped[list] = mapped_column(JSON, default=list)
     study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id", ondelete="SET NULL"), nullable=True)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "annotation_visibility"), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(value_enum(Visibility, "annotation_visibility"), default=Visibility.PUBLIC)
     status: Mapped[AnnotationStatus] = mapped_column(
-        _enum(AnnotationStatus, "annotation_status"), default=AnnotationStatus.PUBLISHED
+        value_enum(AnnotationStatus, "annotation_status"), default=AnnotationStatus.PUBLISHED
     )
     # Selectors relative to the article's current version (top-level annotations only).
     exact: Mapped[str | None] = mapped_column(Text, nullable=True)

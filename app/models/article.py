@@ -4,11 +4,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, utcnow, value_enum
 
 
 class ArticleStatus(str, enum.Enum):
@@ -36,8 +36,7 @@ class Article(db.Model):
     body_text: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[ArticleStatus] = mapped_column(
-        Enum(ArticleStatus, name="article_status", native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(ArticleStatus, "article_status"),
         default=ArticleStatus.PUBLISHED,
     )
     # Bumped by every change a reader would see on the page; part of the page cache key.

@@ -4,11 +4,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, utcnow, value_enum
 
 
 class FlagReason(str, enum.Enum):
@@ -33,7 +33,7 @@ class Flag(db.Model):
     annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     reason: Mapped[FlagReason] = mapped_column(
-        Enum(FlagReason, name="flag_reason", native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]))
+        value_enum(FlagReason, "flag_reason", length=30))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when a moderator decides on the annotation; resolved flags no longer count.

@@ -6,11 +6,11 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, Index, Integer, String, Text, func
+from sqlalchemy import Boolean, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, utcnow, value_enum
 
 
 class Role(str, enum.Enum):
@@ -44,7 +44,7 @@ class User(UserMixin, db.Model):
     competing_interests: Mapped[str | None] = mapped_column(Text, nullable=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        value_enum(Role, "user_role"),
         default=Role.READER,
     )
     # Rotated on password change, sign-out-everywhere, suspension and role change: ends every other session.

@@ -44,7 +44,10 @@ run: demo
 browser: install-dev
 	@$(BIN)/python scripts/find_chromium.py > /dev/null
 
-test: install-dev browser
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev browser lint
 	CHROMIUM_PATH="$$($(BIN)/python scripts/find_chromium.py)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev

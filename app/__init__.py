@@ -29,7 +29,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import database, errors, security
+    from app import errors, security
+    from app.database import engine as database
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     database.prepare_sqlite_dir(app)

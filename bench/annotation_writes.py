@@ -20,16 +20,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-from collections import Counter
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.reliability.live import Load, LiveServer  # noqa: E402
+from tests.reliability.live import LiveServer, Load  # noqa: E402
 
 TARGET_PER_SECOND = 100
 

@@ -9,7 +9,7 @@ from app.annotating import bp
 from app.annotating.forms import AnnotationForm, EditForm, ReattachForm, ReplyForm
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
-from app.permissions import Permission, can, require
+from app.security.permissions import Permission, can, require
 from app.services import annotations as annotation_service
 from app.services import articles as article_service
 from app.services.errors import ServiceError

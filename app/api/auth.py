@@ -8,8 +8,8 @@ CSRF token because browsers never attach it by themselves.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
@@ -20,8 +20,9 @@ from wtforms import ValidationError
 from app.api.errors import ApiError, api_abort
 from app.extensions import db, login_manager
 from app.models import User
+
 # The permissions module's own list of what suspension withdraws, rather than a second copy of it.
-from app.permissions import WRITE_PERMISSIONS, Permission, can, suspension_message
+from app.security.permissions import WRITE_PERMISSIONS, Permission, can, suspension_message
 from app.services import tokens
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -17,7 +17,7 @@ from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation
 from app.extensions import db, limiter
 from app.models import Annotation, ArticleStatus, Flag, ModerationLog, User
-from app.permissions import Permission
+from app.security.permissions import Permission
 from app.services import flags as flag_service
 from app.services import moderation
 from app.services.errors import ServiceError

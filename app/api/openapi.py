@@ -334,7 +334,8 @@ Requests that change data with the session cookie must send the page's CSRF toke
 points in the article's `text` and always refer to its current version; `anchor` tells whether the
 passage is where it was written (`anchored`), `moved`, `fuzzy`, or `orphaned` (then only the
 original quote remains). Postil's extra fields have plain names, given IRIs by Postil's JSON-LD
-context (`/api/context.jsonld`), listed after the W3C one in each annotation's `@context`. Server-managed fields in a posted annotation are ignored.
+context (`/api/context.jsonld`), listed after the W3C one in each annotation's `@context`.
+Server-managed fields in a posted annotation are ignored.
 
 **Errors** are `{{"error": {{"code": ..., "message": ...}}}}` with the HTTP status. Request bodies are
 JSON (`application/json` or `application/ld+json`), at most 256 KiB by default.

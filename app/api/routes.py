@@ -14,11 +14,10 @@ from sqlalchemy.orm import joinedload
 from app.api import bp, openapi, payloads, w3c
 from app.api.auth import api_permission, current_api_user, rate_limit_key
 from app.api.errors import api_abort
-from app.api.serializers import (serialize_annotation, serialize_article, serialize_article_summary,
-                                 serialize_person)
+from app.api.serializers import serialize_annotation, serialize_article, serialize_article_summary, serialize_person
 from app.extensions import db, limiter
 from app.models import Annotation, Article, ArticleStatus, Citation, User
-from app.permissions import Permission, can_edit_annotation
+from app.security.permissions import Permission, can_edit_annotation
 from app.services import annotations as annotation_service
 from app.services import articles as article_service
 from app.services.moderation import initial_status

@@ -5,7 +5,7 @@ the serialiser, the request parser and the OpenAPI description all read it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import url_for
 
@@ -68,7 +68,7 @@ def timestamp(value: datetime | None) -> str | None:
     """Format an aware datetime as ISO 8601 UTC with a Z suffix, to the second."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def annotation_iri(annotation_id: int) -> str:

@@ -8,7 +8,7 @@ from app.authoring import bp
 from app.authoring.forms import ArticleForm, StatusForm
 from app.extensions import db
 from app.models import ArticleStatus
-from app.permissions import Permission, require
+from app.security.permissions import Permission, require
 from app.services import articles as article_service
 from app.services import authoring
 from app.services.errors import ServiceError

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask import Response, current_app, render_template, request, session
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.extensions import db
 from app.main import bp
 from app.models import Article, ArticleStatus
 from app.services import articles as article_service
-from app.services.reading import (KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise,
-                                  share)
+from app.services.reading import KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise, share
 from app.text.highlight import KIND_MARKERS
 
 

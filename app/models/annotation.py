@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
 
 
-class AnnotationKind(str, enum.Enum):
+class AnnotationKind(enum.StrEnum):
     """What an annotation does, each mapped to a W3C Web Annotation motivation."""
 
     COMMENT = "comment"
@@ -21,7 +21,7 @@ class AnnotationKind(str, enum.Enum):
     PRACTICE = "practice"
 
 
-class AnnotationStatus(str, enum.Enum):
+class AnnotationStatus(enum.StrEnum):
     """Moderation status."""
 
     PENDING = "pending"
@@ -30,7 +30,7 @@ class AnnotationStatus(str, enum.Enum):
     REMOVED = "removed"
 
 
-class Visibility(str, enum.Enum):
+class Visibility(enum.StrEnum):
     """Who may read an annotation."""
 
     PUBLIC = "public"
@@ -49,12 +49,14 @@ class Annotation(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="RESTRICT"), nullable=True)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="RESTRICT"), nullable=True,
                                                 index=True)
-    kind: Mapped[AnnotationKind] = mapped_column(value_enum(AnnotationKind, "annotation_kind"), default=AnnotationKind.COMMENT)
+    kind: Mapped[AnnotationKind] = mapped_column(value_enum(AnnotationKind, "annotation_kind"),
+                                                 default=AnnotationKind.COMMENT)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     tags: Mapped[list] = mapped_column(JSON, default=list)
     study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id", ondelete="SET NULL"), nullable=True)
-    visibility: Mapped[Visibility] = mapped_column(value_enum(Visibility, "annotation_visibility"), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(value_enum(Visibility, "annotation_visibility"),
+                                                   default=Visibility.PUBLIC)
     status: Mapped[AnnotationStatus] = mapped_column(
         value_enum(AnnotationStatus, "annotation_status"), default=AnnotationStatus.PUBLISHED
     )
@@ -80,10 +82,10 @@ class Annotation(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
-    article: Mapped["Article"] = relationship()  # noqa: F821
-    study: Mapped["Study | None"] = relationship()  # noqa: F821
-    revisions: Mapped[list["AnnotationRevision"]] = relationship(
+    author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
+    article: Mapped[Article] = relationship()  # noqa: F821
+    study: Mapped[Study | None] = relationship()  # noqa: F821
+    revisions: Mapped[list[AnnotationRevision]] = relationship(
         back_populates="annotation", order_by="AnnotationRevision.id", cascade="all, delete-orphan"
     )
 

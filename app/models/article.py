@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
 
 
-class ArticleStatus(str, enum.Enum):
+class ArticleStatus(enum.StrEnum):
     """Only published articles are visible to readers."""
 
     DRAFT = "draft"
@@ -44,10 +44,10 @@ class Article(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    citations: Mapped[list["Citation"]] = relationship(  # noqa: F821
+    citations: Mapped[list[Citation]] = relationship(  # noqa: F821
         back_populates="article", order_by="Citation.position", cascade="all, delete-orphan"
     )
-    revisions: Mapped[list["ArticleRevision"]] = relationship(
+    revisions: Mapped[list[ArticleRevision]] = relationship(
         back_populates="article", order_by="ArticleRevision.version", cascade="all, delete-orphan"
     )
 

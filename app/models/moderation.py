@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
 
 
-class FlagReason(str, enum.Enum):
+class FlagReason(enum.StrEnum):
     """Why a reader flagged an annotation; the order is the severity order in the queue (worst first)."""
 
     PATIENT_DATA = "patient_data"
@@ -40,7 +40,7 @@ class Flag(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
-    user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+    user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821
 
 
 class ModerationLog(db.Model):
@@ -62,8 +62,8 @@ class ModerationLog(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    moderator: Mapped["User | None"] = relationship(foreign_keys=[moderator_id])  # noqa: F821
-    target_user: Mapped["User | None"] = relationship(foreign_keys=[target_user_id])  # noqa: F821
+    moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])  # noqa: F821
+    target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])  # noqa: F821
 
 
 class Notification(db.Model):

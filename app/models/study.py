@@ -45,7 +45,7 @@ class Study(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    citations: Mapped[list["Citation"]] = relationship(back_populates="study")
+    citations: Mapped[list[Citation]] = relationship(back_populates="study")
 
     def __repr__(self) -> str:
         return f"<Study {self.id} {self.citation_key}>"
@@ -67,5 +67,5 @@ class Citation(db.Model):
     key: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer)
 
-    article: Mapped["Article"] = relationship(back_populates="citations")  # noqa: F821
+    article: Mapped[Article] = relationship(back_populates="citations")  # noqa: F821
     study: Mapped[Study] = relationship(back_populates="citations")

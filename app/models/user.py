@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What an account may do; each role includes the ones before it."""
 
     READER = "reader"

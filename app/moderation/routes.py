@@ -11,10 +11,10 @@ from flask_login import current_user
 from app.auth.routes import safe_next
 from app.extensions import db, login_manager
 from app.models import Role, User
+from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
-from app.models.base import utcnow
-from app.permissions import Permission, can, require
+from app.security.permissions import Permission, can, require
 from app.services import moderation
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Role, User
 from app.models.user import new_session_token
-from app.passwords import PasswordRejected, check_policy, hash_password, verify_password
+from app.security.passwords import PasswordRejected, check_policy, hash_password, verify_password
 from app.services.errors import Conflict, ServiceError
 
 log = logging.getLogger("postil.security")
@@ -39,7 +39,7 @@ def find_by_email(email: str) -> User | None:
 
 
 def _clean_profile(fields: dict) -> dict:
-    from app.sanitize import clean_text
+    from app.text.sanitize import clean_text
 
     cleaned = {}
     for name, limit in FIELD_LIMITS.items():

@@ -4,12 +4,21 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Article, Study, User, Visibility
+from app.models import (
+    Annotation,
+    AnnotationKind,
+    AnnotationRevision,
+    AnnotationStatus,
+    Article,
+    Study,
+    User,
+    Visibility,
+)
 from app.models.base import utcnow
-from app.sanitize import clean_text, render_markdown
 from app.services.articles import bump_display
 from app.services.errors import ServiceError
 from app.text.anchoring import AnchorError, Selector, resolve
+from app.text.sanitize import clean_text, render_markdown
 
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 40

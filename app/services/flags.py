@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Annotation, AnnotationStatus, Flag, FlagReason, User
 from app.models.base import utcnow
-from app.permissions import Permission, can, suspension_message
-from app.sanitize import clean_text
+from app.security.permissions import Permission, can, suspension_message
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.visibility import can_read
+from app.text.sanitize import clean_text
 
 MAX_NOTE_LENGTH = 1000
 REASON_LABELS = {

@@ -23,10 +23,10 @@ from app.bibliography.identifiers import normalise_title
 from app.bibliography.record import StudyRecord
 from app.extensions import db
 from app.models import Article, ArticleStatus, Study, User
-from app.sanitize import is_safe_url
 from app.services import articles
 from app.services import studies as study_service
 from app.services.errors import ServiceError
+from app.text.sanitize import is_safe_url
 
 log = logging.getLogger("postil.importing")
 

@@ -20,25 +20,36 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import case, event, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import (Annotation, AnnotationRevision, AnnotationStatus, Article, Citation, Flag, FlagReason,
-                        ModerationLog, Role, User, Visibility)
+from app.models import (
+    Annotation,
+    AnnotationRevision,
+    AnnotationStatus,
+    Article,
+    Citation,
+    Flag,
+    FlagReason,
+    ModerationLog,
+    Role,
+    User,
+    Visibility,
+)
 from app.models.base import utcnow
-from app.sanitize import clean_text, render_markdown
 from app.services.errors import Conflict, Forbidden, ServiceError
+from app.text.sanitize import clean_text, render_markdown
 
 REDACTED_BODY = "[removed by a moderator]"
 MAX_REASON_LENGTH = 1000
 PAGE_SIZE = 50
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     """Everything the moderation log records: status changes and account sanctions."""
 
     APPROVE = "approve"
@@ -157,7 +168,7 @@ def parse_modified(value: str | datetime | None) -> datetime | None:
         except ValueError:
             raise ServiceError("if_modified must be the annotation's `modified` timestamp (ISO 8601).",
                                "if_modified") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _modified_matches(seen: datetime):
@@ -224,6 +235,22 @@ STALE_MESSAGE = ("Annotation {id} changed since you loaded it (someone else may 
                  "Nothing was changed: reload to see its current state.")
 
 
+def _transition_values(action: Action, new: S, reason: str, now: datetime) -> dict:
+    """Return the column values that `action` writes when it moves an annotation to status `new`."""
+    values: dict = {"status": new, "modified_at": now}
+    if action in MODERATOR_ACTIONS:
+        values.update(open_flags=0, resubmitted=False)
+    if action == Action.RESUBMIT:
+        values["resubmitted"] = True
+    if new in (S.HIDDEN, S.REMOVED):
+        values["moderation_reason"] = reason
+    elif new == S.PUBLISHED:
+        values["moderation_reason"] = None
+    if new == S.REMOVED:
+        values.update(body=REDACTED_BODY, body_html=render_markdown(REDACTED_BODY))
+    return values
+
+
 def transition(annotation: Annotation, action: Action | str, actor: User | None, reason: str = "",
                if_modified: datetime | str | None = None) -> ModerationLog:
     """Apply `action` to `annotation` on behalf of `actor` (None: the system) and log it; flush, don't commit.
@@ -244,18 +271,7 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
     seen = parse_modified(if_modified)
     now = utcnow()
     is_decision = action in MODERATOR_ACTIONS
-
-    values: dict = {"status": new, "modified_at": now}
-    if is_decision:
-        values.update(open_flags=0, resubmitted=False)
-    if action == Action.RESUBMIT:
-        values["resubmitted"] = True
-    if new in (S.HIDDEN, S.REMOVED):
-        values["moderation_reason"] = reason
-    elif new == S.PUBLISHED:
-        values["moderation_reason"] = None
-    if new == S.REMOVED:
-        values.update(body=REDACTED_BODY, body_html=render_markdown(REDACTED_BODY))
+    values = _transition_values(action, new, reason, now)
     original = (annotation.body, annotation.body_html)
 
     # Compare-and-set: the row must still be as the actor saw it, so a concurrent decision makes this fail.
@@ -395,7 +411,7 @@ def queue_counts() -> dict[str, int]:
     """Return the number of items in each queue, in one query."""
     row = db.session.execute(select(*[
         func.coalesce(func.sum(case((_state_clause(state), 1), else_=0)), 0) for state in QUEUE_STATES])).one()
-    return dict(zip(QUEUE_STATES, (int(v) for v in row)))
+    return dict(zip(QUEUE_STATES, (int(v) for v in row), strict=True))
 
 
 def queue(state: str, page: int = 1) -> QueuePage:
@@ -583,9 +599,9 @@ def _log_query(filters: LogFilters):
     if filters.action:
         stmt = stmt.where(ModerationLog.action == filters.action)
     if filters.date_from:
-        stmt = stmt.where(ModerationLog.created_at >= datetime.combine(filters.date_from, time(), timezone.utc))
+        stmt = stmt.where(ModerationLog.created_at >= datetime.combine(filters.date_from, time(), UTC))
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time(), timezone.utc)
+        end = datetime.combine(filters.date_to + timedelta(days=1), time(), UTC)
         stmt = stmt.where(ModerationLog.created_at < end)
     if filters.annotation_id:
         stmt = stmt.where(ModerationLog.annotation_id == filters.annotation_id)
@@ -636,7 +652,7 @@ def suspend(user: User, actor: User, reason: str, until: datetime | date | None 
     _check_admin(actor, user)
     reason = clean_reason(reason, required=True)
     if isinstance(until, date) and not isinstance(until, datetime):
-        until = datetime.combine(until, time(), timezone.utc)
+        until = datetime.combine(until, time(), UTC)
     if until is not None and until <= utcnow():
         raise ServiceError("The end of the suspension must be in the future.", "until")
     old = suspension_state(user)

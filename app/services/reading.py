@@ -14,12 +14,11 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from markupsafe import Markup
-
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
@@ -179,18 +178,6 @@ def personalise(content: SharedContent, own_ids: tuple[int, ...]) -> Markup:
         position = end
     out.append(content.html[position:])
     return Markup("".join(out))
-    own = {str(i) for i in own_ids}
-
-    def switch(match: re.Match) -> str:
-        attribute, annotation_id, hidden = match.group(1), match.group(2), match.group(3)
-        if annotation_id not in own:
-            return match.group(0)
-        # Own annotation: show its own-actions, hide its flag link.
-        return f'{attribute}="{annotation_id}"' + ("" if attribute == "data-own" else " hidden") + ">"
-
-    # One pass over the page whatever the number of the viewer's annotations.
-    content_html = _OWN_OR_FLAG.sub(switch, str(content_html))
-    return Markup(content_html)
 
 
 def _label(annotation_by_id: dict[int, Annotation]):
@@ -256,6 +243,15 @@ def _matches(annotation: Annotation, filters: Filters, viewer: User | None) -> b
     return True
 
 
+def _stub_thread(stub: Stub, children: dict[int, list[Annotation]], collect) -> Thread:
+    """Hang the readable replies of an unreadable parent under its stub."""
+    thread = Thread(stub)
+    for child in children.get(stub.id, []):
+        thread.replies.append(Reply(child, 1))
+        collect(child.id, 2, child, thread.replies)
+    return thread
+
+
 def discussion(article: Article, viewer: User | None, filters: Filters | None = None) -> Discussion:
     """Build the threads, counts, filter choices and highlighted body of `article` for `viewer`."""
     filters = filters or Filters()
@@ -291,21 +287,16 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     orphans: list[Thread] = []
     roots = [a for a in rows if a.parent_id is None]
     for root in roots:
-        if root.is_deleted and not has_live_descendant(root.id):
-            continue
-        if not _matches(root, filters, viewer):
+        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer):
             continue
         thread = Thread(root)
         collect(root.id, 1, root, thread.replies)
         (orphans if root.anchor_state == "orphaned" else threads).append(thread)
     if not filters.active:
+        root_ids = {r.id for r in roots}
         for stub in stubs.values():
-            if stub.id in missing and all(r.id != stub.id for r in roots):
-                thread = Thread(stub)
-                # Replies of an unreadable parent: its readable children hang under the stub.
-                for child in children.get(stub.id, []):
-                    thread.replies.append(Reply(child, 1))
-                    collect(child.id, 2, child, thread.replies)
+            if stub.id in missing and stub.id not in root_ids:
+                thread = _stub_thread(stub, children, collect)
                 if thread.replies:
                     threads.append(thread)
     threads.sort(key=lambda t: (t.start, t.root.id))
@@ -317,5 +308,6 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     personal = any(not is_public(a) for a in roots)
     shown_roots = [t.root for t in threads if isinstance(t.root, Annotation) and not t.root.is_deleted]
     body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters)
-    return Discussion(threads=threads, orphans=orphans, counts={k.value: counts.get(k.value, 0) for k in AnnotationKind},
+    kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
+    return Discussion(threads=threads, orphans=orphans, counts=kind_counts,
                       tags=tags, authors=authors, body_html=body, total=len(live_roots))

@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.base import utcnow
-from app.sanitize import clean_text
 from app.services.errors import ServiceError
+from app.text.sanitize import clean_text
 
 # Recognisable in logs and by secret scanners; not part of the secret.
 TOKEN_PREFIX = "pst_"

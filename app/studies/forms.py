@@ -10,8 +10,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from app.bibliography import DESIGNS, EVIDENCE_LEVELS, InvalidIdentifier
 from app.bibliography.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
-from app.sanitize import is_safe_url
 from app.services.studies import CITATION_KEY_RE, KEY_MAX_LENGTH
+from app.text.sanitize import is_safe_url
 
 CSL_TYPES = [
     ("article-journal", "Journal article"),

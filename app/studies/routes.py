@@ -3,19 +3,23 @@ from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from markupsafe import Markup, escape
-
-from app.bibliography import (DESIGNS, EVIDENCE_LEVELS, BibliographyError, StudyRecord, format_vancouver_html,
-                              suggest_level)
+from app.bibliography import (
+    DESIGNS,
+    EVIDENCE_LEVELS,
+    BibliographyError,
+    StudyRecord,
+    format_vancouver_html,
+    suggest_level,
+)
 from app.errors import error_response
 from app.extensions import db
-from app.permissions import Permission, can, require
+from app.security.permissions import Permission, can, require
 from app.services import articles as article_service
-from app.services import authoring
-from app.services import importing
+from app.services import authoring, importing
 from app.services import studies as study_service
 from app.services.errors import ServiceError
 from app.studies import bp

@@ -10,13 +10,17 @@ _SELECT_JS = """
   const nodes = []; let text = '';
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     let skip = false;
-    for (let e = n.parentNode; e && e !== body; e = e.parentNode) { if (e.hasAttribute && e.hasAttribute('data-nc')) { skip = true; } }
+    for (let e = n.parentNode; e && e !== body; e = e.parentNode) {
+      if (e.hasAttribute && e.hasAttribute('data-nc')) { skip = true; }
+    }
     if (skip) continue;
     nodes.push([n, text.length]); text += n.data;
   }
   const at = text.indexOf(phrase);
   if (at < 0) return null;
-  const locate = (pos) => { for (let i = nodes.length - 1; i >= 0; i--) { if (nodes[i][1] <= pos) return [nodes[i][0], pos - nodes[i][1]]; } };
+  const locate = (pos) => {
+    for (let i = nodes.length - 1; i >= 0; i--) { if (nodes[i][1] <= pos) return [nodes[i][0], pos - nodes[i][1]]; }
+  };
   const [sn, so] = locate(at); const [en, eo] = locate(at + phrase.length - 1);
   const range = document.createRange(); range.setStart(sn, so); range.setEnd(en, eo + 1);
   const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);

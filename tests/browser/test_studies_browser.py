@@ -1,4 +1,7 @@
-"""In the browser: a citation marker shows its reference inline and leads to the study page; the editor previews live."""
+"""In the browser: a citation marker shows its reference inline and leads to the study page.
+
+The editor previews live.
+"""
 import re
 
 import pytest

@@ -132,7 +132,8 @@ def test_every_save_of_a_published_article_records_who_when_and_a_note(client, a
     assert "Softened the conclusion" in history and "Dr Ada Admin" in history
     assert "it still makes sense" in client.get(f"/articles/{slug}").get_data(as_text=True)
     with app.app_context():
-        assert [r.version for r in db.session.scalars(select(ArticleRevision).order_by(ArticleRevision.version))] == [1, 2]
+        revisions = db.session.scalars(select(ArticleRevision).order_by(ArticleRevision.version))
+        assert [r.version for r in revisions] == [1, 2]
 
 
 def test_the_diff_between_two_revisions_names_each_change_in_text(client, admin, make):

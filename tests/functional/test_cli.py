@@ -73,7 +73,7 @@ def test_seed_demo_is_idempotent_and_prints_passwords_once(runner, app, clean_db
 def test_seeded_demo_credentials_sign_in(runner, app, client, auth, clean_db, tmp_path):
     app.instance_path = str(tmp_path)
     output = runner.invoke(args=["seed-demo"]).output
-    line = next(l for l in output.splitlines() if "clinician@postil.example" in l)
+    line = next(row for row in output.splitlines() if "clinician@postil.example" in row)
     password = line.split("password: ")[1].strip()
     assert auth.sign_in("clinician@postil.example", password).status_code == 302
     page = client.get("/articles/chemotherapy-metastases").get_data(as_text=True)

@@ -192,7 +192,8 @@ def test_flagged_tab_shows_reasons_and_notes_worst_first(client, auth, scene, ma
     annotation_id = make.annotation(scene["author"], scene["slug"], QUOTE, body="Buy my supplement.")
     readers = [make.user(name=f"Reader {i}") for i in range(2)]
     with app.app_context():
-        for reader, reason, note in zip(readers, ("spam", "abusive"), ("Shop link", "Insults a colleague")):
+        reasons = (("spam", "Shop link"), ("abusive", "Insults a colleague"))
+        for reader, (reason, note) in zip(readers, reasons, strict=True):
             flags.flag(db.session.get(Annotation, annotation_id), db.session.get(User, reader.id), reason, note)
         db.session.commit()
     auth.sign_in(scene["mod"].email)

@@ -1,9 +1,9 @@
 """Pages a reader sees: the article list, the demo article with its references, errors, headers."""
 import re
 
-TOKEN_FIELD = re.compile(r'name="(?:[\w-]+-)?csrf_token"')
-
 from tests.conftest import csrf_from
+
+TOKEN_FIELD = re.compile(r'name="(?:[\w-]+-)?csrf_token"')
 
 
 def test_article_list_shows_the_demo_article(client, make):

@@ -47,7 +47,7 @@ def sessions(live_server):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(zip(live_server.readers, pool.map(live_server.signed_in_client, live_server.readers)))
+        return list(zip(live_server.readers, pool.map(live_server.signed_in_client, live_server.readers), strict=True))
 
 
 @pytest.fixture(scope="session")

@@ -248,7 +248,7 @@ class LiveServer:
         """Return everything gunicorn and the application have logged so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def signed_in_client(self, email: str, password: str = PASSWORD) -> "Client":
+    def signed_in_client(self, email: str, password: str = PASSWORD) -> Client:
         """Return a client signed in as `email`, holding a CSRF token for its session."""
         client = Client(self.base_url)
         client.sign_in(email, password)
@@ -288,7 +288,7 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.csrf_token: str | None = None
 
-    def copy(self) -> "Client":
+    def copy(self) -> Client:
         """Return a client sharing this one's session (same cookies and CSRF token)."""
         other = Client(f"http://{self.host}:{self.port}", self.timeout)
         other.cookies = dict(self.cookies)
@@ -410,7 +410,7 @@ class Load:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
 
-    def start(self) -> "Load":
+    def start(self) -> Load:
         """Start the threads; thread i uses session i modulo the number of sessions."""
         for index in range(self.threads):
             email, client = self.sessions[index % len(self.sessions)]

@@ -56,7 +56,7 @@ def test_fifty_concurrent_clients_lose_nothing_and_never_see_a_server_error(live
 
 
 # Found by bench/annotation_writes.py: whatever a write request reads after its commit must not take
-# SQLite's single write lock (app.database begins it deferred), or a busy article keeps every other
+# SQLite's single write lock (app.database.engine begins it deferred), or a busy article keeps every other
 # writer waiting.
 def test_a_write_request_holds_the_write_lock_only_for_its_write(sqlite_app, clean_sqlite):
     from sqlalchemy import event

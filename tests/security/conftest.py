@@ -166,7 +166,7 @@ def table_rows(exclude: frozenset[str] = frozenset()) -> dict[str, list[tuple]]:
     for table in db.metadata.sorted_tables:
         columns = [c for c in table.columns if f"{table.name}.{c.name}" not in exclude]
         result = db.session.execute(select(*columns)).all()
-        rows[table.name] = sorted((tuple(map(repr, r)) for r in result))
+        rows[table.name] = sorted(tuple(map(repr, r)) for r in result)
     db.session.remove()
     return rows
 

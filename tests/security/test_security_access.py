@@ -105,7 +105,7 @@ def test_every_visitor_gets_the_answer_in_the_access_table_and_nothing_else_chan
     failures = []
     for (method, rule), cases in TABLE.items():
         for case in cases:
-            for role, expected in zip(ROLES, case.expect):
+            for role, expected in zip(ROLES, case.expect, strict=True):
                 passes = [False] + ([True] if rule.startswith("/api/") and role != "anonymous" else [])
                 for bearer in passes:
                     path, response = walk.send(method, case, role, bearer=bearer)
@@ -193,7 +193,8 @@ def test_an_api_patch_cannot_change_the_author_status_or_id(app, world):
     with app.app_context():
         before = db.session.get(Annotation, annotation_id)
         before = (before.author_id, before.status, before.visibility, before.article_id, before.parent_id)
-    response = app.test_client().patch(f"/api/annotations/{annotation_id}", headers={"Authorization": f"Bearer {secret}"},
+    response = app.test_client().patch(f"/api/annotations/{annotation_id}",
+                                       headers={"Authorization": f"Bearer {secret}"},
                                        json={"bodyValue": "Edited text.", "id": "/api/annotations/1",
                                              "creator": {"id": world.ids["reader_b"]},
                                              "author_id": world.ids["reader_b"], "status": "hidden",

@@ -9,6 +9,8 @@ with a token and no CSRF header.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from tests.security.access_table import ROLES, SIGN_IN, TABLE, Case
@@ -28,7 +30,7 @@ def case_to_forge(key: tuple[str, str]) -> tuple[Case, str]:
     """Return the route's first case in the access table and a role it lets in."""
     assert key in TABLE, f"{key} is missing from tests/security/access_table.py"
     for case in TABLE[key]:
-        for role, outcome in zip(ROLES, case.expect):
+        for role, outcome in zip(ROLES, case.expect, strict=True):
             if outcome not in REFUSALS:
                 return case, role
     raise AssertionError(f"the access table lets nobody use {key}: nothing to forge")
@@ -101,10 +103,10 @@ def test_browsers_cross_site_writes_are_refused_even_with_valid_tokens(app, worl
             tokens[role] = create_token(app, world.user(role))[1]
         before = snapshot()
         attempts = [("session and CSRF token",
-                     lambda: visitor.open(method, path, form=case.form, json=case.json, headers=cross_site))]
+                     partial(visitor.open, method, path, form=case.form, json=case.json, headers=cross_site))]
         if path.startswith("/api/") and role != "anonymous":
-            attempts.append(("Bearer token", lambda: app.test_client().open(
-                path, method=method, json=case.json,
+            attempts.append(("Bearer token", partial(
+                app.test_client().open, path, method=method, json=case.json,
                 headers={**cross_site, "Authorization": f"Bearer {tokens[role]}"})))
         for how, send in attempts:
             response = send()

@@ -6,7 +6,7 @@ configuration, checked on an app built with it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -110,7 +110,7 @@ def _assert_cookie(cookie: str, secure: bool, max_days: int | None = None) -> No
     assert ("secure" in attributes) is secure, cookie
     if max_days is not None:
         expires = parsedate_to_datetime(attributes["expires"])
-        assert expires <= datetime.now(timezone.utc) + timedelta(days=max_days, minutes=5), cookie
+        assert expires <= datetime.now(UTC) + timedelta(days=max_days, minutes=5), cookie
 
 
 def test_session_and_remember_me_cookies_are_http_only_lax_and_last_at_most_14_days(world, client, auth):

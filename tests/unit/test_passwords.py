@@ -1,7 +1,7 @@
 """The password policy (NIST SP 800-63B-4) and hashing."""
 import pytest
 
-from app.passwords import PasswordRejected, check_policy, hash_password, verify_password
+from app.security.passwords import PasswordRejected, check_policy, hash_password, verify_password
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests for app.sanitize: the XSS corpus plus the behaviour users see."""
+"""Tests for app.text.sanitize: the XSS corpus plus the behaviour users see."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.sanitize import (
+from app.text.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_PROTOCOLS,
     ALLOWED_TAGS,

@@ -80,11 +80,11 @@ class Api:
         # Off only where a test measures something else (query counts) on large responses.
         self.checking = True
 
-    def as_token(self, token: str | None) -> "Api":
+    def as_token(self, token: str | None) -> Api:
         self.token = token
         return self
 
-    def with_session_csrf(self) -> "Api":
+    def with_session_csrf(self) -> Api:
         """Use the session cookie, sending the CSRF token of a page with unsafe methods."""
         self.token = None
         self.csrf = csrf_from(self.client.get("/").get_data(as_text=True))

@@ -102,7 +102,8 @@ def test_pmid_decides_when_only_one_side_has_a_doi():
 
 
 def test_title_match_needs_the_same_year():
-    assert is_duplicate(_study(issued_year=2017, doi="10.5555/a"), _study(title="NEOADJUVANT chemotherapy and metastasis.", issued_year=2017))
+    assert is_duplicate(_study(issued_year=2017, doi="10.5555/a"),
+                        _study(title="NEOADJUVANT chemotherapy and metastasis.", issued_year=2017))
     assert not is_duplicate(_study(issued_year=2017), _study(issued_year=2018))
 
 

@@ -7,8 +7,16 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Annotation, AnnotationRevision, AnnotationStatus, ModerationLog, Notification, Role, User,
-                        Visibility)
+from app.models import (
+    Annotation,
+    AnnotationRevision,
+    AnnotationStatus,
+    ModerationLog,
+    Notification,
+    Role,
+    User,
+    Visibility,
+)
 from app.services import annotations as annotation_service
 from app.services import moderation
 from app.services.errors import Conflict, Forbidden, ServiceError

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ModerationLog, Role, User
 from app.models.base import utcnow
-from app.permissions import Permission, can
+from app.security.permissions import Permission, can
 from app.services import moderation
 from app.services.errors import Conflict, Forbidden, ServiceError
 

@@ -320,7 +320,7 @@ def test_reanchor_over_a_long_article_finds_every_surviving_passage_and_nothing_
 
     results = reanchor_many(new_text, selectors)
 
-    for sel, result in zip(selectors, results):
+    for sel, result in zip(selectors, results, strict=True):
         assert_consistent(new_text, result)
         if result.state != "orphaned":
             # Never somewhere else: the same range, shifted by the preface.
@@ -340,14 +340,14 @@ def test_reanchor_follows_sentences_inserted_anywhere_away_from_the_quotes():
         # Sentence boundaries clear of every quote and its context, so each quote keeps its exact words.
         boundaries = [i + 2 for i in range(len(new_text)) if new_text.startswith(". ", i)
                       and all(not -CONTEXT_LENGTH <= i + 2 - start <= len(q) + CONTEXT_LENGTH
-                              for start, q in zip(expected, quotes))]
+                              for start, q in zip(expected, quotes, strict=True))]
         at, sentence = rng.choice(boundaries), f"Inserted remark number {n}. "
         new_text = new_text[:at] + sentence + new_text[at:]
         expected = [start + len(sentence) if start >= at else start for start in expected]
 
     results = reanchor_many(new_text, selectors)
 
-    for sel, result, start in zip(selectors, results, expected):
+    for sel, result, start in zip(selectors, results, expected, strict=True):
         assert_consistent(new_text, result)
         assert result.state == ("anchored" if start == sel.start else "moved")
         assert (result.selector.start, result.selector.exact) == (start, sel.exact)

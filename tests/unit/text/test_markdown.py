@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,7 @@ def test_blocks_are_numbered_and_match_the_text(demo):
         assert f'id="b-{block.index}" data-block="{block.index}"' in article.html
         assert article.text[block.start : block.end] == block.text
     # One "\n" text node separates consecutive blocks.
-    for before, after in zip(article.blocks, article.blocks[1:]):
+    for before, after in pairwise(article.blocks):
         assert after.start == before.end + 1
         assert article.text[before.end] == "\n"
 

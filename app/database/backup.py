@@ -27,10 +27,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 from sqlalchemy.engine import URL, make_url
 
@@ -200,7 +200,7 @@ def check_backup(path: Path, known_revisions: Iterable[str]) -> BackupCheck:
 
 def safety_copy_path(target: Path) -> Path:
     """Name the file where restore keeps the database it is about to replace."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix or '.sqlite3'}")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-BLOCKLIST_PATH = Path(__file__).parent / "data" / "common-passwords.txt"
+BLOCKLIST_PATH = Path(__file__).parents[1] / "data" / "common-passwords.txt"
 _RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb")
 # A valid scrypt hash that matches no password: checked when an email is unknown, so that the
 # response time does not reveal which accounts exist.

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import abort, current_app, request
 from flask_login import current_user

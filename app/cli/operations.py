@@ -1,6 +1,6 @@
 """Operations commands: `flask backup PATH` and `flask restore PATH` for SQLite deployments.
 
-The work happens in app.backup; these commands resolve the configured database, report what was
+The work happens in app.database.backup; these commands resolve the configured database, report what was
 copied, and turn refusals into a message and exit status 1.
 """
 from __future__ import annotations
@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
-from app import backup as backups
+from app.cli.errors import fail
+from app.database import backup as backups
 from app.extensions import db
 
 step_pages_option = click.option(
@@ -23,18 +24,13 @@ pause_option = click.option(
     help="Seconds to pause between steps, leaving the disk to the application.")
 
 
-def _refuse(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _database_file() -> Path:
     """Return the configured SQLite database file; exit with the reason when there is none."""
     try:
         # The engine's URL, not the setting: Flask-SQLAlchemy places relative SQLite paths in the instance folder.
         return backups.sqlite_path(db.engine.url)
     except backups.BackupError as exc:
-        _refuse(str(exc))
+        fail(str(exc))
 
 
 def _busy_ms() -> int:
@@ -70,7 +66,7 @@ def backup_command(path: Path, step_pages: int, pause: float) -> None:
         result = backups.backup(source, path, step_pages=step_pages, pause=pause, busy_ms=_busy_ms(),
                                 on_start=announce)
     except backups.BackupError as exc:
-        _refuse(str(exc))
+        fail(str(exc))
     click.echo(f"Backed up {result.pages} pages ({_size(result.bytes)}) to {result.path} in "
                f"{result.seconds:.2f} s; integrity check ok.")
 
@@ -88,9 +84,9 @@ def restore_command(path: Path, yes: bool, step_pages: int, pause: float) -> Non
     try:
         checked = backups.check_backup(path, known)
     except backups.BackupError as exc:
-        _refuse(f"{exc} Nothing was changed.")
+        fail(f"{exc} Nothing was changed.")
     if checked.path == target:
-        _refuse("PATH is the live database itself. Nothing was changed.")
+        fail("PATH is the live database itself. Nothing was changed.")
     click.echo(f"{checked.path}: integrity check ok, migration {checked.revision}, "
                f"{checked.annotations} annotations.")
     if not yes:
@@ -101,20 +97,14 @@ def restore_command(path: Path, yes: bool, step_pages: int, pause: float) -> Non
         try:
             backups.backup(target, safety, step_pages=step_pages, pause=pause, busy_ms=_busy_ms())
         except backups.BackupError as exc:
-            _refuse(f"Could not save the current database before restoring ({exc}). Nothing was changed.")
+            fail(f"Could not save the current database before restoring ({exc}). Nothing was changed.")
         click.echo(f"Saved the current database to {safety}.")
     try:
         result = backups.restore(checked.path, target, step_pages=step_pages, pause=pause, busy_ms=_busy_ms())
     except backups.BackupError as exc:
-        _refuse(f"{exc} The database keeps its previous contents.")
+        fail(f"{exc} The database keeps its previous contents.")
     click.echo(f"Restored {result.pages} pages ({_size(result.bytes)}) into {target}; integrity check ok.")
     click.echo("Restart the application so that no worker keeps pages cached from before the restore.")
     if checked.revision != head:
         click.echo(f"The backup is at migration {checked.revision}; run `flask db upgrade` before starting "
                    "the application.")
-
-
-def init_app(app: Flask) -> None:
-    """Register the backup and restore commands."""
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)

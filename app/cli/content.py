@@ -9,13 +9,12 @@ They use the same services as the web pages, and `seed-demo` loads the demo arti
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
+from app.cli.errors import fail
 from app.extensions import db
 from app.models import ArticleStatus
 from app.services import authoring, importing
@@ -28,12 +27,6 @@ articles_cli = AppGroup("articles", help="Import articles written in Markdown.")
 IMPORT_FORMATS = ["csl-json", "ris", "bibtex", "nbib"]
 EXPORT_FORMATS = ["csl-json", "ris", "bibtex"]
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def _fail(message: str) -> None:
-    db.session.rollback()
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def _echo_report(report: importing.ImportReport, verbose: bool) -> None:
@@ -54,7 +47,7 @@ def import_studies(file: Path, format_name: str | None, verbose: bool) -> None:
     try:
         report = importing.import_file(file.read_bytes(), format_name, file.name)
     except ServiceError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     db.session.commit()
     _echo_report(report, verbose)
 
@@ -69,7 +62,7 @@ def export_studies(format_name: str, slug: str | None, output: Path | None) -> N
     if slug:
         article = authoring.find_article(slug)
         if article is None:
-            _fail(f"No article has the slug {slug!r}.")
+            fail(f"No article has the slug {slug!r}.")
         studies = study_service.studies_of_article(article)
     else:
         studies = study_service.all_studies()
@@ -99,9 +92,9 @@ def import_article(file: Path, references: Path | None, references_format: str |
             references_name=references.name if references else None, references_format=references_format,
             status=ArticleStatus.DRAFT if draft else ArticleStatus.PUBLISHED)
     except UnicodeDecodeError:
-        _fail(f"{file.name} is not UTF-8 text. Nothing was imported.")
+        fail(f"{file.name} is not UTF-8 text. Nothing was imported.")
     except ServiceError as exc:
-        _fail(f"{exc.message} Nothing was imported (the references were not kept either).")
+        fail(f"{exc.message} Nothing was imported (the references were not kept either).")
     db.session.commit()
     if result.references is not None:
         _echo_report(result.references, verbose=False)
@@ -119,9 +112,3 @@ def describe_article_import(result: importing.ArticleImport) -> str:
         return f"Article {where} is unchanged (version {article.version}, {state})."
     return (f"Updated article {where} to version {article.version} ({state}). "
             f"{authoring.describe_anchors(result.anchors)}")
-
-
-def init_app(app: Flask) -> None:
-    """Register the studies and articles command groups."""
-    app.cli.add_command(studies_cli)
-    app.cli.add_command(articles_cli)

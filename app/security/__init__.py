@@ -1,0 +1,23 @@
+"""Security: response headers, permissions by name, passwords and the security log.
+
+- `headers`: the headers every response carries and the requests refused before any view runs;
+- `permissions`: the `Permission` names, who holds them, and the view decorator that checks them;
+- `passwords`: the password policy and hashing;
+- `audit`: the `postil.security` logger.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.security import audit, headers
+from app.security.audit import client_ip, current_user_id, security_log
+
+__all__ = ["client_ip", "current_user_id", "init_app", "security_log"]
+
+
+def init_app(app: Flask) -> None:
+    """Register the request hooks that every request goes through, and the moderation audit log."""
+    app.before_request(headers.refuse_cross_site_writes)
+    app.before_request(headers.refuse_nul_characters)
+    app.after_request(headers.set_security_headers)
+    audit.listen_to_moderation_log()

@@ -1,0 +1,63 @@
+"""Response headers and request refusals that every request goes through.
+
+The Content-Security-Policy forbids inline script and style: scripts and styles live in app/static/.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, request
+from flask_login import current_user
+
+# Scripts, styles, images, fonts and fetches come from Postil itself only (default-src); no plugin,
+# no <base> rewriting, no framing by other sites, forms post only to Postil. No 'unsafe-inline'.
+CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_cross_site_writes() -> None:
+    """Refuse unsafe requests a browser marks as cross-site (defence in depth beside CSRF tokens)."""
+    if request.method in UNSAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
+        abort(403, description="Cross-site requests that change data are refused.")
+
+
+NUL_MESSAGE = "The request contains a NUL character (\\0), which Postil does not accept: remove it and try again."
+
+
+def refuse_nul_characters() -> None:
+    """Refuse text input holding a NUL character: nobody types one, and PostgreSQL cannot store it.
+
+    Query strings, form fields and JSON bodies are checked; uploaded files are not (they are parsed
+    and cleaned by the importers).
+    """
+    texts = [value for _, values in request.args.lists() for value in values]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [value for _, values in request.form.lists() for value in values]
+    if any("\x00" in value for value in texts):
+        abort(400, description=NUL_MESSAGE)
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        abort(400, description=NUL_MESSAGE)
+
+
+def set_security_headers(response: Response) -> Response:
+    """Add the security headers every response carries, including errors and static files."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if current_app.config.get("HSTS"):
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    # Static files are the same for everyone: let browsers cache them (and skip loading the user).
+    if request.endpoint != "static" and _is_authenticated():
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response
+
+
+def _is_authenticated() -> bool:
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # the session names a user who could not be loaded (the database is down)
+        return True  # so: keep the answer out of caches
+
+

@@ -39,7 +39,7 @@ run: demo
 	@cat instance/demo-credentials.txt 2>/dev/null || echo "  (see the output of seed-demo above)"
 	@echo "Stop the server with Ctrl+C."
 	@echo
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	POSTIL_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 browser: install-dev
 	@$(BIN)/python scripts/find_chromium.py > /dev/null

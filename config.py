@@ -61,6 +61,10 @@ class Config:
     # JSON bodies sent to /api above this size are refused with 413 (an annotation is at most 10,000 characters).
     API_MAX_CONTENT_LENGTH = 256 * 1024
 
+    # Where Postil is reached: every absolute URL (API IRIs, links in emails) is built from it, never
+    # from a request's Host header. Required in production.
+    BASE_URL = os.environ.get("POSTIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+
     HSTS = False
     DEMO_CONTENT_DIR = BASE_DIR / "app" / "demo"
     # Number of a new account's public annotations that wait for a moderator.
@@ -82,6 +86,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    BASE_URL = "http://localhost"  # the test client's host
     # Tests create many accounts; a cheaper scrypt keeps the suite fast. Production uses Config's cost.
     PASSWORD_HASH_METHOD = "scrypt:16384:8:1"
     RATELIMIT_ENABLED = False

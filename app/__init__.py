@@ -3,10 +3,33 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+from werkzeug.routing import MapAdapter
+from werkzeug.wrappers import Request
 
 from config import Config, ProductionConfig, config_from_env
+
+
+class Postil(Flask):
+    """Flask, with every absolute URL built from the configured `BASE_URL`, never from a request's headers.
+
+    `url_for(..., _external=True)` (API IRIs, links in emails, cached JSON-LD) names the host and
+    scheme of `BASE_URL` whatever `Host` or `X-Forwarded-Host` a request carries, and works outside
+    requests (command-line jobs that send email) too. Routing still matches any host.
+    """
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        base = urlsplit(self.config["BASE_URL"])
+        if request is None:
+            return self.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+        adapter = super().create_url_adapter(request)
+        if adapter is not None:
+            adapter.server_name, adapter.url_scheme = base.netloc, base.scheme
+            if base.path.strip("/"):
+                adapter.script_name = base.path.rstrip("/") + "/"
+        return adapter
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -15,7 +38,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if issubclass(config_class, ProductionConfig):
         config_class.check()
 
-    app = Flask(__name__, instance_relative_config=False)
+    app = Postil(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
     # Templates are indented for people; the pages need not carry that whitespace.
     app.jinja_env.trim_blocks = True

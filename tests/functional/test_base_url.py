@@ -1,0 +1,20 @@
+"""Absolute URLs come from the configured BASE_URL, never from the request's Host headers."""
+from __future__ import annotations
+
+from flask import url_for
+
+
+def test_api_iris_name_the_configured_host_whatever_host_the_request_claims(client, make):
+    slug = make.demo_article()
+    response = client.get(f"/api/articles/{slug}/annotations",
+                          headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "evil.example" not in body
+    assert response.get_json()["id"].startswith("http://localhost/api/")
+
+
+def test_absolute_urls_can_be_built_outside_a_request(another_app):
+    other = another_app(BASE_URL="https://postil.example.org/journal")
+    with other.app_context():
+        assert url_for("main.index", _external=True) == "https://postil.example.org/journal/"

@@ -13,7 +13,7 @@ from app.security.permissions import Permission, can, require
 from app.services import annotations as annotation_service
 from app.services import articles as article_service
 from app.services.errors import ServiceError
-from app.services.moderation import initial_status
+from app.services.premoderation import initial_status
 from app.services.visibility import can_read
 
 

@@ -20,7 +20,7 @@ from app.models import Annotation, Article, ArticleStatus, Citation, User
 from app.security.permissions import Permission, can_edit_annotation
 from app.services import annotations as annotation_service
 from app.services import articles as article_service
-from app.services.moderation import initial_status
+from app.services.premoderation import initial_status
 from app.services.visibility import can_read, readable_clause
 
 PAGE_SIZE = 200

@@ -34,7 +34,7 @@ def _signed_in_user():
 
 def _moderation_waiting() -> int:
     """Count the items waiting for a moderator, only for moderators (one COUNT query)."""
-    from app.services.moderation import waiting_count
+    from app.services.moderation_queue import waiting_count
 
     user = _signed_in_user()
     return waiting_count() if user is not None and user.is_moderator else 0

@@ -10,12 +10,12 @@ from flask_login import current_user
 
 from app.auth.routes import safe_next
 from app.extensions import db, login_manager
-from app.models import Role, User
+from app.models import ACTION_LABELS, Action, Role, User
 from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
 from app.security.permissions import Permission, can, require
-from app.services import moderation
+from app.services import moderation, moderation_log, moderation_queue, sanctions
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS
 from app.services.visibility import is_public
@@ -57,7 +57,7 @@ def text_fragment(quote_text: str | None) -> str:
 
 
 def _context() -> dict:
-    return {"flag_labels": REASON_LABELS, "action_labels": moderation.ACTION_LABELS, "is_public": is_public,
+    return {"flag_labels": REASON_LABELS, "action_labels": ACTION_LABELS, "is_public": is_public,
             "allowed_actions": moderation.allowed_actions}
 
 
@@ -70,7 +70,7 @@ def _back(default_state: str = "pending"):
 @bp.route("/<any(pending, flagged, hidden):state>")
 def queue(state: str):
     """Show one queue (pending, flagged, hidden) with everything a decision needs."""
-    page = moderation.queue(state, request.args.get("page", 1, type=int))
+    page = moderation_queue.queue(state, request.args.get("page", 1, type=int))
     bulk_form = BulkForm(next=request.full_path)
     bulk_form.action.choices = [c for c in bulk_form.action.choices if c.value in BULK_ACTIONS[state]]
     return render_template("moderation/queue.html", queue=page, bulk_form=bulk_form, tab=state, **_context())
@@ -79,16 +79,16 @@ def queue(state: str):
 @bp.route("/annotations/<int:annotation_id>")
 def detail(annotation_id: int):
     """Show one annotation under review with its flags, its history and (admins) its earlier texts."""
-    annotation = moderation.get_for_review_or_404(annotation_id)
-    item = moderation.review_items([annotation], all_flags=True)[0]
-    return render_template("moderation/detail.html", item=item, history=moderation.history_of(annotation),
-                           tab=None, counts=moderation.queue_counts(), **_context())
+    annotation = moderation_queue.get_for_review_or_404(annotation_id)
+    item = moderation_queue.review_items([annotation], all_flags=True)[0]
+    return render_template("moderation/detail.html", item=item, history=moderation_queue.history_of(annotation),
+                           tab=None, counts=moderation_queue.queue_counts(), **_context())
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["POST"])
 def act(annotation_id: int):
     """Apply one decision to one annotation, refusing it if the annotation changed since the page was loaded."""
-    annotation = moderation.get_for_review_or_404(annotation_id)
+    annotation = moderation_queue.get_for_review_or_404(annotation_id)
     form = ActionForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -138,11 +138,11 @@ def bulk():
 
 # --- The log -------------------------------------------------------------------------------------
 
-def _log_filters() -> tuple[moderation.LogFilters, str | None]:
+def _log_filters() -> tuple[moderation_log.LogFilters, str | None]:
     try:
-        return moderation.parse_log_filters(request.args), None
+        return moderation_log.parse_log_filters(request.args), None
     except ServiceError as exc:
-        return moderation.LogFilters(), exc.message
+        return moderation_log.LogFilters(), exc.message
 
 
 @bp.route("/log")
@@ -150,12 +150,12 @@ def log():
     """Show the log, filtered by actor, action and dates."""
     filters, error = _log_filters()
     page = max(1, request.args.get("page", 1, type=int))
-    entries, total = moderation.log_page(filters, page)
-    pages = max(1, -(-total // moderation.PAGE_SIZE))
+    entries, total = moderation_log.log_page(filters, page)
+    pages = max(1, -(-total // moderation_queue.PAGE_SIZE))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("moderation/log.html", entries=entries, total=total, page=page, pages=pages,
-                           filters=filters, error=error, actors=moderation.log_actors(), args=args,
-                           actions=list(moderation.Action), tab="log", counts=moderation.queue_counts(),
+                           filters=filters, error=error, actors=moderation_log.log_actors(), args=args,
+                           actions=list(Action), tab="log", counts=moderation_queue.queue_counts(),
                            **_context()), 422 if error else 200
 
 
@@ -184,7 +184,7 @@ def log_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for entry in moderation.log_entries(filters):
+        for entry in moderation_log.log_entries(filters):
             writer.writerow(_csv_row(entry))
             if buffer.tell() > 16_384:
                 yield buffer.getvalue()
@@ -212,10 +212,10 @@ def users():
     """List accounts (admins), with their history and the sanctions they can receive."""
     query = request.args.get("q", "")
     page = max(1, request.args.get("page", 1, type=int))
-    rows, total = moderation.users_page(query, page)
+    rows, total = sanctions.users_page(query, page)
     return render_template("moderation/users.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // moderation.PAGE_SIZE)), query=query, tab="users",
-                           counts=moderation.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
+                           pages=max(1, -(-total // moderation_queue.PAGE_SIZE)), query=query, tab="users",
+                           counts=moderation_queue.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
                            role_form=RoleForm(), roles=list(Role), today=utcnow().date(), **_context())
 
 
@@ -242,7 +242,7 @@ def suspend(user_id: int):
     """Suspend an account until a date or indefinitely."""
     return _account_change(
         user_id, SuspendForm(),
-        lambda user, form: moderation.suspend(user, current_user, form.reason.data, until=form.until.data),
+        lambda user, form: sanctions.suspend(user, current_user, form.reason.data, until=form.until.data),
         "{name} is suspended: they can read but not post, flag or edit, and their sessions have ended.")
 
 
@@ -251,7 +251,7 @@ def suspend(user_id: int):
 def lift(user_id: int):
     """Lift an account's suspension."""
     return _account_change(
-        user_id, ReasonForm(), lambda user, form: moderation.lift_suspension(user, current_user, form.reason.data),
+        user_id, ReasonForm(), lambda user, form: sanctions.lift_suspension(user, current_user, form.reason.data),
         "The suspension of {name} is lifted.")
 
 
@@ -261,7 +261,7 @@ def role(user_id: int):
     """Give an account another role."""
     return _account_change(
         user_id, RoleForm(),
-        lambda user, form: moderation.change_role(user, current_user, form.role.data, form.reason.data),
+        lambda user, form: sanctions.change_role(user, current_user, form.role.data, form.reason.data),
         "{name} is now {user.role.value}; their sessions have ended.")
 
 
@@ -272,7 +272,7 @@ def trust(user_id: int):
     trusted = request.form.get("trusted") == "1"
     return _account_change(
         user_id, ReasonForm(),
-        lambda user, form: moderation.set_trusted(user, current_user, trusted, form.reason.data),
+        lambda user, form: sanctions.set_trusted(user, current_user, trusted, form.reason.data),
         "{name} is now trusted: their annotations are published without waiting." if trusted
         else "{name} is no longer trusted.")
 

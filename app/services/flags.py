@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, Flag, FlagReason, User
+from app.models import Action, Annotation, AnnotationStatus, Flag, FlagReason, User
 from app.models.base import utcnow
 from app.security.permissions import Permission, can, suspension_message
 from app.services.errors import Conflict, Forbidden, ServiceError
@@ -109,4 +109,4 @@ def _hide_if_needed(annotation: Annotation, reason: FlagReason) -> None:
         why = f"Hidden automatically after {annotation.open_flags} flags"
     else:
         return
-    moderation.transition(annotation, moderation.Action.AUTO_HIDE, None, reason=why)
+    moderation.transition(annotation, Action.AUTO_HIDE, None, reason=why)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, Notification, User
+from app.models import Action, Annotation, AnnotationStatus, Notification, User
 from app.models.base import utcnow
 from app.services.visibility import can_read
 
@@ -49,8 +49,6 @@ def _where(annotation: Annotation) -> str:
 
 def moderation_outcome(annotation: Annotation, action, old_status: AnnotationStatus, reason: str) -> None:
     """Tell the author what a moderator (or the system) decided about their annotation, when it concerns them."""
-    from app.services.moderation import Action
-
     where = _where(annotation)
     status = annotation.status
     reason_text = f" Reason: {reason}" if reason else ""

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.annotating import bp
 from app.annotating.forms import AnnotationForm, EditForm, ReattachForm, ReplyForm
+from app.auth.forms import EmptyForm
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
 from app.security.permissions import Permission, can, require
@@ -15,6 +16,7 @@ from app.services import articles as article_service
 from app.services.errors import ServiceError
 from app.services.premoderation import initial_status
 from app.services.visibility import can_read
+from app.text.markdown import render_article
 
 
 def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Annotation:
@@ -70,8 +72,6 @@ def _paragraph(article, block: int | None) -> str | None:
     """Return the canonical text of top-level block number `block`, if there is one."""
     if block is None:
         return None
-    from app.text.markdown import render_article
-
     blocks = render_article(article.body_source).blocks
     return blocks[block].text if 0 <= block < len(blocks) else None
 
@@ -150,8 +150,6 @@ def edit(annotation_id: int):
 @require(Permission.ANNOTATE)
 def delete(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id, editable=True)
-    from app.auth.forms import EmptyForm
-
     form = EmptyForm()
     if form.validate_on_submit():
         annotation_service.delete(annotation)

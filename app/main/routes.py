@@ -1,23 +1,24 @@
 """Article list and article page."""
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request, session
+from flask import Response, current_app, has_request_context, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
 from app.extensions import db
 from app.main import bp
 from app.models import Article, ArticleStatus
 from app.services import articles as article_service
+from app.services.moderation_queue import waiting_count
+from app.services.notifications import unread_count
 from app.services.reading import KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise, share
 from app.text.highlight import KIND_MARKERS
 
 
 @bp.app_context_processor
 def inject_globals():
-    from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
-
     return {"view_functions": current_app.view_functions, "moderation_waiting": _moderation_waiting(),
             "unread_notifications": _unread_notifications(),
             "design_labels": DESIGNS, "evidence_meanings": EVIDENCE_LEVELS,
@@ -25,8 +26,6 @@ def inject_globals():
 
 
 def _signed_in_user():
-    from flask import has_request_context
-
     if not has_request_context() or not current_user or not current_user.is_authenticated:
         return None
     return current_user
@@ -34,16 +33,12 @@ def _signed_in_user():
 
 def _moderation_waiting() -> int:
     """Count the items waiting for a moderator, only for moderators (one COUNT query)."""
-    from app.services.moderation_queue import waiting_count
-
     user = _signed_in_user()
     return waiting_count() if user is not None and user.is_moderator else 0
 
 
 def _unread_notifications() -> int:
     """Count the signed-in user's unread notifications (one COUNT query)."""
-    from app.services.notifications import unread_count
-
     user = _signed_in_user()
     return unread_count(user) if user is not None else 0
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Annotation, Article, ArticleRevision, ArticleStatus, Citation, Study, User
 from app.services.errors import ServiceError
+from app.text.anchoring import Selector, reanchor
 from app.text.markdown import normalise_source, render_article, split_front_matter
 
 SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -145,8 +146,6 @@ def reanchor_annotations(article: Article) -> dict[str, int]:
     An annotation that cannot be placed with confidence becomes an orphan: it keeps its last quote
     and loses its position, and is listed under the article for its author or an admin to re-attach.
     """
-    from app.text.anchoring import Selector, reanchor
-
     counts: dict[str, int] = {}
     rows = db.session.scalars(select(Annotation).where(
         Annotation.article_id == article.id, Annotation.parent_id.is_(None))).all()

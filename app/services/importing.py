@@ -24,7 +24,7 @@ from app.bibliography.identifiers import normalise_title
 from app.bibliography.record import StudyRecord
 from app.extensions import db
 from app.models import Article, ArticleStatus, Study, User
-from app.services import articles
+from app.services import articles, authoring
 from app.services import studies as study_service
 from app.services.duplicates import KnownStudies
 from app.services.errors import ServiceError
@@ -356,8 +356,6 @@ def import_article(markdown: str, default_slug: str | None, editor: User | None,
     Raises ServiceError when the references file is unreadable or the article is refused (unknown
     citation keys, bad front matter); the caller rolls back, so nothing is kept.
     """
-    from app.services import authoring
-
     report = import_file(references, references_format, references_name) if references is not None else None
     data = articles.parse_markdown_file(markdown, default_slug=default_slug)
     existing = authoring.find_article(articles.slugify(data.slug or data.title))

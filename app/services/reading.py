@@ -14,6 +14,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
 
+from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -205,8 +206,6 @@ def _highlighted_body(article: Article, roots: list[Annotation], personal: bool,
 
 
 def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation]) -> str:
-    from flask import url_for
-
     base = url_for("annotating.annotate", slug=article.slug)
     with_links = add_block_links(article.body_html, lambda n: f"{base}?block={n}", "annotate",
                                  lambda n: f"Annotate paragraph {n + 1}")

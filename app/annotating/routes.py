@@ -10,25 +10,12 @@ from app.annotating.forms import AnnotationForm, EditForm, ReattachForm, ReplyFo
 from app.auth.forms import EmptyForm
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
-from app.security.permissions import Permission, can, require
+from app.security.loaders import get_annotation_or_404, get_published_article_or_404
+from app.security.permissions import Permission, require
 from app.services import annotations as annotation_service
-from app.services import articles as article_service
 from app.services.errors import ServiceError
 from app.services.premoderation import initial_status
-from app.services.visibility import can_read
 from app.text.markdown import render_article
-
-
-def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Annotation:
-    """Load an annotation the current user may read (404 otherwise); with `editable`, one they may change (403)."""
-    annotation = db.session.get(Annotation, annotation_id)
-    if annotation is None or not can_read(current_user, annotation):
-        abort(404, description="There is no annotation at this address, or you may not read it.")
-    if annotation.article.status.value != "published" and not can(current_user, Permission.EDIT_ARTICLES):
-        abort(404, description="There is no annotation at this address, or you may not read it.")
-    if editable and not (can(current_user, Permission.ANNOTATE) and annotation.author_id == current_user.id):
-        abort(403, description="Only the author can change this annotation.")
-    return annotation
 
 
 def _study_choices(article) -> list[SelectChoice]:
@@ -47,7 +34,7 @@ def _field_error(form, exc: ServiceError, default: str = "body") -> None:
 @limiter.limit(lambda: __import__("flask").current_app.config.get("RATELIMIT_ANNOTATIONS", "30 per minute"),
                methods=["POST"])
 def annotate(slug: str):
-    article = article_service.get_published_or_404(slug)
+    article = get_published_article_or_404(slug)
     form = AnnotationForm()
     form.study_id.choices = _study_choices(article)
     if form.validate_on_submit():

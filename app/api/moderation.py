@@ -17,6 +17,7 @@ from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation
 from app.extensions import db, limiter
 from app.models import Action, Annotation, ArticleStatus, Flag, ModerationLog, User
+from app.security.loaders import get_annotation_for_review_or_404
 from app.security.permissions import Permission
 from app.services import flags as flag_service
 from app.services import moderation
@@ -140,14 +141,14 @@ def moderation_queue():
 def moderate_annotation(annotation_id: int):
     """Approve, hide, restore, remove or dismiss the flags of an annotation; 409 if it changed since `if_modified`."""
     viewer = current_api_user()
-    annotation = queue_service.get_for_review_or_404(annotation_id)  # 404 for private notes too
+    annotation = get_annotation_for_review_or_404(annotation_id)  # 404 for private notes too
     data = payloads.json_object()
     action = moderation.parse_action(_string_field(data, "action", required=True))
     # if_modified is required: a decision is always about the state the moderator saw.
     entry = moderation.transition(annotation, action, viewer, _string_field(data, "reason"),
                                   if_modified=_string_field(data, "if_modified", required=True))
     db.session.commit()
-    item = queue_service.review_items([queue_service.get_for_review_or_404(annotation_id)])[0]
+    item = queue_service.review_items([get_annotation_for_review_or_404(annotation_id)])[0]
     return jsonify({**serialize_item(item, viewer), "log": serialize_log_entry(entry)})
 
 

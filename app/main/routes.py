@@ -1,7 +1,7 @@
 """Article list and article page."""
 from __future__ import annotations
 
-from flask import Response, current_app, has_request_context, render_template, request, session
+from flask import Response, abort, current_app, has_request_context, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
 from app.extensions import db
 from app.main import bp
 from app.models import Article, ArticleStatus
+from app.security.loaders import NO_PUBLISHED_ARTICLE, get_published_article_or_404
 from app.services import articles as article_service
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
@@ -90,24 +91,24 @@ def article(slug: str):
     with the controls on their own annotations switched on; only readers with annotations others
     cannot see (private, pending, hidden) and filtered views are rendered for the request.
     """
-    key = article_service.page_key_or_404(slug)
+    key = article_service.page_key(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
     filters = filters_from_request()
     if filters.active or session.get("_flashes"):
-        return render_article_page(article_service.get_published_or_404(slug))
+        return render_article_page(get_published_article_or_404(slug))
     if not current_user.is_authenticated:
         body = page_cache.get(("page", key))
         if body is None:
-            article_obj = article_service.get_published_or_404(slug)
+            article_obj = get_published_article_or_404(slug)
             content_html = _article_content(article_obj, "anonymous", filters)
             body = render_template("main/article.html", article=article_obj, content_html=content_html).encode()
             page_cache.put(("page", key), body)
         return Response(body, mimetype="text/html")
     own = own_annotations(key.id, current_user.id)
     if own.personal or current_user.is_moderator:
-        return render_article_page(article_service.get_published_or_404(slug))
+        return render_article_page(get_published_article_or_404(slug))
     content = page_cache.get(("member", key))
     if content is None:
-        article_obj = article_service.get_published_or_404(slug)
+        article_obj = get_published_article_or_404(slug)
         content = share(_article_content(article_obj, "member", filters))
         page_cache.put(("member", key), content)
     return render_template("main/article.html", article=key, content_html=personalise(content, own.ids))

@@ -10,10 +10,11 @@ from flask_login import current_user
 
 from app.auth.routes import safe_next
 from app.extensions import db, login_manager
-from app.models import ACTION_LABELS, Action, Role, User
+from app.models import ACTION_LABELS, Action, Role
 from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
+from app.security.loaders import get_annotation_for_review_or_404, get_user_or_404
 from app.security.permissions import Permission, can, require
 from app.services import moderation, moderation_log, moderation_queue, sanctions
 from app.services.errors import ServiceError
@@ -79,7 +80,7 @@ def queue(state: str):
 @bp.route("/annotations/<int:annotation_id>")
 def detail(annotation_id: int):
     """Show one annotation under review with its flags, its history and (admins) its earlier texts."""
-    annotation = moderation_queue.get_for_review_or_404(annotation_id)
+    annotation = get_annotation_for_review_or_404(annotation_id)
     item = moderation_queue.review_items([annotation], all_flags=True)[0]
     return render_template("moderation/detail.html", item=item, history=moderation_queue.history_of(annotation),
                            tab=None, counts=moderation_queue.queue_counts(), **_context())
@@ -88,7 +89,7 @@ def detail(annotation_id: int):
 @bp.route("/annotations/<int:annotation_id>", methods=["POST"])
 def act(annotation_id: int):
     """Apply one decision to one annotation, refusing it if the annotation changed since the page was loaded."""
-    annotation = moderation_queue.get_for_review_or_404(annotation_id)
+    annotation = get_annotation_for_review_or_404(annotation_id)
     form = ActionForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -199,13 +200,6 @@ def log_csv():
 
 # --- Accounts (admins) ---------------------------------------------------------------------------
 
-def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404, description="There is no account with this number.")
-    return user
-
-
 @bp.route("/users")
 @require(Permission.ADMINISTER)
 def users():
@@ -220,7 +214,7 @@ def users():
 
 
 def _account_change(user_id: int, form, change, success: str):
-    user = _get_user_or_404(user_id)
+    user = get_user_or_404(user_id)
     back = redirect(safe_next(request.form.get("next")) or url_for("moderation.users"), code=303)
     if not form.validate_on_submit():
         flash(f"{user.display_name}: " + " ".join(e for errors in form.errors.values() for e in errors), "error")

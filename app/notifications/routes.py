@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.annotating.routes import get_annotation_or_404
 from app.auth.forms import EmptyForm
 from app.extensions import db, limiter, login_manager
 from app.notifications import bp
 from app.notifications.forms import FlagForm
+from app.security.loaders import get_annotation_or_404
 from app.services import flags as flag_service
 from app.services import notifications as notification_service
 from app.services.errors import Conflict, Forbidden, ServiceError

@@ -5,7 +5,6 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import abort
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
@@ -23,15 +22,12 @@ def slugify(value: str) -> str:
     return SLUG_RE.sub("-", value.lower()).strip("-")[:120] or "article"
 
 
-def get_published_or_404(slug: str) -> Article:
-    """Return the published article with this slug, or answer 404."""
-    article = db.session.scalar(
+def get_published(slug: str) -> Article | None:
+    """Return the published article with this slug, with its references loaded, or None."""
+    return db.session.scalar(
         select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
         .options(selectinload(Article.citations).selectinload(Citation.study))
     )
-    if article is None:
-        abort(404, description="There is no published article at this address.")
-    return article
 
 
 _PAGE_KEY_QUERY = (
@@ -51,12 +47,12 @@ class PageKey(NamedTuple):
     display_rev: int
 
 
-def page_key_or_404(slug: str) -> PageKey:
-    """Return the published article's page key (one small query), or answer 404."""
+def page_key(slug: str) -> PageKey | None:
+    """Return the published article's page key (one small query), or None when there is no such article."""
     # A Core query on the session's connection: this runs on every page view, cached or not.
     row = db.session.connection().execute(_PAGE_KEY_QUERY, {"slug": slug}).first()
     if row is None:
-        abort(404, description="There is no published article at this address.")
+        return None
     return PageKey(row.id, row.slug, row.title, row.created_at.isoformat(), row.version, row.display_rev)
 
 

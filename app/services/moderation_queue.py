@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -173,13 +172,13 @@ def _review_options() -> tuple:
             joinedload(Annotation.article).selectinload(Article.citations).selectinload(Citation.study))
 
 
-def get_for_review_or_404(annotation_id: int) -> Annotation:
-    """Return any annotation whatever its status (moderators only), or answer 404."""
+def get_for_review(annotation_id: int) -> Annotation | None:
+    """Return any annotation whatever its status, for moderators; None when there is none to review."""
     annotation = db.session.scalar(select(Annotation).where(Annotation.id == annotation_id)
                                    .options(*_review_options()))
     # A private note is for its author alone: it never needs a moderator, so it is not there for one.
     if annotation is None or annotation.visibility == Visibility.PRIVATE:
-        abort(404, description="There is no annotation with this number.")
+        return None
     return annotation
 
 

@@ -9,7 +9,6 @@ import json
 import re
 from dataclasses import dataclass
 
-from flask import abort
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -21,14 +20,6 @@ from app.services.visibility import readable_clause
 from app.text.dom import parse_events
 
 PER_PAGE = 25
-
-
-def get_study_or_404(study_id: int) -> Study:
-    """Return the study with this id, or answer 404."""
-    study = db.session.get(Study, study_id)
-    if study is None:
-        abort(404, description="There is no study with this number.")
-    return study
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from app.bibliography import (
 )
 from app.errors import error_response
 from app.extensions import db
+from app.security.loaders import get_article_or_404, get_published_article_or_404, get_study_or_404
 from app.security.permissions import Permission, can, require
-from app.services import articles as article_service
-from app.services import authoring, importing, study_reading
+from app.services import importing, study_reading
 from app.services import studies as study_service
 from app.services.duplicates import DuplicateStudy
 from app.services.errors import ServiceError
@@ -72,7 +72,7 @@ def vancouver_html(study) -> Markup:
 
 @bp.route("/studies/<int:study_id>")
 def show(study_id: int):
-    study = study_reading.get_study_or_404(study_id)
+    study = get_study_or_404(study_id)
     return render_template("studies/show.html", study=study, citation_html=vancouver_html(study),
                            suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
                            citing=study_reading.citing_articles(study),
@@ -126,7 +126,7 @@ def create():
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_ARTICLES)
 def edit(study_id: int):
-    study = study_reading.get_study_or_404(study_id)
+    study = get_study_or_404(study_id)
     form = StudyForm()
     form.allow_type_of(study)
     if request.method == "GET":
@@ -173,7 +173,7 @@ def download(studies: list, ext: str, stem: str) -> Response:
 
 @bp.route("/studies/<int:study_id>.<ext>")
 def export_one(study_id: int, ext: str):
-    study = study_reading.get_study_or_404(study_id)
+    study = get_study_or_404(study_id)
     return download([study], ext, study.citation_key or f"study-{study.id}")
 
 
@@ -187,7 +187,7 @@ def export_all(ext: str):
 def export_article(slug: str, ext: str):
     _format_of(ext)
     if can(current_user, Permission.EDIT_ARTICLES):
-        article = authoring.get_article_or_404(slug)
+        article = get_article_or_404(slug)
     else:
-        article = article_service.get_published_or_404(slug)
+        article = get_published_article_or_404(slug)
     return download(study_service.studies_of_article(article), ext, f"{article.slug}-references")

@@ -6,13 +6,9 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-KIND_CHOICES = [
-    SelectChoice("comment", "Comment"),
-    SelectChoice("question", "Question"),
-    SelectChoice("critique", "Critique of evidence"),
-    SelectChoice("support", "Supporting evidence"),
-    SelectChoice("practice", "Clinical practice note"),
-]
+from app.models import AnnotationKind
+
+KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in AnnotationKind]
 VISIBILITY_CHOICES = [SelectChoice("public", "Public: everyone can read it"),
                       SelectChoice("private", "Only me: a private note")]
 BODY_HELP = "Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most."

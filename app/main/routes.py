@@ -1,6 +1,8 @@
 """Article list and article page."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Response, abort, current_app, has_request_context, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup
@@ -9,13 +11,13 @@ from sqlalchemy import select
 from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
 from app.extensions import db
 from app.main import bp
-from app.models import Article, ArticleStatus
+from app.models import AnnotationKind, Article, ArticleStatus
 from app.security.loaders import NO_PUBLISHED_ARTICLE, get_published_article_or_404
 from app.services import articles as article_service
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
-from app.services.reading import KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise, share
-from app.text.highlight import KIND_MARKERS
+from app.services.reading import Filters, discussion, own_annotations, page_cache, personalise, share
+from app.text.kinds import KINDS
 
 
 @bp.app_context_processor
@@ -23,7 +25,7 @@ def inject_globals():
     return {"view_functions": current_app.view_functions, "moderation_waiting": _moderation_waiting(),
             "unread_notifications": _unread_notifications(),
             "design_labels": DESIGNS, "evidence_meanings": EVIDENCE_LEVELS,
-            "kind_labels": {k.value: v for k, v in KIND_LABELS.items()}, "kind_markers": KIND_MARKERS}
+            "annotation_kinds": list(AnnotationKind)}
 
 
 def _signed_in_user():
@@ -50,6 +52,22 @@ def format_datetime(value) -> str:
     return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
 
 
+@bp.route("/kinds.css")
+def kind_styles():
+    """Serve the annotation kinds' colours and line styles, generated from their table (app/text/kinds.py)."""
+    response = Response(_kind_stylesheet(), mimetype="text/css")
+    # Like a static file: the same for everyone, revalidated by its ETag.
+    response.cache_control.no_cache = True
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@cache
+def _kind_stylesheet() -> str:
+    # Rendered without the pages' context processors: nothing here depends on the request or the reader.
+    return current_app.jinja_env.get_template("main/kinds.css").render(kinds=KINDS)
+
+
 @bp.route("/")
 def index():
     items = db.session.scalars(
@@ -61,7 +79,7 @@ def index():
 def filters_from_request() -> Filters:
     """Read the thread filters from the query string, ignoring values that make no sense."""
     kind = request.args.get("kind") or None
-    if kind not in {k for k in (None, "comment", "question", "critique", "support", "practice")}:
+    if kind not in set(AnnotationKind):
         kind = None
     tag = (request.args.get("tag") or "").strip().lower()[:40] or None
     author = request.args.get("author", type=int)

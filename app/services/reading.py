@@ -24,13 +24,6 @@ from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, Us
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
 
-KIND_LABELS = {
-    AnnotationKind.COMMENT: "Comment",
-    AnnotationKind.QUESTION: "Question",
-    AnnotationKind.CRITIQUE: "Critique of evidence",
-    AnnotationKind.SUPPORT: "Supporting evidence",
-    AnnotationKind.PRACTICE: "Clinical practice note",
-}
 # Replies deeper than this are shown at this depth, with "in reply to".
 MAX_DEPTH = 2
 
@@ -184,7 +177,7 @@ def personalise(content: SharedContent, own_ids: tuple[int, ...]) -> Markup:
 def _label(annotation_by_id: dict[int, Annotation]):
     def label_for(span: Span) -> str:
         ann = annotation_by_id.get(span.annotation_id)
-        kind = KIND_LABELS.get(ann.kind, "Annotation") if ann else "Annotation"
+        kind = ann.kind.label if ann else "Annotation"
         who = f" by {ann.author.display_name}" if ann is not None else ""
         return f"{kind}{who}: open discussion"
     return label_for

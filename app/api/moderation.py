@@ -158,7 +158,8 @@ def moderation_log():
     """Return one page (from 0) of the moderation log, newest first, with the panel's filters."""
     filters = log_service.parse_log_filters(request.args)
     page = _page_number()
-    entries, total = log_service.log_page(filters, page + 1)
+    result = log_service.log_page(filters, page + 1)
+    entries, total = result.items, result.total
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return jsonify({"items": [serialize_log_entry(e) for e in entries],
                     **_paging("api.moderation_log", page, total, queue_service.PAGE_SIZE, **args)})

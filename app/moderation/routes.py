@@ -19,6 +19,7 @@ from app.security.permissions import Permission, can, require
 from app.services import moderation, moderation_log, moderation_queue, sanctions
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS
+from app.services.pagination import page_number
 from app.services.visibility import is_public
 
 CSV_COLUMNS = ("time_utc", "actor_id", "actor", "action", "annotation_id", "target_user_id", "target_user",
@@ -71,7 +72,7 @@ def _back(default_state: str = "pending"):
 @bp.route("/<any(pending, flagged, hidden):state>")
 def queue(state: str):
     """Show one queue (pending, flagged, hidden) with everything a decision needs."""
-    page = moderation_queue.queue(state, request.args.get("page", 1, type=int))
+    page = moderation_queue.queue(state, page_number(request.args.get("page")))
     bulk_form = BulkForm(next=request.full_path)
     bulk_form.action.choices = [c for c in bulk_form.action.choices if c.value in BULK_ACTIONS[state]]
     return render_template("moderation/queue.html", queue=page, bulk_form=bulk_form, tab=state, **_context())
@@ -150,14 +151,11 @@ def _log_filters() -> tuple[moderation_log.LogFilters, str | None]:
 def log():
     """Show the log, filtered by actor, action and dates."""
     filters, error = _log_filters()
-    page = max(1, request.args.get("page", 1, type=int))
-    entries, total = moderation_log.log_page(filters, page)
-    pages = max(1, -(-total // moderation_queue.PAGE_SIZE))
+    entries = moderation_log.log_page(filters, page_number(request.args.get("page")))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("moderation/log.html", entries=entries, total=total, page=page, pages=pages,
-                           filters=filters, error=error, actors=moderation_log.log_actors(), args=args,
-                           actions=list(Action), tab="log", counts=moderation_queue.queue_counts(),
-                           **_context()), 422 if error else 200
+    return render_template("moderation/log.html", entries=entries, filters=filters, error=error,
+                           actors=moderation_log.log_actors(), args=args, actions=list(Action), tab="log",
+                           counts=moderation_queue.queue_counts(), **_context()), 422 if error else 200
 
 
 def csv_cell(value) -> str:
@@ -205,10 +203,8 @@ def log_csv():
 def users():
     """List accounts (admins), with their history and the sanctions they can receive."""
     query = request.args.get("q", "")
-    page = max(1, request.args.get("page", 1, type=int))
-    rows, total = sanctions.users_page(query, page)
-    return render_template("moderation/users.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // moderation_queue.PAGE_SIZE)), query=query, tab="users",
+    rows = sanctions.users_page(query, page_number(request.args.get("page")))
+    return render_template("moderation/users.html", rows=rows, query=query, tab="users",
                            counts=moderation_queue.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
                            role_form=RoleForm(), roles=list(Role), today=utcnow().date(), **_context())
 

@@ -12,6 +12,7 @@ from app.security.loaders import get_annotation_or_404
 from app.services import flags as flag_service
 from app.services import notifications as notification_service
 from app.services.errors import Conflict, Forbidden, ServiceError
+from app.services.pagination import page_number
 from app.services.visibility import can_read
 
 
@@ -28,7 +29,7 @@ def index():
     """List the signed-in user's notifications, newest first."""
     if (response := _signed_in_or_redirect()) is not None:
         return response
-    page = notification_service.page_of(current_user, request.args.get("page", 1, type=int))
+    page = notification_service.page_of(current_user, page_number(request.args.get("page")))
     return render_template("notifications/index.html", notes=page, form=EmptyForm())
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -15,6 +15,7 @@ from app.models import Action, ModerationLog, User
 from app.services.errors import ServiceError
 from app.services.moderation import parse_action
 from app.services.moderation_queue import PAGE_SIZE
+from app.services.pagination import Page, paginate
 
 
 @dataclass
@@ -81,14 +82,11 @@ def _log_query(filters: LogFilters):
     return stmt
 
 
-def log_page(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE) -> tuple[list[ModerationLog], int]:
-    """Return one page of log entries matching `filters`, newest first, and the number of matches."""
-    stmt = _log_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user))
-                              .order_by(ModerationLog.created_at.desc(), ModerationLog.id.desc())
-                              .limit(per_page).offset((max(1, page) - 1) * per_page)).all()
-    return list(rows), total
+def log_page(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE) -> Page[ModerationLog]:
+    """Return one page of log entries matching `filters`, newest first, with the number of matches."""
+    stmt = (_log_query(filters).options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user))
+            .order_by(ModerationLog.created_at.desc(), ModerationLog.id.desc()))
+    return paginate(stmt, page, per_page)
 
 
 def log_entries(filters: LogFilters):

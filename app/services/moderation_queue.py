@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Annotation, AnnotationStatus, Article, Citation, Flag, FlagReason, ModerationLog, Visibility
 from app.services.errors import ServiceError
+from app.services.pagination import Page, paginate
 
 PAGE_SIZE = 50
 QUEUE_STATES = ("pending", "flagged", "hidden")
@@ -80,19 +81,12 @@ class QueueItem:
         return min((f.reason for f in open_flags), key=order.index) if open_flags else None
 
 
-@dataclass
-class QueuePage:
+@dataclass(frozen=True)
+class QueuePage(Page[QueueItem]):
     """One page of a queue, with the size of every queue for the tabs."""
 
-    state: str
-    items: list[QueueItem]
-    total: int
-    page: int
-    counts: dict[str, int]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+    state: str = "pending"
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def queue_counts() -> dict[str, int]:
@@ -109,7 +103,6 @@ def queue(state: str, page: int = 1) -> QueuePage:
     then the oldest. Hidden: most recently changed first.
     """
     clause = _state_clause(state)
-    page = max(1, int(page or 1))
     stmt = select(Annotation).where(clause).options(*_review_options())
     if state == "pending":
         stmt = stmt.order_by(Annotation.modified_at, Annotation.id)
@@ -119,9 +112,10 @@ def queue(state: str, page: int = 1) -> QueuePage:
         stmt = stmt.order_by(Annotation.open_flags.desc(), worst, Annotation.modified_at, Annotation.id)
     else:
         stmt = stmt.order_by(Annotation.modified_at.desc(), Annotation.id.desc())
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
     counts = queue_counts()
-    return QueuePage(state=state, items=review_items(rows), total=counts[state], page=page, counts=counts)
+    rows = paginate(stmt, page, PAGE_SIZE, total=counts[state], unique=True)
+    return QueuePage(items=review_items(list(rows.items)), page=rows.page, per_page=rows.per_page,
+                     total=rows.total, state=state, counts=counts)
 
 
 def review_items(rows: list[Annotation], all_flags: bool = False) -> list[QueueItem]:

@@ -1,7 +1,7 @@
 """Account sanctions by admins: suspension, roles and trust, each logged; the accounts list they act from."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, or_, select
@@ -13,6 +13,7 @@ from app.services.accounts import end_all_sessions, parse_role, set_role
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.moderation import clean_reason, record
 from app.services.moderation_queue import PAGE_SIZE, AuthorHistory, author_histories
+from app.services.pagination import Page, paginate
 from app.text.sanitize import clean_text
 
 
@@ -95,15 +96,13 @@ class UserRow:
     history: AuthorHistory
 
 
-def users_page(query: str = "", page: int = 1) -> tuple[list[UserRow], int]:
+def users_page(query: str = "", page: int = 1) -> Page[UserRow]:
     """Return one page of accounts matching `query` (name or email), with their history, in three queries."""
     stmt = select(User)
     query = clean_text(query or "")[:100]
     if query:
         like = f"%{query.lower()}%"
         stmt = stmt.where(or_(func.lower(User.display_name).like(like), func.lower(User.email).like(like)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    users = db.session.scalars(stmt.order_by(User.display_name, User.id).limit(PAGE_SIZE)
-                               .offset((max(1, page) - 1) * PAGE_SIZE)).all()
-    histories = author_histories({u.id for u in users})
-    return [UserRow(u, histories.get(u.id, AuthorHistory())) for u in users], total
+    users = paginate(stmt.order_by(User.display_name, User.id), page, PAGE_SIZE)
+    histories = author_histories({u.id for u in users.items})
+    return replace(users, items=[UserRow(u, histories.get(u.id, AuthorHistory())) for u in users.items])

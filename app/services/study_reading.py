@@ -16,6 +16,7 @@ from app.bibliography import InvalidIdentifier
 from app.bibliography.identifiers import normalise_doi, normalise_title
 from app.extensions import db
 from app.models import Annotation, Article, ArticleStatus, Citation, Study, User
+from app.services.pagination import Page, paginate
 from app.services.visibility import readable_clause
 from app.text.dom import parse_events
 
@@ -66,10 +67,9 @@ def filtered_query(filters: StudyFilters):
     return query.order_by(Study.issued_year.desc().nulls_last(), Study.title, Study.id)
 
 
-def search_studies(filters: StudyFilters, page: int = 1, per_page: int = PER_PAGE):
-    """Return one page (Flask-SQLAlchemy Pagination) of studies matching `filters`."""
-    return db.paginate(filtered_query(filters), page=max(page, 1), per_page=per_page, max_per_page=100,
-                       error_out=False, count=True)
+def search_studies(filters: StudyFilters, page: int = 1, per_page: int = PER_PAGE) -> Page[Study]:
+    """Return one page of studies matching `filters`, most recent first."""
+    return paginate(filtered_query(filters), page, per_page)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from app.services import importing, study_reading
 from app.services import studies as study_service
 from app.services.duplicates import DuplicateStudy
 from app.services.errors import ServiceError
+from app.services.pagination import page_number
 from app.studies import bp
 from app.studies.forms import ImportForm, StudyForm
 
@@ -56,7 +57,7 @@ def filters_from_request() -> study_reading.StudyFilters:
 @bp.route("/studies")
 def index():
     filters = filters_from_request()
-    pagination = study_reading.search_studies(filters, page=request.args.get("page", 1, type=int))
+    pagination = study_reading.search_studies(filters, page=page_number(request.args.get("page")))
     return render_template("studies/index.html", pagination=pagination, filters=filters,
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 

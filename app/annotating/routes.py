@@ -11,7 +11,7 @@ from app.auth.forms import EmptyForm
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
 from app.security.loaders import get_annotation_or_404, get_published_article_or_404
-from app.security.permissions import Permission, require
+from app.security.permissions import Permission, can, require
 from app.services import annotations as annotation_service
 from app.services.errors import ServiceError
 from app.services.premoderation import initial_status
@@ -152,7 +152,7 @@ def delete(annotation_id: int):
 @require(Permission.ANNOTATE)
 def reattach(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id)
-    if annotation.author_id != current_user.id and not current_user.is_admin:
+    if annotation.author_id != current_user.id and not can(current_user, Permission.ADMINISTER):
         abort(403, description="Only the author or an admin can re-attach this annotation.")
     if annotation.parent_id is not None:
         abort(404, description="Replies follow their thread and cannot be re-attached.")

@@ -9,13 +9,13 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_login import current_user
 
 from app.auth.routes import safe_next
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models import ACTION_LABELS, Action, Role
 from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
 from app.security.loaders import get_annotation_for_review_or_404, get_user_or_404
-from app.security.permissions import Permission, can, require
+from app.security.permissions import Permission, require
 from app.services import moderation, moderation_log, moderation_queue, sanctions
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS
@@ -33,14 +33,8 @@ ACTION_VERBS = {"approve": "Approved", "hide": "Hid", "restore": "Restored", "re
                 "dismiss_flags": "Dismissed the flags on"}
 
 
-@bp.before_request
-def moderators_only():
-    """Send anonymous visitors to sign in and refuse everyone who does not moderate."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not can(current_user, Permission.MODERATE):
-        abort(403, description="The moderation panel is for moderators and admins.")
-    return None
+# Every page of the panel: sign in, then moderate. Account pages also need an admin.
+moderators_only = require(Permission.MODERATE, refusal="The moderation panel is for moderators and admins.")
 
 
 @bp.app_template_filter("text_fragment")
@@ -70,6 +64,7 @@ def _back(default_state: str = "pending"):
 
 @bp.route("/", defaults={"state": "pending"})
 @bp.route("/<any(pending, flagged, hidden):state>")
+@moderators_only
 def queue(state: str):
     """Show one queue (pending, flagged, hidden) with everything a decision needs."""
     page = moderation_queue.queue(state, page_number(request.args.get("page")))
@@ -79,6 +74,7 @@ def queue(state: str):
 
 
 @bp.route("/annotations/<int:annotation_id>")
+@moderators_only
 def detail(annotation_id: int):
     """Show one annotation under review with its flags, its history and (admins) its earlier texts."""
     annotation = get_annotation_for_review_or_404(annotation_id)
@@ -88,6 +84,7 @@ def detail(annotation_id: int):
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["POST"])
+@moderators_only
 def act(annotation_id: int):
     """Apply one decision to one annotation, refusing it if the annotation changed since the page was loaded."""
     annotation = get_annotation_for_review_or_404(annotation_id)
@@ -112,6 +109,7 @@ def act(annotation_id: int):
 
 
 @bp.route("/bulk", methods=["POST"])
+@moderators_only
 def bulk():
     """Apply one decision to the selected annotations; report those left alone."""
     form = BulkForm()
@@ -148,6 +146,7 @@ def _log_filters() -> tuple[moderation_log.LogFilters, str | None]:
 
 
 @bp.route("/log")
+@moderators_only
 def log():
     """Show the log, filtered by actor, action and dates."""
     filters, error = _log_filters()
@@ -173,6 +172,7 @@ def _csv_row(entry) -> list[str]:
 
 
 @bp.route("/log.csv")
+@moderators_only
 def log_csv():
     """Download the filtered log as CSV, streamed."""
     filters, error = _log_filters()
@@ -199,6 +199,7 @@ def log_csv():
 # --- Accounts (admins) ---------------------------------------------------------------------------
 
 @bp.route("/users")
+@moderators_only
 @require(Permission.ADMINISTER)
 def users():
     """List accounts (admins), with their history and the sanctions they can receive."""
@@ -227,6 +228,7 @@ def _account_change(user_id: int, form, change, success: str):
 
 
 @bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def suspend(user_id: int):
     """Suspend an account until a date or indefinitely."""
@@ -237,6 +239,7 @@ def suspend(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/lift", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def lift(user_id: int):
     """Lift an account's suspension."""
@@ -246,6 +249,7 @@ def lift(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def role(user_id: int):
     """Give an account another role."""
@@ -256,6 +260,7 @@ def role(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/trust", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def trust(user_id: int):
     """Mark an account trusted, or withdraw it."""

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.auth.forms import EmptyForm
-from app.extensions import db, limiter, login_manager
+from app.extensions import db, limiter
 from app.notifications import bp
 from app.notifications.forms import FlagForm
 from app.security.loaders import get_annotation_or_404
@@ -20,24 +20,18 @@ def _flag_page(**context) -> str:
     return render_template("notifications/flag.html", flag_labels=flag_service.REASON_LABELS, **context)
 
 
-def _signed_in_or_redirect():
-    return None if current_user.is_authenticated else login_manager.unauthorized()
-
-
 @bp.route("/notifications")
+@login_required
 def index():
     """List the signed-in user's notifications, newest first."""
-    if (response := _signed_in_or_redirect()) is not None:
-        return response
     page = notification_service.page_of(current_user, page_number(request.args.get("page")))
     return render_template("notifications/index.html", notes=page, form=EmptyForm())
 
 
 @bp.route("/notifications/read", methods=["POST"])
+@login_required
 def mark_all_read():
     """Mark every notification of the signed-in user read."""
-    if (response := _signed_in_or_redirect()) is not None:
-        return response
     form = EmptyForm()
     if form.validate_on_submit():
         count = notification_service.mark_all_read(current_user)
@@ -47,11 +41,10 @@ def mark_all_read():
 
 
 @bp.route("/annotations/<int:annotation_id>/flag", methods=["GET", "POST"])
+@login_required
 @limiter.limit("30 per hour", methods=["POST"])
 def flag(annotation_id: int):
     """Show the flag form for an annotation the user can read and did not write, and record the flag."""
-    if (response := _signed_in_or_redirect()) is not None:
-        return response
     annotation = get_annotation_or_404(annotation_id)
     if annotation.is_deleted:
         abort(404, description="This annotation was deleted by its author.")

@@ -1,7 +1,7 @@
 """Annotating in the browser: forms that work without JavaScript, and the page fragments the script swaps."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -20,6 +20,11 @@ from app.services.visibility import can_read
 from app.text.markdown import render_article
 
 
+def _annotation_limit() -> str:
+    """Return the configured rate of new annotations and replies per client (RATELIMIT_ANNOTATIONS)."""
+    return current_app.config["RATELIMIT_ANNOTATIONS"]
+
+
 def _study_choices(article) -> list[SelectChoice]:
     return [SelectChoice("", "None")] + [SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}")
                                          for c in article.citations]
@@ -33,8 +38,7 @@ def _field_error(form, exc: ServiceError, default: str = "body") -> None:
 
 @bp.route("/articles/<slug>/annotate", methods=["GET", "POST"])
 @require(Permission.ANNOTATE)
-@limiter.limit(lambda: __import__("flask").current_app.config.get("RATELIMIT_ANNOTATIONS", "30 per minute"),
-               methods=["POST"])
+@limiter.limit(_annotation_limit, methods=["POST"])
 def annotate(slug: str):
     article = get_published_article_or_404(slug)
     form = AnnotationForm()
@@ -91,8 +95,7 @@ def permalink(annotation_id: int):
 
 @bp.route("/annotations/<int:annotation_id>/replies", methods=["GET", "POST"])
 @require(Permission.ANNOTATE)
-@limiter.limit(lambda: __import__("flask").current_app.config.get("RATELIMIT_ANNOTATIONS", "30 per minute"),
-               methods=["POST"])
+@limiter.limit(_annotation_limit, methods=["POST"])
 def reply(annotation_id: int):
     parent = get_annotation_or_404(annotation_id)
     form = ReplyForm()

@@ -74,12 +74,6 @@ class QueueItem:
     def hidden_automatically(self) -> bool:
         return self.annotation.status == S.HIDDEN and self.annotation.open_flags > 0
 
-    @property
-    def worst_flag(self) -> FlagReason | None:
-        order = list(FlagReason)
-        open_flags = [f for f in self.flags if f.resolved_at is None]
-        return min((f.reason for f in open_flags), key=order.index) if open_flags else None
-
 
 @dataclass(frozen=True)
 class QueuePage(Page[QueueItem]):

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import re
 
+from app.api.w3c import W3C_MOTIVATIONS
 from app.text.highlight import Span, highlight
 from app.text.kinds import KINDS, AnnotationKind
 from app.text.markdown import render_article
 
 CSS_LINE_STYLES = {"solid", "dashed", "dotted", "double", "groove", "ridge", "inset", "outset"}
-# Every motivation of the Web Annotation Vocabulary (section 3.3.5).
-W3C_MOTIVATIONS = {"assessing", "bookmarking", "classifying", "commenting", "describing", "editing", "highlighting",
-                   "identifying", "linking", "moderating", "questioning", "replying", "tagging"}
 INK = "#1b1f23"  # the text colour of postil.css
 
 
@@ -40,7 +38,7 @@ def test_kinds_are_told_apart_without_colour_and_map_to_distinct_w3c_motivations
     assert len({s.marker for s in styles}) == len(KINDS)
     assert len({s.label for s in styles}) == len(KINDS)
     motivations = [s.motivation for s in styles]
-    assert len(set(motivations)) == len(KINDS) and set(motivations) <= W3C_MOTIVATIONS
+    assert len(set(motivations)) == len(KINDS) and set(motivations) <= set(W3C_MOTIVATIONS)
     assert "replying" not in motivations  # replies have their own motivation, whatever their kind
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Response, abort, current_app, has_request_context, render_template, request, session
+from flask import Response, abort, current_app, has_request_context, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -96,7 +96,7 @@ def render_article_page(article: Article, status: int = 200):
 def _article_content(article: Article, mode: str, filters: Filters) -> Markup:
     """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal"."""
     viewer = current_user if mode == "personal" else None
-    data = discussion(article, viewer, filters)
+    data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug))
     return Markup(render_template("main/_article_content.html", article=article, discussion=data, filters=filters,
                                   references=article_service.references_of(article), mode=mode))
 

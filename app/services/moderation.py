@@ -245,6 +245,8 @@ def resubmit_if_hidden(annotation: Annotation, author: User) -> bool:
     return True
 
 
+# --- The log and trust -----------------------------------------------------------------------------
+
 def _trust_if_earned(author: User) -> None:
     """Mark `author` trusted once as many public annotations as pre-moderation asks for are published."""
     count = premoderation_count()
@@ -268,6 +270,8 @@ def record(actor: User | None, action: Action, annotation: Annotation | None = N
     db.session.flush()
     return entry
 
+
+# --- Bulk decisions --------------------------------------------------------------------------------
 
 @dataclass
 class BulkResult:

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request
 
@@ -47,11 +48,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if app.config.get("PROXY_FIX_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    # Imported here rather than at the top: importing any module of the package (the pure text
+    # layer too) runs this file first, which should not load every blueprint and model with it.
     from app import errors, security
     from app.database import engine as database
     from app.extensions import csrf, db, limiter, login_manager, migrate

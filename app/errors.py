@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, jsonify, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -81,8 +81,6 @@ def _rollback_quietly() -> None:
 
 
 def _html(body: str):
-    from flask import make_response
-
     return make_response(body)
 
 

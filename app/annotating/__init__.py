@@ -1,4 +1,4 @@
-"""Annotating in the browser: the no-JavaScript forms, replies, edits, deletions, permalinks."""
+"""Annotating in the browser: the no-JavaScript forms, replies, edits, deletions, permalinks and flags."""
 from flask import Blueprint
 
 bp = Blueprint("annotating", __name__)

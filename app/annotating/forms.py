@@ -1,4 +1,4 @@
-"""Forms for annotating without JavaScript, replying and editing."""
+"""Forms for annotating without JavaScript, replying, editing and flagging (the flags service applies the rules)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -6,13 +6,10 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-KIND_CHOICES = [
-    SelectChoice("comment", "Comment"),
-    SelectChoice("question", "Question"),
-    SelectChoice("critique", "Critique of evidence"),
-    SelectChoice("support", "Supporting evidence"),
-    SelectChoice("practice", "Clinical practice note"),
-]
+from app.models import AnnotationKind, FlagReason
+from app.services.flags import MAX_NOTE_LENGTH, REASON_LABELS
+
+KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in AnnotationKind]
 VISIBILITY_CHOICES = [SelectChoice("public", "Public: everyone can read it"),
                       SelectChoice("private", "Only me: a private note")]
 BODY_HELP = "Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most."
@@ -54,3 +51,14 @@ class EditForm(BodyFields, FlaskForm):
 class ReattachForm(FlaskForm):
     exact = TextAreaField("Passage to attach the annotation to",
                           validators=[DataRequired(message="Type the words to attach it to."), Length(max=5000)])
+
+
+class FlagForm(FlaskForm):
+    """Why a reader reports an annotation to the moderators."""
+
+    reason = RadioField("Why are you flagging this annotation?",
+                        choices=[SelectChoice(r.value, REASON_LABELS[r]) for r in FlagReason],
+                        validators=[DataRequired(message="Choose a reason.")])
+    note = TextAreaField("Note for the moderators", validators=[Length(max=MAX_NOTE_LENGTH)],
+                         description=f"Optional, except for \"Other\". {MAX_NOTE_LENGTH} characters at most. "
+                                     "Only moderators see it; the author is not told who flagged.")

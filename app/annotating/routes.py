@@ -1,32 +1,28 @@
 """Annotating in the browser: forms that work without JavaScript, and the page fragments the script swaps."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.annotating import bp
-from app.annotating.forms import AnnotationForm, EditForm, ReattachForm, ReplyForm
+from app.annotating.forms import AnnotationForm, EditForm, FlagForm, ReattachForm, ReplyForm
+from app.auth.forms import EmptyForm
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
+from app.security.loaders import get_annotation_or_404, get_published_article_or_404
 from app.security.permissions import Permission, can, require
 from app.services import annotations as annotation_service
-from app.services import articles as article_service
-from app.services.errors import ServiceError
-from app.services.moderation import initial_status
+from app.services import flags as flag_service
+from app.services.errors import Conflict, Forbidden, ServiceError
+from app.services.premoderation import initial_status
 from app.services.visibility import can_read
+from app.text.markdown import render_article
 
 
-def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Annotation:
-    """Load an annotation the current user may read (404 otherwise); with `editable`, one they may change (403)."""
-    annotation = db.session.get(Annotation, annotation_id)
-    if annotation is None or not can_read(current_user, annotation):
-        abort(404, description="There is no annotation at this address, or you may not read it.")
-    if annotation.article.status.value != "published" and not can(current_user, Permission.EDIT_ARTICLES):
-        abort(404, description="There is no annotation at this address, or you may not read it.")
-    if editable and not (can(current_user, Permission.ANNOTATE) and annotation.author_id == current_user.id):
-        abort(403, description="Only the author can change this annotation.")
-    return annotation
+def _annotation_limit() -> str:
+    """Return the configured rate of new annotations and replies per client (RATELIMIT_ANNOTATIONS)."""
+    return current_app.config["RATELIMIT_ANNOTATIONS"]
 
 
 def _study_choices(article) -> list[SelectChoice]:
@@ -42,10 +38,9 @@ def _field_error(form, exc: ServiceError, default: str = "body") -> None:
 
 @bp.route("/articles/<slug>/annotate", methods=["GET", "POST"])
 @require(Permission.ANNOTATE)
-@limiter.limit(lambda: __import__("flask").current_app.config.get("RATELIMIT_ANNOTATIONS", "30 per minute"),
-               methods=["POST"])
+@limiter.limit(_annotation_limit, methods=["POST"])
 def annotate(slug: str):
-    article = article_service.get_published_or_404(slug)
+    article = get_published_article_or_404(slug)
     form = AnnotationForm()
     form.study_id.choices = _study_choices(article)
     if form.validate_on_submit():
@@ -70,8 +65,6 @@ def _paragraph(article, block: int | None) -> str | None:
     """Return the canonical text of top-level block number `block`, if there is one."""
     if block is None:
         return None
-    from app.text.markdown import render_article
-
     blocks = render_article(article.body_source).blocks
     return blocks[block].text if 0 <= block < len(blocks) else None
 
@@ -102,8 +95,7 @@ def permalink(annotation_id: int):
 
 @bp.route("/annotations/<int:annotation_id>/replies", methods=["GET", "POST"])
 @require(Permission.ANNOTATE)
-@limiter.limit(lambda: __import__("flask").current_app.config.get("RATELIMIT_ANNOTATIONS", "30 per minute"),
-               methods=["POST"])
+@limiter.limit(_annotation_limit, methods=["POST"])
 def reply(annotation_id: int):
     parent = get_annotation_or_404(annotation_id)
     form = ReplyForm()
@@ -150,8 +142,6 @@ def edit(annotation_id: int):
 @require(Permission.ANNOTATE)
 def delete(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id, editable=True)
-    from app.auth.forms import EmptyForm
-
     form = EmptyForm()
     if form.validate_on_submit():
         annotation_service.delete(annotation)
@@ -167,7 +157,7 @@ def delete(annotation_id: int):
 @require(Permission.ANNOTATE)
 def reattach(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id)
-    if annotation.author_id != current_user.id and not current_user.is_admin:
+    if annotation.author_id != current_user.id and not can(current_user, Permission.ADMINISTER):
         abort(403, description="Only the author or an admin can re-attach this annotation.")
     if annotation.parent_id is not None:
         abort(404, description="Replies follow their thread and cannot be re-attached.")
@@ -184,6 +174,51 @@ def reattach(annotation_id: int):
             db.session.commit()
             return _after_save(annotation, "The annotation is attached to the passage again.")
     return _form_page(form, "annotating/reattach.html", annotation=annotation)
+
+
+@bp.route("/annotations/<int:annotation_id>/flag", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+def flag(annotation_id: int):
+    """Show the flag form for an annotation the user can read and did not write, and record the flag."""
+    annotation = get_annotation_or_404(annotation_id)
+    if annotation.is_deleted:
+        abort(404, description="This annotation was deleted by its author.")
+    try:
+        flag_service.check_can_flag(annotation, current_user)
+    except Forbidden as exc:
+        abort(403, description=exc.message)
+    form = FlagForm()
+    existing = flag_service.existing_flag(annotation, current_user)
+    if existing is not None:
+        if request.method == "POST":
+            return _flag_page(annotation=annotation, form=form, existing=existing,
+                              message=flag_service.ALREADY_FLAGGED), 409
+        return _flag_page(annotation=annotation, form=form, existing=existing, message=None)
+    if form.validate_on_submit():
+        try:
+            flag_service.flag(annotation, current_user, form.reason.data, form.note.data)
+        except Conflict as exc:
+            db.session.rollback()
+            return _flag_page(annotation=annotation, form=form,
+                              existing=flag_service.existing_flag(annotation, current_user), message=exc.message), 409
+        except ServiceError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field or "", None) or form.note
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            db.session.commit()
+            flash("Thank you: the moderators will review this annotation. The author is not told who flagged it.",
+                  "success")
+            if can_read(current_user, annotation):
+                return redirect(url_for("annotating.permalink", annotation_id=annotation.id), code=303)
+            return redirect(url_for("main.article", slug=annotation.article.slug), code=303)
+    status = 422 if form.errors else 200
+    return _flag_page(annotation=annotation, form=form, existing=None, message=None), status
+
+
+def _flag_page(**context) -> str:
+    return render_template("annotating/flag.html", flag_labels=flag_service.REASON_LABELS, **context)
 
 
 def _wants_json() -> bool:

@@ -135,18 +135,6 @@ def _refuse_anonymous() -> None:
                    headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
-def api_login_required(view: Callable) -> Callable:
-    """Decorate an API view so that anonymous callers get 401 JSON."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_api_user() is None:
-            _refuse_anonymous()
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def api_permission(permission: Permission) -> Callable:
     """Decorate an API view: 401 JSON when anonymous, 403 JSON without `permission` (suspension explained)."""
 

@@ -16,10 +16,13 @@ from app.api.auth import api_permission, current_api_user, rate_limit_key
 from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation
 from app.extensions import db, limiter
-from app.models import Annotation, ArticleStatus, Flag, ModerationLog, User
+from app.models import Action, Annotation, ArticleStatus, Flag, ModerationLog, User
+from app.security.loaders import get_annotation_for_review_or_404
 from app.security.permissions import Permission
 from app.services import flags as flag_service
 from app.services import moderation
+from app.services import moderation_log as log_service
+from app.services import moderation_queue as queue_service
 from app.services.errors import ServiceError
 from app.services.visibility import can_read
 
@@ -63,7 +66,7 @@ def serialize_flag(flag: Flag, with_flagger: bool) -> dict:
     return data
 
 
-def _serialize_author(user: User, history: moderation.AuthorHistory) -> dict:
+def _serialize_author(user: User, history: queue_service.AuthorHistory) -> dict:
     return {"id": user.id, "name": user.display_name, "profession": user.profession or "",
             "affiliation": user.affiliation or "", "competing_interests": user.interests_statement,
             "trusted": user.trusted, "suspended": user.is_suspended,
@@ -71,7 +74,7 @@ def _serialize_author(user: User, history: moderation.AuthorHistory) -> dict:
                         "removed": history.removed}}
 
 
-def serialize_item(item: moderation.QueueItem, viewer: User) -> dict:
+def serialize_item(item: queue_service.QueueItem, viewer: User) -> dict:
     """Return a queue item: the annotation as moderators see it, its flags, author, article and context."""
     a = item.annotation
     return {
@@ -124,13 +127,13 @@ def flag_annotation(annotation_id: int):
 def moderation_queue():
     """Return one page (from 0) of the pending, flagged or hidden queue, in the panel's order."""
     state = request.args.get("state", "pending")
-    if state not in moderation.QUEUE_STATES:
-        api_abort(400, f"`state` must be one of {', '.join(moderation.QUEUE_STATES)}.", "invalid_state")
+    if state not in queue_service.QUEUE_STATES:
+        api_abort(400, f"`state` must be one of {', '.join(queue_service.QUEUE_STATES)}.", "invalid_state")
     page = _page_number()
-    result = moderation.queue(state, page + 1)
+    result = queue_service.queue(state, page + 1)
     viewer = current_api_user()
     return jsonify({"state": state, "counts": result.counts, "items": [serialize_item(i, viewer) for i in result.items],
-                    **_paging("api.moderation_queue", page, result.total, moderation.PAGE_SIZE, state=state)})
+                    **_paging("api.moderation_queue", page, result.total, queue_service.PAGE_SIZE, state=state)})
 
 
 @bp.post("/moderation/annotations/<int:annotation_id>")
@@ -138,14 +141,14 @@ def moderation_queue():
 def moderate_annotation(annotation_id: int):
     """Approve, hide, restore, remove or dismiss the flags of an annotation; 409 if it changed since `if_modified`."""
     viewer = current_api_user()
-    annotation = moderation.get_for_review_or_404(annotation_id)  # 404 for private notes too
+    annotation = get_annotation_for_review_or_404(annotation_id)  # 404 for private notes too
     data = payloads.json_object()
     action = moderation.parse_action(_string_field(data, "action", required=True))
     # if_modified is required: a decision is always about the state the moderator saw.
     entry = moderation.transition(annotation, action, viewer, _string_field(data, "reason"),
                                   if_modified=_string_field(data, "if_modified", required=True))
     db.session.commit()
-    item = moderation.review_items([moderation.get_for_review_or_404(annotation_id)])[0]
+    item = queue_service.review_items([get_annotation_for_review_or_404(annotation_id)])[0]
     return jsonify({**serialize_item(item, viewer), "log": serialize_log_entry(entry)})
 
 
@@ -153,12 +156,13 @@ def moderate_annotation(annotation_id: int):
 @api_permission(Permission.MODERATE)
 def moderation_log():
     """Return one page (from 0) of the moderation log, newest first, with the panel's filters."""
-    filters = moderation.parse_log_filters(request.args)
+    filters = log_service.parse_log_filters(request.args)
     page = _page_number()
-    entries, total = moderation.log_page(filters, page + 1)
+    result = log_service.log_page(filters, page + 1)
+    entries, total = result.items, result.total
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return jsonify({"items": [serialize_log_entry(e) for e in entries],
-                    **_paging("api.moderation_log", page, total, moderation.PAGE_SIZE, **args)})
+                    **_paging("api.moderation_log", page, total, queue_service.PAGE_SIZE, **args)})
 
 
 # --- The OpenAPI description ---------------------------------------------------------------------
@@ -216,11 +220,11 @@ openapi.SCHEMAS.update({
     },
     "ModerationQueue": {
         "type": "object", "required": ["state", "counts", "items", "page", "total"],
-        "properties": {"state": {"enum": list(moderation.QUEUE_STATES)},
+        "properties": {"state": {"enum": list(queue_service.QUEUE_STATES)},
                        "counts": {"type": "object", "properties": {s: {"type": "integer"}
-                                                                   for s in moderation.QUEUE_STATES}},
+                                                                   for s in queue_service.QUEUE_STATES}},
                        "items": {"type": "array", "items": openapi.ref("ModerationItem"),
-                                 "maxItems": moderation.PAGE_SIZE},
+                                 "maxItems": queue_service.PAGE_SIZE},
                        **_PAGING},
     },
     "ModerationDecision": {
@@ -239,7 +243,7 @@ openapi.SCHEMAS.update({
     "ModerationLogEntry": {
         "type": "object", "required": ["id", "created", "action", "reason"],
         "properties": {"id": {"type": "integer"}, "created": _TIME,
-                       "action": {"enum": [a.value for a in moderation.Action]},
+                       "action": {"enum": [a.value for a in Action]},
                        "moderator": {**_REF_PERSON, "description": "Who acted; null for the system."},
                        "annotation_id": {"type": ["integer", "null"]}, "target_user": _REF_PERSON,
                        "old_status": {"type": ["string", "null"]}, "new_status": {"type": ["string", "null"]},
@@ -273,7 +277,7 @@ openapi.PATHS.update({
         "operationId": "moderationQueue",
         "summary": "Moderators: the items of one queue. pending: oldest first; flagged: most flags, then worst "
                    "reason first; hidden: latest first.",
-        "parameters": [_query("state", "Which queue.", {"enum": list(moderation.QUEUE_STATES),
+        "parameters": [_query("state", "Which queue.", {"enum": list(queue_service.QUEUE_STATES),
                                                         "default": "pending"}), _PAGE],
         "responses": {"200": openapi.json_response("The queue page.", "ModerationQueue"),
                       **openapi.errors(400, 401, 403)}}},
@@ -293,7 +297,7 @@ openapi.PATHS.update({
         "summary": "Moderators: the append-only log of decisions and account sanctions, newest first.",
         "parameters": [
             _query("moderator", "An actor's user id, or `system` for automatic decisions.", {"type": "string"}),
-            _query("action", "One action.", {"enum": [a.value for a in moderation.Action]}),
+            _query("action", "One action.", {"enum": [a.value for a in Action]}),
             _query("date_from", "From this day (UTC), inclusive.", {"type": "string", "format": "date"}),
             _query("date_to", "To this day (UTC), inclusive.", {"type": "string", "format": "date"}),
             _query("annotation_id", "About this annotation.", {"type": "integer"}),

@@ -17,10 +17,11 @@ from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation, serialize_article, serialize_article_summary, serialize_person
 from app.extensions import db, limiter
 from app.models import Annotation, Article, ArticleStatus, Citation, User
+from app.security.loaders import get_published_article_or_404
 from app.security.permissions import Permission, can_edit_annotation
 from app.services import annotations as annotation_service
 from app.services import articles as article_service
-from app.services.moderation import initial_status
+from app.services.premoderation import initial_status
 from app.services.visibility import can_read, readable_clause
 
 PAGE_SIZE = 200
@@ -89,7 +90,7 @@ def list_articles():
 @bp.get("/articles/<slug>")
 def get_article(slug: str):
     """Return a published article: its canonical text (what selectors count in) and its references."""
-    article = article_service.get_published_or_404(slug)
+    article = get_published_article_or_404(slug)
     return jsonify(serialize_article(article, article_service.references_of(article)))
 
 
@@ -120,7 +121,7 @@ def _page(article: Article, viewer: User | None, number: int, total: int) -> dic
 @bp.get("/articles/<slug>/annotations")
 def list_annotations(slug: str):
     """Return the annotations (and replies) the caller may read: the collection, or one page with ?page=N."""
-    article = article_service.get_published_or_404(slug)
+    article = get_published_article_or_404(slug)
     viewer = current_api_user()
     total = db.session.scalar(select(func.count(Annotation.id))
                               .where(Annotation.article_id == article.id, _listed(viewer)))
@@ -151,7 +152,7 @@ def list_annotations(slug: str):
 @limiter.limit(_limit("RATELIMIT_ANNOTATIONS"), key_func=rate_limit_key)
 def create_annotation(slug: str):
     """Create an annotation on a passage, or a reply, from a posted W3C Web Annotation."""
-    article = article_service.get_published_or_404(slug)
+    article = get_published_article_or_404(slug)
     author = current_api_user()
     new = payloads.new_annotation(payloads.json_object(), article, author)
     annotation = annotation_service.create(

@@ -14,6 +14,7 @@ from app.bibliography import DESIGNS, EVIDENCE_LEVELS, BibliographyError
 from app.extensions import db
 from app.models import Study
 from app.services import studies as study_service
+from app.services import study_reading
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
@@ -59,7 +60,7 @@ def _int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
     return value
 
 
-def _filters() -> study_service.StudyFilters:
+def _filters() -> study_reading.StudyFilters:
     design = request.args.get("design") or None
     if design is not None and design not in DESIGNS:
         api_abort(400, f"Unknown design {design!r}: use one of {', '.join(DESIGNS)}.")
@@ -67,7 +68,7 @@ def _filters() -> study_service.StudyFilters:
     q = " ".join((request.args.get("q") or "").split())
     if len(q) > 200:
         api_abort(400, "`q` is too long: 200 characters at most.")
-    return study_service.StudyFilters(design=design, evidence_level=level, q=q)
+    return study_reading.StudyFilters(design=design, evidence_level=level, q=q)
 
 
 @bp.get("/studies")
@@ -76,8 +77,8 @@ def list_studies():
     filters = _filters()
     page = _int_arg("page", 1, 1)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    pagination = study_service.search_studies(filters, page=page, per_page=per_page)
-    slugs = study_service.citing_slugs([s.id for s in pagination.items])
+    pagination = study_reading.search_studies(filters, page=page, per_page=per_page)
+    slugs = study_reading.citing_slugs([s.id for s in pagination.items])
     args = {"design": filters.design, "evidence_level": filters.evidence_level, "q": filters.q or None,
             "per_page": per_page if per_page != DEFAULT_PER_PAGE else None}
 
@@ -98,7 +99,7 @@ def get_study(study_id: int):
     study = db.session.get(Study, study_id)
     if study is None:
         api_abort(404, "There is no study with this id.")
-    return jsonify(serialize_study(study, study_service.citing_slugs([study.id])[study.id]))
+    return jsonify(serialize_study(study, study_reading.citing_slugs([study.id])[study.id]))
 
 
 _NULLABLE_STRING = {"type": ["string", "null"]}

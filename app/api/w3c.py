@@ -1,7 +1,7 @@
 """The W3C Web Annotation vocabulary as Postil uses it: contexts, motivations and IRIs.
 
-The mapping between Postil's annotation kinds and W3C motivations lives here and only here;
-the serialiser, the request parser and the OpenAPI description all read it.
+The mapping between Postil's annotation kinds and W3C motivations is built here from the kinds'
+table (app/text/kinds.py); the serialiser, the request parser and the OpenAPI description read it.
 """
 from __future__ import annotations
 
@@ -17,13 +17,7 @@ LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
 W3C_MOTIVATIONS = ("assessing", "bookmarking", "classifying", "commenting", "describing", "editing",
                    "highlighting", "identifying", "linking", "moderating", "questioning", "replying", "tagging")
 
-MOTIVATION_OF_KIND: dict[AnnotationKind, str] = {
-    AnnotationKind.COMMENT: "commenting",
-    AnnotationKind.QUESTION: "questioning",
-    AnnotationKind.CRITIQUE: "assessing",
-    AnnotationKind.SUPPORT: "linking",
-    AnnotationKind.PRACTICE: "describing",
-}
+MOTIVATION_OF_KIND: dict[AnnotationKind, str] = {kind: kind.motivation for kind in AnnotationKind}
 KIND_OF_MOTIVATION: dict[str, AnnotationKind] = {m: k for k, m in MOTIVATION_OF_KIND.items()}
 REPLYING = "replying"
 TAGGING = "tagging"

@@ -6,6 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
@@ -25,8 +26,6 @@ SIGNED_UP_MESSAGE = ("If this email address is new to Postil, your account is re
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """Load the account whose current session token is in the session cookie."""
-    from sqlalchemy import select
-
     return db.session.scalar(select(User).where(User.session_token == session_token))
 
 

@@ -1,13 +1,14 @@
 """Authoring routes for editors: the article list with drafts, the editor, live preview, revisions and diffs."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.authoring import bp
 from app.authoring.forms import ArticleForm, StatusForm
 from app.extensions import db
 from app.models import ArticleStatus
+from app.security.loaders import get_article_or_404
 from app.security.permissions import Permission, require
 from app.services import articles as article_service
 from app.services import authoring
@@ -20,6 +21,14 @@ PREVIEW_MAX_LENGTH = 500_000
 def _apply_error(form: ArticleForm, exc: ServiceError) -> None:
     field = getattr(form, exc.field, None) if exc.field in ("source", "note") else form.source
     field.errors = list(field.errors) + [exc.message]
+
+
+def _locked_article_or_404(slug: str):
+    return authoring.lock_article(slug) or abort(404, description="There is no article at this address.")
+
+
+def _revision_or_404(article, version: int):
+    return authoring.get_revision(article, version) or abort(404, description=f"This article has no version {version}.")
 
 
 def _action_status(action: str | None) -> ArticleStatus | None:
@@ -57,12 +66,12 @@ def create():
 def edit(slug: str):
     form = ArticleForm()
     if request.method == "GET":
-        article = authoring.get_article_or_404(slug)
+        article = get_article_or_404(slug)
         form.source.data = authoring.compose_source(article)
         form.base_version.data = article.version
         form.base_fingerprint.data = authoring.fingerprint(article)
         return render_template("authoring/editor.html", form=form, article=article)
-    article = authoring.lock_article(slug)
+    article = _locked_article_or_404(slug)
     conflict_rows = None
     if form.validate_on_submit():
         try:
@@ -109,7 +118,7 @@ def preview():
 @bp.route("/admin/articles/<slug>")
 @require(Permission.EDIT_ARTICLES)
 def view(slug: str):
-    article = authoring.get_article_or_404(slug)
+    article = get_article_or_404(slug)
     return render_template("authoring/view.html", article=article, status_form=StatusForm(),
                            references=article_service.references_of(article))
 
@@ -117,7 +126,7 @@ def view(slug: str):
 @bp.route("/admin/articles/<slug>/status", methods=["POST"])
 @require(Permission.EDIT_ARTICLES)
 def change_status(slug: str):
-    article = authoring.lock_article(slug)
+    article = _locked_article_or_404(slug)
     form = StatusForm()
     target = _action_status(request.form.get("action"))
     if form.validate_on_submit() and target is not None:
@@ -139,26 +148,26 @@ def change_status(slug: str):
 @bp.route("/admin/articles/<slug>/revisions")
 @require(Permission.EDIT_ARTICLES)
 def revisions(slug: str):
-    article = authoring.get_article_or_404(slug)
+    article = get_article_or_404(slug)
     return render_template("authoring/revisions.html", article=article, rows=authoring.revision_history(article))
 
 
 @bp.route("/admin/articles/<slug>/revisions/<int:version>")
 @require(Permission.EDIT_ARTICLES)
 def revision(slug: str, version: int):
-    article = authoring.get_article_or_404(slug)
+    article = get_article_or_404(slug)
     return render_template("authoring/revision.html", article=article,
-                           revision=authoring.get_revision_or_404(article, version))
+                           revision=_revision_or_404(article, version))
 
 
 @bp.route("/admin/articles/<slug>/diff")
 @require(Permission.EDIT_ARTICLES)
 def diff(slug: str):
-    article = authoring.get_article_or_404(slug)
+    article = get_article_or_404(slug)
     new_version = request.args.get("to", type=int) or article.version
     old_version = request.args.get("from", type=int) or max(new_version - 1, 1)
-    old = authoring.get_revision_or_404(article, old_version)
-    new = authoring.get_revision_or_404(article, new_version)
+    old = _revision_or_404(article, old_version)
+    new = _revision_or_404(article, new_version)
     versions = [row.revision.version for row in authoring.revision_history(article)]
     return render_template("authoring/diff.html", article=article, diff=authoring.diff_revisions(old, new),
                            versions=versions)

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 
 __all__ = ["clean_name", "format_inverted", "initials", "parse_inverted"]
 
-NAME_KEYS = ("family", "given", "suffix", "literal")
 _INITIAL_PARTS = re.compile(r"[\s.\-\u2010]+")
 _ALREADY_INITIALS = re.compile(r"^[A-Z]{1,4}$")
 

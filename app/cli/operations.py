@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -39,8 +40,6 @@ def _busy_ms() -> int:
 
 def _migrations() -> tuple[list[str], str | None]:
     """Return every migration revision this code knows, and the newest one."""
-    from alembic.script import ScriptDirectory
-
     scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     return [script.revision for script in scripts.walk_revisions()], scripts.get_current_head()
 

@@ -1,32 +1,34 @@
 """Article list and article page."""
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request, session
+from functools import cache
+
+from flask import Response, abort, current_app, has_request_context, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
 from app.extensions import db
 from app.main import bp
-from app.models import Article, ArticleStatus
+from app.models import AnnotationKind, Article, ArticleStatus
+from app.security.loaders import NO_PUBLISHED_ARTICLE, get_published_article_or_404
 from app.services import articles as article_service
-from app.services.reading import KIND_LABELS, Filters, discussion, own_annotations, page_cache, personalise, share
-from app.text.highlight import KIND_MARKERS
+from app.services.moderation_queue import waiting_count
+from app.services.notifications import unread_count
+from app.services.reading import Filters, discussion, own_annotations, page_cache, personalise, share
+from app.text.kinds import KINDS
 
 
 @bp.app_context_processor
 def inject_globals():
-    from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
-
     return {"view_functions": current_app.view_functions, "moderation_waiting": _moderation_waiting(),
             "unread_notifications": _unread_notifications(),
             "design_labels": DESIGNS, "evidence_meanings": EVIDENCE_LEVELS,
-            "kind_labels": {k.value: v for k, v in KIND_LABELS.items()}, "kind_markers": KIND_MARKERS}
+            "annotation_kinds": list(AnnotationKind)}
 
 
 def _signed_in_user():
-    from flask import has_request_context
-
     if not has_request_context() or not current_user or not current_user.is_authenticated:
         return None
     return current_user
@@ -34,16 +36,12 @@ def _signed_in_user():
 
 def _moderation_waiting() -> int:
     """Count the items waiting for a moderator, only for moderators (one COUNT query)."""
-    from app.services.moderation import waiting_count
-
     user = _signed_in_user()
     return waiting_count() if user is not None and user.is_moderator else 0
 
 
 def _unread_notifications() -> int:
     """Count the signed-in user's unread notifications (one COUNT query)."""
-    from app.services.notifications import unread_count
-
     user = _signed_in_user()
     return unread_count(user) if user is not None else 0
 
@@ -52,6 +50,22 @@ def _unread_notifications() -> int:
 def format_datetime(value) -> str:
     """Format an aware datetime for readers: 27 Nov 2026, 14:05 UTC."""
     return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+@bp.route("/kinds.css")
+def kind_styles():
+    """Serve the annotation kinds' colours and line styles, generated from their table (app/text/kinds.py)."""
+    response = Response(_kind_stylesheet(), mimetype="text/css")
+    # Like a static file: the same for everyone, revalidated by its ETag.
+    response.cache_control.no_cache = True
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@cache
+def _kind_stylesheet() -> str:
+    # Rendered without the pages' context processors: nothing here depends on the request or the reader.
+    return current_app.jinja_env.get_template("main/kinds.css").render(kinds=KINDS)
 
 
 @bp.route("/")
@@ -65,7 +79,7 @@ def index():
 def filters_from_request() -> Filters:
     """Read the thread filters from the query string, ignoring values that make no sense."""
     kind = request.args.get("kind") or None
-    if kind not in {k for k in (None, "comment", "question", "critique", "support", "practice")}:
+    if kind not in set(AnnotationKind):
         kind = None
     tag = (request.args.get("tag") or "").strip().lower()[:40] or None
     author = request.args.get("author", type=int)
@@ -82,7 +96,7 @@ def render_article_page(article: Article, status: int = 200):
 def _article_content(article: Article, mode: str, filters: Filters) -> Markup:
     """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal"."""
     viewer = current_user if mode == "personal" else None
-    data = discussion(article, viewer, filters)
+    data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug))
     return Markup(render_template("main/_article_content.html", article=article, discussion=data, filters=filters,
                                   references=article_service.references_of(article), mode=mode))
 
@@ -95,24 +109,24 @@ def article(slug: str):
     with the controls on their own annotations switched on; only readers with annotations others
     cannot see (private, pending, hidden) and filtered views are rendered for the request.
     """
-    key = article_service.page_key_or_404(slug)
+    key = article_service.page_key(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
     filters = filters_from_request()
     if filters.active or session.get("_flashes"):
-        return render_article_page(article_service.get_published_or_404(slug))
+        return render_article_page(get_published_article_or_404(slug))
     if not current_user.is_authenticated:
         body = page_cache.get(("page", key))
         if body is None:
-            article_obj = article_service.get_published_or_404(slug)
+            article_obj = get_published_article_or_404(slug)
             content_html = _article_content(article_obj, "anonymous", filters)
             body = render_template("main/article.html", article=article_obj, content_html=content_html).encode()
             page_cache.put(("page", key), body)
         return Response(body, mimetype="text/html")
     own = own_annotations(key.id, current_user.id)
     if own.personal or current_user.is_moderator:
-        return render_article_page(article_service.get_published_or_404(slug))
+        return render_article_page(get_published_article_or_404(slug))
     content = page_cache.get(("member", key))
     if content is None:
-        article_obj = article_service.get_published_or_404(slug)
+        article_obj = get_published_article_or_404(slug)
         content = share(_article_content(article_obj, "member", filters))
         page_cache.put(("member", key), content)
     return render_template("main/article.html", article=key, content_html=personalise(content, own.ids))

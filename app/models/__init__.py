@@ -1,12 +1,14 @@
 """The data model, one module per aggregate, re-exported here."""
 from app.models.annotation import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Visibility
 from app.models.article import Article, ArticleRevision, ArticleStatus
-from app.models.moderation import Flag, FlagReason, ModerationLog, Notification
+from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
 from app.models.user import Role, User
 
 __all__ = [
+    "ACTION_LABELS",
+    "Action",
     "ApiToken",
     "Flag",
     "FlagReason",

@@ -9,16 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
-
-
-class AnnotationKind(enum.StrEnum):
-    """What an annotation does, each mapped to a W3C Web Annotation motivation."""
-
-    COMMENT = "comment"
-    QUESTION = "question"
-    CRITIQUE = "critique"
-    SUPPORT = "support"
-    PRACTICE = "practice"
+from app.text.kinds import AnnotationKind
 
 
 class AnnotationStatus(enum.StrEnum):

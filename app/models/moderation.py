@@ -1,10 +1,14 @@
-"""Flags raised by readers, the append-only moderation log, and notifications to authors."""
+"""Flags raised by readers, the append-only moderation log with its vocabulary, and notifications to authors.
+
+The `Action` vocabulary lives beside the log that records it, so that every service (moderation,
+notifications, sanctions) reads it from the model rather than from one another.
+"""
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -43,6 +47,32 @@ class Flag(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821
 
 
+class Action(enum.StrEnum):
+    """Everything the moderation log records: status changes and account sanctions."""
+
+    APPROVE = "approve"
+    HIDE = "hide"
+    RESTORE = "restore"
+    REMOVE = "remove"
+    DISMISS_FLAGS = "dismiss_flags"
+    AUTO_HIDE = "auto_hide"
+    RESUBMIT = "resubmit"
+    SUSPEND = "suspend"
+    LIFT_SUSPENSION = "lift_suspension"
+    SET_ROLE = "set_role"
+    TRUST = "trust"
+    UNTRUST = "untrust"
+
+
+ACTION_LABELS = {
+    Action.APPROVE: "Approved", Action.HIDE: "Hidden", Action.RESTORE: "Restored", Action.REMOVE: "Removed",
+    Action.DISMISS_FLAGS: "Flags dismissed", Action.AUTO_HIDE: "Hidden automatically",
+    Action.RESUBMIT: "Resubmitted by the author", Action.SUSPEND: "Account suspended",
+    Action.LIFT_SUSPENSION: "Suspension lifted", Action.SET_ROLE: "Role changed",
+    Action.TRUST: "Marked trusted", Action.UNTRUST: "Trust withdrawn",
+}
+
+
 class ModerationLog(db.Model):
     """An append-only record of every moderation decision and account sanction."""
 
@@ -64,6 +94,12 @@ class ModerationLog(db.Model):
 
     moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])  # noqa: F821
     target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])  # noqa: F821
+
+
+@event.listens_for(ModerationLog, "before_update")
+@event.listens_for(ModerationLog, "before_delete")
+def _log_is_append_only(_mapper, _connection, target: ModerationLog) -> None:
+    raise RuntimeError(f"The moderation log is append-only (entry {target.id}).")
 
 
 class Notification(db.Model):

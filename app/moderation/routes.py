@@ -9,15 +9,17 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_login import current_user
 
 from app.auth.routes import safe_next
-from app.extensions import db, login_manager
-from app.models import Role, User
+from app.extensions import db
+from app.models import ACTION_LABELS, Action, Role
 from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
-from app.security.permissions import Permission, can, require
-from app.services import moderation
+from app.security.loaders import get_annotation_for_review_or_404, get_user_or_404
+from app.security.permissions import Permission, require
+from app.services import moderation, moderation_log, moderation_queue, sanctions
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS
+from app.services.pagination import page_number
 from app.services.visibility import is_public
 
 CSV_COLUMNS = ("time_utc", "actor_id", "actor", "action", "annotation_id", "target_user_id", "target_user",
@@ -31,14 +33,8 @@ ACTION_VERBS = {"approve": "Approved", "hide": "Hid", "restore": "Restored", "re
                 "dismiss_flags": "Dismissed the flags on"}
 
 
-@bp.before_request
-def moderators_only():
-    """Send anonymous visitors to sign in and refuse everyone who does not moderate."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not can(current_user, Permission.MODERATE):
-        abort(403, description="The moderation panel is for moderators and admins.")
-    return None
+# Every page of the panel: sign in, then moderate. Account pages also need an admin.
+moderators_only = require(Permission.MODERATE, refusal="The moderation panel is for moderators and admins.")
 
 
 @bp.app_template_filter("text_fragment")
@@ -57,7 +53,7 @@ def text_fragment(quote_text: str | None) -> str:
 
 
 def _context() -> dict:
-    return {"flag_labels": REASON_LABELS, "action_labels": moderation.ACTION_LABELS, "is_public": is_public,
+    return {"flag_labels": REASON_LABELS, "action_labels": ACTION_LABELS, "is_public": is_public,
             "allowed_actions": moderation.allowed_actions}
 
 
@@ -68,27 +64,30 @@ def _back(default_state: str = "pending"):
 
 @bp.route("/", defaults={"state": "pending"})
 @bp.route("/<any(pending, flagged, hidden):state>")
+@moderators_only
 def queue(state: str):
     """Show one queue (pending, flagged, hidden) with everything a decision needs."""
-    page = moderation.queue(state, request.args.get("page", 1, type=int))
+    page = moderation_queue.queue(state, page_number(request.args.get("page")))
     bulk_form = BulkForm(next=request.full_path)
     bulk_form.action.choices = [c for c in bulk_form.action.choices if c.value in BULK_ACTIONS[state]]
     return render_template("moderation/queue.html", queue=page, bulk_form=bulk_form, tab=state, **_context())
 
 
 @bp.route("/annotations/<int:annotation_id>")
+@moderators_only
 def detail(annotation_id: int):
     """Show one annotation under review with its flags, its history and (admins) its earlier texts."""
-    annotation = moderation.get_for_review_or_404(annotation_id)
-    item = moderation.review_items([annotation], all_flags=True)[0]
-    return render_template("moderation/detail.html", item=item, history=moderation.history_of(annotation),
-                           tab=None, counts=moderation.queue_counts(), **_context())
+    annotation = get_annotation_for_review_or_404(annotation_id)
+    item = moderation_queue.review_items([annotation], all_flags=True)[0]
+    return render_template("moderation/detail.html", item=item, history=moderation_queue.history_of(annotation),
+                           tab=None, counts=moderation_queue.queue_counts(), **_context())
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["POST"])
+@moderators_only
 def act(annotation_id: int):
     """Apply one decision to one annotation, refusing it if the annotation changed since the page was loaded."""
-    annotation = moderation.get_for_review_or_404(annotation_id)
+    annotation = get_annotation_for_review_or_404(annotation_id)
     form = ActionForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -110,6 +109,7 @@ def act(annotation_id: int):
 
 
 @bp.route("/bulk", methods=["POST"])
+@moderators_only
 def bulk():
     """Apply one decision to the selected annotations; report those left alone."""
     form = BulkForm()
@@ -138,25 +138,23 @@ def bulk():
 
 # --- The log -------------------------------------------------------------------------------------
 
-def _log_filters() -> tuple[moderation.LogFilters, str | None]:
+def _log_filters() -> tuple[moderation_log.LogFilters, str | None]:
     try:
-        return moderation.parse_log_filters(request.args), None
+        return moderation_log.parse_log_filters(request.args), None
     except ServiceError as exc:
-        return moderation.LogFilters(), exc.message
+        return moderation_log.LogFilters(), exc.message
 
 
 @bp.route("/log")
+@moderators_only
 def log():
     """Show the log, filtered by actor, action and dates."""
     filters, error = _log_filters()
-    page = max(1, request.args.get("page", 1, type=int))
-    entries, total = moderation.log_page(filters, page)
-    pages = max(1, -(-total // moderation.PAGE_SIZE))
+    entries = moderation_log.log_page(filters, page_number(request.args.get("page")))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("moderation/log.html", entries=entries, total=total, page=page, pages=pages,
-                           filters=filters, error=error, actors=moderation.log_actors(), args=args,
-                           actions=list(moderation.Action), tab="log", counts=moderation.queue_counts(),
-                           **_context()), 422 if error else 200
+    return render_template("moderation/log.html", entries=entries, filters=filters, error=error,
+                           actors=moderation_log.log_actors(), args=args, actions=list(Action), tab="log",
+                           counts=moderation_queue.queue_counts(), **_context()), 422 if error else 200
 
 
 def csv_cell(value) -> str:
@@ -174,6 +172,7 @@ def _csv_row(entry) -> list[str]:
 
 
 @bp.route("/log.csv")
+@moderators_only
 def log_csv():
     """Download the filtered log as CSV, streamed."""
     filters, error = _log_filters()
@@ -184,7 +183,7 @@ def log_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for entry in moderation.log_entries(filters):
+        for entry in moderation_log.log_entries(filters):
             writer.writerow(_csv_row(entry))
             if buffer.tell() > 16_384:
                 yield buffer.getvalue()
@@ -199,28 +198,20 @@ def log_csv():
 
 # --- Accounts (admins) ---------------------------------------------------------------------------
 
-def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404, description="There is no account with this number.")
-    return user
-
-
 @bp.route("/users")
+@moderators_only
 @require(Permission.ADMINISTER)
 def users():
     """List accounts (admins), with their history and the sanctions they can receive."""
     query = request.args.get("q", "")
-    page = max(1, request.args.get("page", 1, type=int))
-    rows, total = moderation.users_page(query, page)
-    return render_template("moderation/users.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // moderation.PAGE_SIZE)), query=query, tab="users",
-                           counts=moderation.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
+    rows = sanctions.users_page(query, page_number(request.args.get("page")))
+    return render_template("moderation/users.html", rows=rows, query=query, tab="users",
+                           counts=moderation_queue.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
                            role_form=RoleForm(), roles=list(Role), today=utcnow().date(), **_context())
 
 
 def _account_change(user_id: int, form, change, success: str):
-    user = _get_user_or_404(user_id)
+    user = get_user_or_404(user_id)
     back = redirect(safe_next(request.form.get("next")) or url_for("moderation.users"), code=303)
     if not form.validate_on_submit():
         flash(f"{user.display_name}: " + " ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -237,42 +228,46 @@ def _account_change(user_id: int, form, change, success: str):
 
 
 @bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def suspend(user_id: int):
     """Suspend an account until a date or indefinitely."""
     return _account_change(
         user_id, SuspendForm(),
-        lambda user, form: moderation.suspend(user, current_user, form.reason.data, until=form.until.data),
+        lambda user, form: sanctions.suspend(user, current_user, form.reason.data, until=form.until.data),
         "{name} is suspended: they can read but not post, flag or edit, and their sessions have ended.")
 
 
 @bp.route("/users/<int:user_id>/lift", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def lift(user_id: int):
     """Lift an account's suspension."""
     return _account_change(
-        user_id, ReasonForm(), lambda user, form: moderation.lift_suspension(user, current_user, form.reason.data),
+        user_id, ReasonForm(), lambda user, form: sanctions.lift_suspension(user, current_user, form.reason.data),
         "The suspension of {name} is lifted.")
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def role(user_id: int):
     """Give an account another role."""
     return _account_change(
         user_id, RoleForm(),
-        lambda user, form: moderation.change_role(user, current_user, form.role.data, form.reason.data),
+        lambda user, form: sanctions.change_role(user, current_user, form.role.data, form.reason.data),
         "{name} is now {user.role.value}; their sessions have ended.")
 
 
 @bp.route("/users/<int:user_id>/trust", methods=["POST"])
+@moderators_only
 @require(Permission.ADMINISTER)
 def trust(user_id: int):
     """Mark an account trusted, or withdraw it."""
     trusted = request.form.get("trusted") == "1"
     return _account_change(
         user_id, ReasonForm(),
-        lambda user, form: moderation.set_trusted(user, current_user, trusted, form.reason.data),
+        lambda user, form: sanctions.set_trusted(user, current_user, trusted, form.reason.data),
         "{name} is now trusted: their annotations are published without waiting." if trusted
         else "{name} is no longer trusted.")
 

@@ -1,4 +1,4 @@
-"""Notifications for signed-in users, and the page where a reader flags an annotation."""
+"""Notifications for signed-in users: moderation outcomes and replies."""
 from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)

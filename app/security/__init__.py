@@ -1,7 +1,8 @@
-"""Security: response headers, permissions by name, passwords and the security log.
+"""Security: response headers, permissions by name, object loaders, passwords and the security log.
 
 - `headers`: the headers every response carries and the requests refused before any view runs;
 - `permissions`: the `Permission` names, who holds them, and the view decorator that checks them;
+- `loaders`: one `get_<thing>_or_404` per object type, loading it for the person asking;
 - `passwords`: the password policy and hashing;
 - `audit`: the `postil.security` logger.
 """

@@ -11,6 +11,9 @@ from flask_login import current_user
 # no <base> rewriting, no framing by other sites, forms post only to Postil. No 'unsafe-inline'.
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Answers that are the same for everyone (static files, the stylesheet generated from the kinds'
+# table): browsers may cache them even for a signed-in user, and they need not load the user.
+SHARED_ENDPOINTS = frozenset({"static", "main.kind_styles"})
 
 
 def refuse_cross_site_writes() -> None:
@@ -47,8 +50,7 @@ def set_security_headers(response: Response) -> Response:
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if current_app.config.get("HSTS"):
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    # Static files are the same for everyone: let browsers cache them (and skip loading the user).
-    if request.endpoint != "static" and _is_authenticated():
+    if request.endpoint not in SHARED_ENDPOINTS and _is_authenticated():
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
     return response

@@ -5,8 +5,8 @@ import enum
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, request
-from flask_login import current_user
+from flask import abort
+from flask_login import current_user, login_required
 
 from app.models import Annotation, Role, User
 
@@ -39,23 +39,23 @@ def can(user: User | None, permission: Permission) -> bool:
     return permission in _GRANTS[user.role]
 
 
-def require(permission: Permission) -> Callable:
-    """Decorate a view so that it answers 401 to anonymous users and 403 to those lacking `permission`."""
+def require(permission: Permission, refusal: str = "You do not have permission to do this.") -> Callable:
+    """Decorate a view: Flask-Login's `login_required` first, then 403 (`refusal`) to those lacking `permission`.
+
+    The one way to gate a page: `@login_required` where signing in is enough, `@require(...)` where a
+    permission is needed. A suspended account is told why it may not write.
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                if not request.path.startswith("/api/"):
-                    return current_app.login_manager.unauthorized()
-                abort(401, description="Please sign in to do this.")
             if not can(current_user, permission):
                 if permission in WRITE_PERMISSIONS and current_user.is_suspended:
                     abort(403, description=suspension_message(current_user))
-                abort(403, description="You do not have permission to do this.")
+                abort(403, description=refusal)
             return view(*args, **kwargs)
 
-        return wrapped
+        return login_required(wrapped)
 
     return decorator
 

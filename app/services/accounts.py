@@ -4,13 +4,16 @@ from __future__ import annotations
 import logging
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Role, User
+from app.models import ApiToken, Role, User
+from app.models.base import utcnow
 from app.models.user import new_session_token
 from app.security.passwords import PasswordRejected, check_policy, hash_password, verify_password
+from app.services.articles import bump_display_for_author
 from app.services.errors import Conflict, ServiceError
+from app.text.sanitize import clean_text
 
 log = logging.getLogger("postil.security")
 
@@ -39,8 +42,6 @@ def find_by_email(email: str) -> User | None:
 
 
 def _clean_profile(fields: dict) -> dict:
-    from app.text.sanitize import clean_text
-
     cleaned = {}
     for name, limit in FIELD_LIMITS.items():
         if name not in fields or fields[name] is None:
@@ -99,8 +100,6 @@ def update_profile(user: User, **fields) -> User:
         user.competing_interests = None
     db.session.flush()
     # Names, professions and interests statements are printed beside annotations on cached pages.
-    from app.services.articles import bump_display_for_author
-
     bump_display_for_author(user.id)
     return user
 
@@ -136,11 +135,6 @@ def end_all_sessions(user: User) -> str:
     Used on password change, "sign out everywhere", suspension and role change: a credential
     issued before any of these must not outlive it.
     """
-    from sqlalchemy import update
-
-    from app.models import ApiToken
-    from app.models.base import utcnow
-
     user.session_token = new_session_token()
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utcnow()))

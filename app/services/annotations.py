@@ -1,6 +1,7 @@
 """Annotations: create, reply, edit and delete, with anchoring validated against the article text."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -15,6 +16,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
+from app.services import moderation, notifications
 from app.services.articles import bump_display
 from app.services.errors import ServiceError
 from app.text.anchoring import AnchorError, Selector, resolve
@@ -25,8 +27,6 @@ MAX_TAG_LENGTH = 40
 
 
 def _max_length() -> int:
-    from flask import current_app
-
     return int(current_app.config["ANNOTATION_MAX_LENGTH"])
 
 
@@ -110,8 +110,6 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     db.session.flush()
     bump_display(article.id)
     if parent is not None:
-        from app.services import notifications
-
         notifications.notify_reply(annotation)
     return annotation
 
@@ -147,8 +145,6 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     db.session.flush()
     bump_display(annotation.article_id)
     if annotation.status == AnnotationStatus.HIDDEN:
-        from app.services import moderation
-
         # Editing a hidden annotation sends it back to the queue, once per moderator decision.
         moderation.resubmit_if_hidden(annotation, annotation.author)
     return annotation

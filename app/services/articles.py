@@ -5,13 +5,13 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import abort
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Annotation, Article, ArticleRevision, ArticleStatus, Citation, Study, User
 from app.services.errors import ServiceError
+from app.text.anchoring import Selector, reanchor
 from app.text.markdown import normalise_source, render_article, split_front_matter
 
 SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -22,15 +22,12 @@ def slugify(value: str) -> str:
     return SLUG_RE.sub("-", value.lower()).strip("-")[:120] or "article"
 
 
-def get_published_or_404(slug: str) -> Article:
-    """Return the published article with this slug, or answer 404."""
-    article = db.session.scalar(
+def get_published(slug: str) -> Article | None:
+    """Return the published article with this slug, with its references loaded, or None."""
+    return db.session.scalar(
         select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
         .options(selectinload(Article.citations).selectinload(Citation.study))
     )
-    if article is None:
-        abort(404, description="There is no published article at this address.")
-    return article
 
 
 _PAGE_KEY_QUERY = (
@@ -50,12 +47,12 @@ class PageKey(NamedTuple):
     display_rev: int
 
 
-def page_key_or_404(slug: str) -> PageKey:
-    """Return the published article's page key (one small query), or answer 404."""
+def page_key(slug: str) -> PageKey | None:
+    """Return the published article's page key (one small query), or None when there is no such article."""
     # A Core query on the session's connection: this runs on every page view, cached or not.
     row = db.session.connection().execute(_PAGE_KEY_QUERY, {"slug": slug}).first()
     if row is None:
-        abort(404, description="There is no published article at this address.")
+        return None
     return PageKey(row.id, row.slug, row.title, row.created_at.isoformat(), row.version, row.display_rev)
 
 
@@ -145,8 +142,6 @@ def reanchor_annotations(article: Article) -> dict[str, int]:
     An annotation that cannot be placed with confidence becomes an orphan: it keeps its last quote
     and loses its position, and is listed under the article for its author or an admin to re-attach.
     """
-    from app.text.anchoring import Selector, reanchor
-
     counts: dict[str, int] = {}
     rows = db.session.scalars(select(Annotation).where(
         Annotation.article_id == article.id, Annotation.parent_id.is_(None))).all()

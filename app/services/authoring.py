@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
-from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -37,17 +36,9 @@ class StaleVersion(Conflict):
 
 
 def find_article(slug: str) -> Article | None:
-    """Return the article with this slug whatever its status, or None."""
-    return db.session.scalar(select(Article).where(Article.slug == slug))
-
-
-def get_article_or_404(slug: str) -> Article:
-    """Return the article with this slug (draft or published), or answer 404."""
-    article = db.session.scalar(select(Article).where(Article.slug == slug)
-                                .options(selectinload(Article.citations).selectinload(Citation.study)))
-    if article is None:
-        abort(404, description="There is no article at this address.")
-    return article
+    """Return the article with this slug whatever its status, with its references loaded, or None."""
+    return db.session.scalar(select(Article).where(Article.slug == slug)
+                             .options(selectinload(Article.citations).selectinload(Citation.study)))
 
 
 def all_articles() -> list[Article]:
@@ -210,12 +201,9 @@ def create_article(source: str, editor: User, note: str = "", publish: bool = Fa
     return SaveResult(article, created=True, changed=True, anchors={})
 
 
-def lock_article(slug: str) -> Article:
-    """Return the article for an edit, holding its row lock (PostgreSQL) until the commit; 404 if none."""
-    article = db.session.scalar(select(Article).where(Article.slug == slug).with_for_update())
-    if article is None:
-        abort(404, description="There is no article at this address.")
-    return article
+def lock_article(slug: str) -> Article | None:
+    """Return the article for an edit, holding its row lock (PostgreSQL) until the commit; None if none."""
+    return db.session.scalar(select(Article).where(Article.slug == slug).with_for_update())
 
 
 def check_base(article: Article, base_version: int | None, base_fingerprint: str | None) -> None:
@@ -290,13 +278,10 @@ def revision_history(article: Article) -> list[RevisionRow]:
     return [RevisionRow(r, names.get(r.created_by_id, "an import or a deleted account")) for r in revisions]
 
 
-def get_revision_or_404(article: Article, version: int) -> ArticleRevision:
-    """Return the revision `version` of `article`, or answer 404."""
-    revision = db.session.scalar(select(ArticleRevision).where(ArticleRevision.article_id == article.id,
-                                                               ArticleRevision.version == version))
-    if revision is None:
-        abort(404, description=f"This article has no version {version}.")
-    return revision
+def get_revision(article: Article, version: int) -> ArticleRevision | None:
+    """Return the revision `version` of `article`, or None when it has no such version."""
+    return db.session.scalar(select(ArticleRevision).where(ArticleRevision.article_id == article.id,
+                                                           ArticleRevision.version == version))
 
 
 @dataclass

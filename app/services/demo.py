@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Annotation, AnnotationKind, Role, User
 from app.models.user import NONE_DECLARED
 from app.services import accounts, importing
+from app.services import annotations as annotation_service
 
 ARTICLE_FILE = "chemotherapy-metastases.md"
 REFERENCES_FILE = "references.json"
@@ -74,8 +75,6 @@ def seed() -> DemoResult:
 
 
 def _add_examples(article, author: User) -> int:
-    from app.services import annotations as annotation_service
-
     count = 0
     for quote, kind, body, tags, study_key in EXAMPLES:
         annotation_service.create_for_demo(article, author, quote=quote, kind=kind, body=body, tags=tags,

@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, Flag, FlagReason, User
+from app.models import Action, Annotation, AnnotationStatus, Flag, FlagReason, User
 from app.models.base import utcnow
 from app.security.permissions import Permission, can, suspension_message
+from app.services import moderation
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.visibility import can_read
 from app.text.sanitize import clean_text
@@ -98,8 +99,6 @@ def flag(annotation: Annotation, user: User, reason: str | FlagReason, note: str
 
 
 def _hide_if_needed(annotation: Annotation, reason: FlagReason) -> None:
-    from app.services import moderation
-
     if annotation.status != AnnotationStatus.PUBLISHED:
         return
     limit = threshold()
@@ -109,4 +108,4 @@ def _hide_if_needed(annotation: Annotation, reason: FlagReason) -> None:
         why = f"Hidden automatically after {annotation.open_flags} flags"
     else:
         return
-    moderation.transition(annotation, moderation.Action.AUTO_HIDE, None, reason=why)
+    moderation.transition(annotation, Action.AUTO_HIDE, None, reason=why)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
@@ -23,8 +24,9 @@ from app.bibliography.identifiers import normalise_title
 from app.bibliography.record import StudyRecord
 from app.extensions import db
 from app.models import Article, ArticleStatus, Study, User
-from app.services import articles
+from app.services import articles, authoring
 from app.services import studies as study_service
+from app.services.duplicates import KnownStudies
 from app.services.errors import ServiceError
 from app.text.sanitize import is_safe_url
 
@@ -103,7 +105,7 @@ def import_entries(entries: list[ParsedEntry]) -> ImportReport:
     so objects it already holds show the imported values.
     """
     db.session.flush()
-    run = _Run(study_service.KnownStudies.load(), db.session.connection())
+    run = _Run(KnownStudies.load(), db.session.connection())
     run.preload([entry.record for entry in entries if entry.record is not None])
     report = ImportReport()
     for entry in entries:
@@ -150,7 +152,7 @@ class _Write:
 class _Run:
     """One import: the identifiers known so far, the rows it may update, the writes waiting for the database."""
 
-    def __init__(self, known: study_service.KnownStudies, connection):
+    def __init__(self, known: KnownStudies, connection):
         self.known = known
         self.connection = connection
         self.rows: dict[int, dict] = {}        # stored rows that records may update, by id
@@ -221,7 +223,7 @@ class _Run:
 
     def _update(self, study_id: int, record: StudyRecord, how: str, outcome: RecordOutcome) -> None:
         current = self.row(study_id)
-        changes = study_service.merged_changes(current, record)
+        changes = merged_changes(current, record)
         if changes:
             self.pending.append(_Write(outcome, study_id, changes, {name: current.get(name) for name in changes}))
             current.update(changes)
@@ -312,6 +314,25 @@ class _Run:
             outcome.study_id = real
 
 
+def merged_changes(current: Mapping, record: StudyRecord) -> dict:
+    """Return the column values `record` would change in a study whose columns are `current`.
+
+    What the record leaves blank is kept: files from reference managers carry no appraisal, so a blank
+    design or finding in the file never erases one an editor wrote. The citation key stays, because
+    articles cite it.
+    """
+    changes = {}
+    for name in study_service.RECORD_FIELDS:
+        value = getattr(record, name)
+        if (name == "citation_key" and current.get("citation_key")) or value in (None, "", [], False):
+            continue
+        if current.get(name) != value:
+            changes[name] = value
+    if "title" in changes:
+        changes["title_normalised"] = normalise_title(changes["title"])
+    return changes
+
+
 # --- Articles with their references --------------------------------------------------------------------
 
 
@@ -335,8 +356,6 @@ def import_article(markdown: str, default_slug: str | None, editor: User | None,
     Raises ServiceError when the references file is unreadable or the article is refused (unknown
     citation keys, bad front matter); the caller rolls back, so nothing is kept.
     """
-    from app.services import authoring
-
     report = import_file(references, references_format, references_name) if references is not None else None
     data = articles.parse_markdown_file(markdown, default_slug=default_slug)
     existing = authoring.find_article(articles.slugify(data.slug or data.title))

@@ -1,9 +1,10 @@
-"""Moderation: pre-moderation by trust, the status state machine with its log, the queues and account sanctions.
+"""Moderation's state machine: every change of an annotation's moderation status, one at a time or in bulk.
 
 Every change of an annotation's moderation status goes through `transition()`, which checks the
 transition table, applies the change with a conditional UPDATE (optimistic concurrency: it only
 matches the row as the caller saw it, so two moderators acting at once cannot overwrite each other,
-across processes too), and writes one append-only ModerationLog row.
+across processes too), and writes one append-only ModerationLog row (`record()`, which account
+sanctions use too).
 
 Decisions taken here:
 - Removal is final. The body shown everywhere becomes REDACTED_BODY; the original text is kept in an
@@ -15,64 +16,37 @@ Decisions taken here:
   hidden items and "approve" on pending ones.
 - An annotation hidden automatically awaits a decision: "hide" then confirms the hiding with the
   moderator's reason (hidden → hidden, flags resolved); "restore" or "dismiss flags" publish it again.
+
+The queues live in `moderation_queue`, the log's reading side in `moderation_log`, pre-moderation in
+`premoderation` and account sanctions in `sanctions`.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import case, event, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import (
+    Action,
     Annotation,
     AnnotationRevision,
     AnnotationStatus,
-    Article,
-    Citation,
     Flag,
-    FlagReason,
     ModerationLog,
-    Role,
     User,
     Visibility,
 )
 from app.models.base import utcnow
+from app.services import notifications
+from app.services.articles import bump_display
 from app.services.errors import Conflict, Forbidden, ServiceError
+from app.services.premoderation import premoderation_count, published_public_count
 from app.text.sanitize import clean_text, render_markdown
 
 REDACTED_BODY = "[removed by a moderator]"
 MAX_REASON_LENGTH = 1000
-PAGE_SIZE = 50
-
-
-class Action(enum.StrEnum):
-    """Everything the moderation log records: status changes and account sanctions."""
-
-    APPROVE = "approve"
-    HIDE = "hide"
-    RESTORE = "restore"
-    REMOVE = "remove"
-    DISMISS_FLAGS = "dismiss_flags"
-    AUTO_HIDE = "auto_hide"
-    RESUBMIT = "resubmit"
-    SUSPEND = "suspend"
-    LIFT_SUSPENSION = "lift_suspension"
-    SET_ROLE = "set_role"
-    TRUST = "trust"
-    UNTRUST = "untrust"
-
-
-ACTION_LABELS = {
-    Action.APPROVE: "Approved", Action.HIDE: "Hidden", Action.RESTORE: "Restored", Action.REMOVE: "Removed",
-    Action.DISMISS_FLAGS: "Flags dismissed", Action.AUTO_HIDE: "Hidden automatically",
-    Action.RESUBMIT: "Resubmitted by the author", Action.SUSPEND: "Account suspended",
-    Action.LIFT_SUSPENSION: "Suspension lifted", Action.SET_ROLE: "Role changed",
-    Action.TRUST: "Marked trusted", Action.UNTRUST: "Trust withdrawn",
-}
 
 S = AnnotationStatus
 # action -> {status before: status after}. A status missing from an action's row makes it illegal.
@@ -97,49 +71,6 @@ REASON_REQUIRED = frozenset({Action.HIDE, Action.REMOVE})
 def _needs_open_flags(action: Action, status: AnnotationStatus) -> bool:
     """Tell whether `action` from `status` applies only while flags are open (a decision is awaited)."""
     return action == Action.DISMISS_FLAGS or (action == Action.HIDE and status == S.HIDDEN)
-QUEUE_STATES = ("pending", "flagged", "hidden")
-
-
-@event.listens_for(ModerationLog, "before_update")
-@event.listens_for(ModerationLog, "before_delete")
-def _log_is_append_only(_mapper, _connection, target: ModerationLog) -> None:
-    raise RuntimeError(f"The moderation log is append-only (entry {target.id}).")
-
-
-# --- Pre-moderation by trust ---------------------------------------------------------------------
-
-def premoderation_count() -> int | None:
-    """Return how many public annotations of a new account wait for a moderator (None: all of them)."""
-    raw = str(current_app.config.get("PREMODERATION_COUNT", "3")).strip().lower()
-    return None if raw == "all" else int(raw)
-
-
-def initial_status(author: User, visibility: Visibility) -> AnnotationStatus:
-    """Decide whether a new annotation by `author` is published at once or waits as pending."""
-    if visibility == Visibility.PRIVATE or author.is_moderator:
-        return AnnotationStatus.PUBLISHED
-    count = premoderation_count()
-    if count is None:
-        return AnnotationStatus.PENDING
-    if count == 0 or author.trusted:
-        return AnnotationStatus.PUBLISHED
-    return AnnotationStatus.PUBLISHED if _published_public_count(author.id) >= count else AnnotationStatus.PENDING
-
-
-def _published_public_count(author_id: int) -> int:
-    return db.session.scalar(select(func.count(Annotation.id)).where(
-        Annotation.author_id == author_id, Annotation.visibility == Visibility.PUBLIC,
-        Annotation.status == AnnotationStatus.PUBLISHED))
-
-
-def _trust_if_earned(author: User) -> None:
-    """Mark `author` trusted once as many public annotations as pre-moderation asks for are published."""
-    count = premoderation_count()
-    if author.trusted or not count or _published_public_count(author.id) < count:
-        return
-    author.trusted = True
-    _log(None, Action.TRUST, target_user_id=author.id, old="untrusted", new="trusted",
-         reason=f"Trusted automatically after {count} approved annotations")
 
 
 # --- The state machine ---------------------------------------------------------------------------
@@ -294,11 +225,7 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
         # The original text stays, for admins only: nothing a user wrote is lost.
         db.session.add(AnnotationRevision(annotation_id=annotation.id, body=original[0], body_html=original[1],
                                           created_at=now))
-    entry = _log(actor, action, annotation=annotation, old=old.value, new=new.value, reason=reason)
-
-    from app.services import notifications
-    from app.services.articles import bump_display
-
+    entry = record(actor, action, annotation=annotation, old=old.value, new=new.value, reason=reason)
     bump_display(annotation.article_id)
     notifications.moderation_outcome(annotation, action, old, reason)
     if new == S.PUBLISHED and old == S.PENDING:
@@ -318,8 +245,22 @@ def resubmit_if_hidden(annotation: Annotation, author: User) -> bool:
     return True
 
 
-def _log(actor: User | None, action: Action, annotation: Annotation | None = None, target_user_id: int | None = None,
-         old: str | None = None, new: str | None = None, reason: str = "") -> ModerationLog:
+# --- The log and trust -----------------------------------------------------------------------------
+
+def _trust_if_earned(author: User) -> None:
+    """Mark `author` trusted once as many public annotations as pre-moderation asks for are published."""
+    count = premoderation_count()
+    if author.trusted or not count or published_public_count(author.id) < count:
+        return
+    author.trusted = True
+    record(None, Action.TRUST, target_user_id=author.id, old="untrusted", new="trusted",
+           reason=f"Trusted automatically after {count} approved annotations")
+
+
+def record(actor: User | None, action: Action, annotation: Annotation | None = None,
+           target_user_id: int | None = None, old: str | None = None, new: str | None = None,
+           reason: str = "") -> ModerationLog:
+    """Append one entry to the moderation log (`actor` None: the system); flush, don't commit."""
     entry = ModerationLog(moderator_id=actor.id if actor else None, action=action.value,
                           annotation_id=annotation.id if annotation else None,
                           target_user_id=target_user_id if target_user_id else (
@@ -330,178 +271,7 @@ def _log(actor: User | None, action: Action, annotation: Annotation | None = Non
     return entry
 
 
-# --- Queues --------------------------------------------------------------------------------------
-
-def _live():
-    return Annotation.deleted_at.is_(None)
-
-
-def waiting_clause():
-    """Return the SQL condition for items waiting for a moderator: pending, or with open flags."""
-    return _live() & (Annotation.status != S.REMOVED) & or_(Annotation.status == S.PENDING, Annotation.open_flags > 0)
-
-
-def waiting_count() -> int:
-    """Count items waiting for a moderator (pending, flagged, hidden automatically), in one query."""
-    return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause()))
-
-
-def _state_clause(state: str):
-    if state == "pending":
-        return _live() & (Annotation.status == S.PENDING)
-    if state == "flagged":
-        return _live() & (Annotation.status != S.REMOVED) & (Annotation.open_flags > 0)
-    if state == "hidden":
-        return _live() & (Annotation.status == S.HIDDEN)
-    raise ServiceError(f"Unknown queue {state[:20]!r}: choose one of {', '.join(QUEUE_STATES)}.", "state")
-
-
-def _severity_rank():
-    """SQL expression ranking a flag reason by FlagReason's declaration order (0 = worst)."""
-    return case({reason: rank for rank, reason in enumerate(FlagReason)}, value=Flag.reason, else_=99)
-
-
-@dataclass
-class AuthorHistory:
-    """How an author's public annotations have fared."""
-
-    published: int = 0
-    pending: int = 0
-    hidden: int = 0
-    removed: int = 0
-
-
-@dataclass
-class QueueItem:
-    """An annotation as a moderator reviews it, with everything the decision needs."""
-
-    annotation: Annotation
-    flags: list[Flag] = field(default_factory=list)
-    history: AuthorHistory = field(default_factory=AuthorHistory)
-    parent: Annotation | None = None
-    quote: str | None = None
-
-    @property
-    def hidden_automatically(self) -> bool:
-        return self.annotation.status == S.HIDDEN and self.annotation.open_flags > 0
-
-    @property
-    def worst_flag(self) -> FlagReason | None:
-        order = list(FlagReason)
-        open_flags = [f for f in self.flags if f.resolved_at is None]
-        return min((f.reason for f in open_flags), key=order.index) if open_flags else None
-
-
-@dataclass
-class QueuePage:
-    """One page of a queue, with the size of every queue for the tabs."""
-
-    state: str
-    items: list[QueueItem]
-    total: int
-    page: int
-    counts: dict[str, int]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
-def queue_counts() -> dict[str, int]:
-    """Return the number of items in each queue, in one query."""
-    row = db.session.execute(select(*[
-        func.coalesce(func.sum(case((_state_clause(state), 1), else_=0)), 0) for state in QUEUE_STATES])).one()
-    return dict(zip(QUEUE_STATES, (int(v) for v in row), strict=True))
-
-
-def queue(state: str, page: int = 1) -> QueuePage:
-    """Return one page of the pending, flagged or hidden queue in a fixed number of queries.
-
-    Pending: oldest first. Flagged: most open flags first, then the worst reason (FlagReason order),
-    then the oldest. Hidden: most recently changed first.
-    """
-    clause = _state_clause(state)
-    page = max(1, int(page or 1))
-    stmt = select(Annotation).where(clause).options(*_review_options())
-    if state == "pending":
-        stmt = stmt.order_by(Annotation.modified_at, Annotation.id)
-    elif state == "flagged":
-        worst = (select(func.min(_severity_rank())).where(Flag.annotation_id == Annotation.id,
-                                                           Flag.resolved_at.is_(None)).scalar_subquery())
-        stmt = stmt.order_by(Annotation.open_flags.desc(), worst, Annotation.modified_at, Annotation.id)
-    else:
-        stmt = stmt.order_by(Annotation.modified_at.desc(), Annotation.id.desc())
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
-    counts = queue_counts()
-    return QueuePage(state=state, items=review_items(rows), total=counts[state], page=page, counts=counts)
-
-
-def review_items(rows: list[Annotation], all_flags: bool = False) -> list[QueueItem]:
-    """Wrap annotations with their flags, author history and context, in three queries whatever their number."""
-    if not rows:
-        return []
-    ids = [a.id for a in rows]
-    flag_stmt = (select(Flag).where(Flag.annotation_id.in_(ids)).options(joinedload(Flag.user))
-                 .order_by(_severity_rank(), Flag.created_at))
-    if not all_flags:
-        flag_stmt = flag_stmt.where(Flag.resolved_at.is_(None))
-    flags: dict[int, list[Flag]] = {}
-    for flag in db.session.scalars(flag_stmt):
-        flags.setdefault(flag.annotation_id, []).append(flag)
-    histories = author_histories({a.author_id for a in rows})
-    context_ids = {a.parent_id for a in rows if a.parent_id} | {a.root_id for a in rows if a.root_id}
-    context = {}
-    if context_ids:
-        context = {a.id: a for a in db.session.scalars(
-            select(Annotation).where(Annotation.id.in_(context_ids)).options(joinedload(Annotation.author)))}
-    items = []
-    for a in rows:
-        root = context.get(a.root_id) if a.root_id else a
-        items.append(QueueItem(annotation=a, flags=flags.get(a.id, []),
-                               history=histories.get(a.author_id, AuthorHistory()),
-                               parent=context.get(a.parent_id) if a.parent_id else None,
-                               quote=root.exact if root is not None else None))
-    return items
-
-
-def author_histories(author_ids: set[int]) -> dict[int, AuthorHistory]:
-    """Return each author's counts of public annotations by status, in one query."""
-    if not author_ids:
-        return {}
-    rows = db.session.execute(select(Annotation.author_id, Annotation.status, func.count(Annotation.id))
-                              .where(Annotation.author_id.in_(author_ids),
-                                     Annotation.visibility == Visibility.PUBLIC)
-                              .group_by(Annotation.author_id, Annotation.status)).all()
-    histories: dict[int, AuthorHistory] = {}
-    for author_id, status, count in rows:
-        setattr(histories.setdefault(author_id, AuthorHistory()), AnnotationStatus(status).value, count)
-    return histories
-
-
-def _review_options() -> tuple:
-    # Everything a review page or the API serialiser reads, loaded with the rows (no query per item).
-    return (joinedload(Annotation.author), joinedload(Annotation.study),
-            joinedload(Annotation.article).selectinload(Article.citations).selectinload(Citation.study))
-
-
-def get_for_review_or_404(annotation_id: int) -> Annotation:
-    """Return any annotation whatever its status (moderators only), or answer 404."""
-    from flask import abort
-
-    annotation = db.session.scalar(select(Annotation).where(Annotation.id == annotation_id)
-                                   .options(*_review_options()))
-    # A private note is for its author alone: it never needs a moderator, so it is not there for one.
-    if annotation is None or annotation.visibility == Visibility.PRIVATE:
-        abort(404, description="There is no annotation with this number.")
-    return annotation
-
-
-def history_of(annotation: Annotation) -> list[ModerationLog]:
-    """Return the log entries about `annotation`, oldest first."""
-    return list(db.session.scalars(select(ModerationLog).where(ModerationLog.annotation_id == annotation.id)
-                                   .options(joinedload(ModerationLog.moderator))
-                                   .order_by(ModerationLog.created_at, ModerationLog.id)))
-
+# --- Bulk decisions --------------------------------------------------------------------------------
 
 @dataclass
 class BulkResult:
@@ -543,190 +313,3 @@ def bulk_transition(selection: dict[int, str | None], action: Action | str, acto
             result.done.append(annotation_id)
     return result
 
-
-# --- The log -------------------------------------------------------------------------------------
-
-@dataclass
-class LogFilters:
-    """Filters of the log: an actor id or "system", an action, a date range (inclusive)."""
-
-    moderator: int | str | None = None
-    action: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    annotation_id: int | None = None
-    target_user_id: int | None = None
-
-
-def parse_log_filters(args) -> LogFilters:
-    """Read log filters from a query string; malformed values raise ServiceError naming the field."""
-    filters = LogFilters()
-    moderator = (args.get("moderator") or "").strip()
-    if moderator == "system":
-        filters.moderator = "system"
-    elif moderator:
-        filters.moderator = _int_arg(moderator, "moderator")
-    action = (args.get("action") or "").strip()
-    if action:
-        filters.action = parse_action(action, allowed=tuple(Action)).value
-    for name in ("date_from", "date_to"):
-        raw = (args.get(name) or "").strip()
-        if raw:
-            try:
-                setattr(filters, name, date.fromisoformat(raw))
-            except ValueError:
-                raise ServiceError("Dates look like 2025-03-31.", name) from None
-    for name in ("annotation_id", "target_user_id"):
-        raw = (args.get(name) or "").strip()
-        if raw:
-            setattr(filters, name, _int_arg(raw, name))
-    return filters
-
-
-def _int_arg(raw: str, name: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ServiceError(f"{name.replace('_', ' ').capitalize()} must be a number.", name) from None
-
-
-def _log_query(filters: LogFilters):
-    stmt = select(ModerationLog)
-    if filters.moderator == "system":
-        stmt = stmt.where(ModerationLog.moderator_id.is_(None))
-    elif filters.moderator:
-        stmt = stmt.where(ModerationLog.moderator_id == filters.moderator)
-    if filters.action:
-        stmt = stmt.where(ModerationLog.action == filters.action)
-    if filters.date_from:
-        stmt = stmt.where(ModerationLog.created_at >= datetime.combine(filters.date_from, time(), UTC))
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time(), UTC)
-        stmt = stmt.where(ModerationLog.created_at < end)
-    if filters.annotation_id:
-        stmt = stmt.where(ModerationLog.annotation_id == filters.annotation_id)
-    if filters.target_user_id:
-        stmt = stmt.where(ModerationLog.target_user_id == filters.target_user_id)
-    return stmt
-
-
-def log_page(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE) -> tuple[list[ModerationLog], int]:
-    """Return one page of log entries matching `filters`, newest first, and the number of matches."""
-    stmt = _log_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user))
-                              .order_by(ModerationLog.created_at.desc(), ModerationLog.id.desc())
-                              .limit(per_page).offset((max(1, page) - 1) * per_page)).all()
-    return list(rows), total
-
-
-def log_entries(filters: LogFilters):
-    """Yield every log entry matching `filters`, oldest first, in batches (for the CSV export)."""
-    stmt = (_log_query(filters).options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user))
-            .order_by(ModerationLog.created_at, ModerationLog.id))
-    yield from db.session.scalars(stmt.execution_options(yield_per=500))
-
-
-def log_actors() -> list[User]:
-    """Return the people who appear as actors in the log, by name (for the filter)."""
-    ids = select(ModerationLog.moderator_id).where(ModerationLog.moderator_id.is_not(None)).distinct()
-    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.display_name)))
-
-
-# --- Accounts ------------------------------------------------------------------------------------
-
-def _check_admin(actor: User, user: User) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only admins can change accounts.")
-    if actor.id == user.id:
-        raise Forbidden("You cannot suspend yourself or change your own role or trust.")
-
-
-def suspend(user: User, actor: User, reason: str, until: datetime | date | None = None) -> ModerationLog:
-    """Suspend `user` until `until` (a date means its start, UTC) or indefinitely; end their sessions.
-
-    Raises Forbidden unless `actor` is another admin, ServiceError without a reason or with a past date.
-    """
-    from app.services.accounts import end_all_sessions
-
-    _check_admin(actor, user)
-    reason = clean_reason(reason, required=True)
-    if isinstance(until, date) and not isinstance(until, datetime):
-        until = datetime.combine(until, time(), UTC)
-    if until is not None and until <= utcnow():
-        raise ServiceError("The end of the suspension must be in the future.", "until")
-    old = suspension_state(user)
-    user.suspended_until = until
-    user.suspended_indefinitely = until is None
-    user.suspension_reason = reason
-    end_all_sessions(user)
-    return _log(actor, Action.SUSPEND, target_user_id=user.id, old=old, new=suspension_state(user), reason=reason)
-
-
-def lift_suspension(user: User, actor: User, reason: str = "") -> ModerationLog:
-    """End `user`'s suspension now; raise Conflict when they are not suspended."""
-    _check_admin(actor, user)
-    if not user.is_suspended:
-        raise Conflict(f"{user.display_name} is not suspended.")
-    old = suspension_state(user)
-    user.suspended_until = None
-    user.suspended_indefinitely = False
-    user.suspension_reason = None
-    return _log(actor, Action.LIFT_SUSPENSION, target_user_id=user.id, old=old, new="active",
-                reason=clean_reason(reason))
-
-
-def change_role(user: User, actor: User, role: Role | str, reason: str = "") -> ModerationLog:
-    """Give `user` another role (their sessions end); raise Conflict when it is already theirs."""
-    from app.services.accounts import parse_role, set_role
-
-    _check_admin(actor, user)
-    role = parse_role(role.value if isinstance(role, Role) else role)
-    if user.role == role:
-        raise Conflict(f"{user.display_name} is already {role.value}.")
-    old = user.role.value
-    set_role(user, role)
-    return _log(actor, Action.SET_ROLE, target_user_id=user.id, old=old, new=role.value, reason=clean_reason(reason))
-
-
-def set_trusted(user: User, actor: User, trusted: bool, reason: str = "") -> ModerationLog:
-    """Mark `user` trusted (their annotations skip pre-moderation) or withdraw it."""
-    _check_admin(actor, user)
-    if user.trusted == trusted:
-        raise Conflict(f"{user.display_name} is already {'trusted' if trusted else 'not trusted'}.")
-    user.trusted = trusted
-    db.session.flush()
-    return _log(actor, Action.TRUST if trusted else Action.UNTRUST, target_user_id=user.id,
-                old="untrusted" if trusted else "trusted", new="trusted" if trusted else "untrusted",
-                reason=clean_reason(reason))
-
-
-def suspension_state(user: User) -> str:
-    """Describe an account's suspension for the log: "active", "suspended indefinitely" or until when."""
-    if not user.is_suspended:
-        return "active"
-    if user.suspended_indefinitely or user.suspended_until is None:
-        return "suspended indefinitely"
-    return f"suspended until {user.suspended_until:%Y-%m-%d %H:%M} UTC"
-
-
-@dataclass
-class UserRow:
-    """An account as the Users tab lists it."""
-
-    user: User
-    history: AuthorHistory
-
-
-def users_page(query: str = "", page: int = 1) -> tuple[list[UserRow], int]:
-    """Return one page of accounts matching `query` (name or email), with their history, in three queries."""
-    stmt = select(User)
-    query = clean_text(query or "")[:100]
-    if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.display_name).like(like), func.lower(User.email).like(like)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    users = db.session.scalars(stmt.order_by(User.display_name, User.id).limit(PAGE_SIZE)
-                               .offset((max(1, page) - 1) * PAGE_SIZE)).all()
-    histories = author_histories({u.id for u in users})
-    return [UserRow(u, histories.get(u.id, AuthorHistory())) for u in users], total

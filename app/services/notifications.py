@@ -5,13 +5,12 @@ that is rolled back leaves no message behind. Email is not sent.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, Notification, User
+from app.models import Action, Annotation, AnnotationStatus, Notification, User
 from app.models.base import utcnow
+from app.services.pagination import Page, paginate
 from app.services.visibility import can_read
 
 PAGE_SIZE = 50
@@ -49,8 +48,6 @@ def _where(annotation: Annotation) -> str:
 
 def moderation_outcome(annotation: Annotation, action, old_status: AnnotationStatus, reason: str) -> None:
     """Tell the author what a moderator (or the system) decided about their annotation, when it concerns them."""
-    from app.services.moderation import Action
-
     where = _where(annotation)
     status = annotation.status
     reason_text = f" Reason: {reason}" if reason else ""
@@ -99,27 +96,10 @@ def unread_count(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None)))
 
 
-@dataclass
-class NotificationPage:
-    """One page of a user's notifications, newest first."""
-
-    items: list[Notification]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
-def page_of(user: User, page: int = 1) -> NotificationPage:
+def page_of(user: User, page: int = 1) -> Page[Notification]:
     """Return one page of `user`'s notifications, newest first."""
-    page = max(1, int(page or 1))
-    total = db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user.id))
-    items = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
-                               .order_by(Notification.created_at.desc(), Notification.id.desc())
-                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return NotificationPage(items=list(items), total=total, page=page)
+    return paginate(select(Notification).where(Notification.user_id == user.id)
+                    .order_by(Notification.created_at.desc(), Notification.id.desc()), page, PAGE_SIZE)
 
 
 def mark_all_read(user: User) -> int:

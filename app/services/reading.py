@@ -23,13 +23,6 @@ from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, Us
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
 
-KIND_LABELS = {
-    AnnotationKind.COMMENT: "Comment",
-    AnnotationKind.QUESTION: "Question",
-    AnnotationKind.CRITIQUE: "Critique of evidence",
-    AnnotationKind.SUPPORT: "Supporting evidence",
-    AnnotationKind.PRACTICE: "Clinical practice note",
-}
 # Replies deeper than this are shown at this depth, with "in reply to".
 MAX_DEPTH = 2
 
@@ -183,32 +176,30 @@ def personalise(content: SharedContent, own_ids: tuple[int, ...]) -> Markup:
 def _label(annotation_by_id: dict[int, Annotation]):
     def label_for(span: Span) -> str:
         ann = annotation_by_id.get(span.annotation_id)
-        kind = KIND_LABELS.get(ann.kind, "Annotation") if ann else "Annotation"
+        kind = ann.kind.label if ann else "Annotation"
         who = f" by {ann.author.display_name}" if ann is not None else ""
         return f"{kind}{who}: open discussion"
     return label_for
 
 
-def _highlighted_body(article: Article, roots: list[Annotation], personal: bool, filters: Filters) -> str:
+def _highlighted_body(article: Article, roots: list[Annotation], personal: bool, filters: Filters,
+                      annotate_url: str) -> str:
     by_id = {a.id: a for a in roots}
     spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
              if a.start is not None and a.end is not None and a.anchor_state != "orphaned"]
     if personal or filters.active:
-        return _render_body(article, spans, by_id)
+        return _render_body(article, spans, by_id, annotate_url)
     # created_at tells apart an article re-created under a reused id.
     key = ("body", article.id, article.created_at.isoformat(), article.version, article.display_rev)
     cached = page_cache.get(key)
     if cached is None:
-        cached = _render_body(article, spans, by_id)
+        cached = _render_body(article, spans, by_id, annotate_url)
         page_cache.put(key, cached)
     return cached
 
 
-def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation]) -> str:
-    from flask import url_for
-
-    base = url_for("annotating.annotate", slug=article.slug)
-    with_links = add_block_links(article.body_html, lambda n: f"{base}?block={n}", "annotate",
+def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation], annotate_url: str) -> str:
+    with_links = add_block_links(article.body_html, lambda n: f"{annotate_url}?block={n}", "annotate",
                                  lambda n: f"Annotate paragraph {n + 1}")
     return highlight(with_links, spans, _label(by_id))
 
@@ -252,8 +243,12 @@ def _stub_thread(stub: Stub, children: dict[int, list[Annotation]], collect) -> 
     return thread
 
 
-def discussion(article: Article, viewer: User | None, filters: Filters | None = None) -> Discussion:
-    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer`."""
+def discussion(article: Article, viewer: User | None, filters: Filters | None = None, *,
+               annotate_url: str) -> Discussion:
+    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer`.
+
+    `annotate_url` is the article's no-JavaScript annotate page, linked after each paragraph.
+    """
     filters = filters or Filters()
     rows = readable_annotations(article, viewer)
     by_id = {a.id: a for a in rows}
@@ -307,7 +302,8 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     authors = sorted({(a.author_id, a.author.display_name) for a in rows}, key=lambda x: x[1])
     personal = any(not is_public(a) for a in roots)
     shown_roots = [t.root for t in threads if isinstance(t.root, Annotation) and not t.root.is_deleted]
-    body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters)
+    body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters,
+                             annotate_url)
     kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
     return Discussion(threads=threads, orphans=orphans, counts=kind_counts,
                       tags=tags, authors=authors, body_html=body, total=len(live_roots))

@@ -17,11 +17,13 @@ from app.bibliography import (
 )
 from app.errors import error_response
 from app.extensions import db
+from app.security.loaders import get_article_or_404, get_published_article_or_404, get_study_or_404
 from app.security.permissions import Permission, can, require
-from app.services import articles as article_service
-from app.services import authoring, importing
+from app.services import importing, study_reading
 from app.services import studies as study_service
+from app.services.duplicates import DuplicateStudy
 from app.services.errors import ServiceError
+from app.services.pagination import page_number
 from app.studies import bp
 from app.studies.forms import ImportForm, StudyForm
 
@@ -42,11 +44,11 @@ def too_large(exc):
                                "imported. Export fewer references at a time (or split the file) and try again.")
 
 
-def filters_from_request() -> study_service.StudyFilters:
+def filters_from_request() -> study_reading.StudyFilters:
     """Read the index filters from the query string, ignoring values that make no sense."""
     design = request.args.get("design") or None
     level = request.args.get("level", type=int)
-    return study_service.StudyFilters(
+    return study_reading.StudyFilters(
         design=design if design in DESIGNS else None,
         evidence_level=level if level in EVIDENCE_LEVELS else None,
         q=" ".join((request.args.get("q") or "").split())[:200])
@@ -55,7 +57,7 @@ def filters_from_request() -> study_service.StudyFilters:
 @bp.route("/studies")
 def index():
     filters = filters_from_request()
-    pagination = study_service.search_studies(filters, page=request.args.get("page", 1, type=int))
+    pagination = study_reading.search_studies(filters, page=page_number(request.args.get("page")))
     return render_template("studies/index.html", pagination=pagination, filters=filters,
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 
@@ -71,11 +73,11 @@ def vancouver_html(study) -> Markup:
 
 @bp.route("/studies/<int:study_id>")
 def show(study_id: int):
-    study = study_service.get_study_or_404(study_id)
+    study = get_study_or_404(study_id)
     return render_template("studies/show.html", study=study, citation_html=vancouver_html(study),
                            suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
-                           citing=study_service.citing_articles(study),
-                           annotations=study_service.linked_annotations(study, current_user),
+                           citing=study_reading.citing_articles(study),
+                           annotations=study_reading.linked_annotations(study, current_user),
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 
 
@@ -100,7 +102,7 @@ def _save_study(form: StudyForm, save, template: str, **context):
     if form.validate_on_submit() and (record := _record_from(form)) is not None:
         try:
             study = save(record)
-        except study_service.DuplicateStudy as exc:
+        except DuplicateStudy as exc:
             db.session.rollback()
             _apply_error(form, exc)
             duplicate = exc.existing
@@ -125,7 +127,7 @@ def create():
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])
 @require(Permission.EDIT_ARTICLES)
 def edit(study_id: int):
-    study = study_service.get_study_or_404(study_id)
+    study = get_study_or_404(study_id)
     form = StudyForm()
     form.allow_type_of(study)
     if request.method == "GET":
@@ -172,7 +174,7 @@ def download(studies: list, ext: str, stem: str) -> Response:
 
 @bp.route("/studies/<int:study_id>.<ext>")
 def export_one(study_id: int, ext: str):
-    study = study_service.get_study_or_404(study_id)
+    study = get_study_or_404(study_id)
     return download([study], ext, study.citation_key or f"study-{study.id}")
 
 
@@ -186,7 +188,7 @@ def export_all(ext: str):
 def export_article(slug: str, ext: str):
     _format_of(ext)
     if can(current_user, Permission.EDIT_ARTICLES):
-        article = authoring.get_article_or_404(slug)
+        article = get_article_or_404(slug)
     else:
-        article = article_service.get_published_or_404(slug)
+        article = get_published_article_or_404(slug)
     return download(study_service.studies_of_article(article), ext, f"{article.slug}-references")

@@ -15,18 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.text.dom import Event, canonical_text, escape_attr, escape_text, parse_events
+from app.text.kinds import KINDS
 
-__all__ = ["KIND_MARKERS", "Span", "add_block_links", "canonical_text", "highlight"]
+__all__ = ["Span", "add_block_links", "canonical_text", "highlight"]
 
 _KIND_RE = re.compile(r"[a-z-]+")
-# Visible marker after each highlight, so colour is never the only signal of its kind.
-KIND_MARKERS: dict[str, str] = {
-    "comment": "C",
-    "question": "Q",
-    "critique": "!",
-    "support": "+",
-    "practice": "Rx",
-}
+# For a kind the table does not know; known kinds have their own marker (colour is never the only signal).
 DEFAULT_MARKER = "*"
 # Elements whose content model has no room for text: a <mark> there would be
 # invalid, and inside a table the browser would move it out ("foster parenting").
@@ -254,7 +248,8 @@ def _is_wrappable(event: Event) -> bool:
 
 def _ref_link(span: Span, label: str, with_id: bool) -> str:
     id_attr = f' id="hl-{span.annotation_id}"' if with_id else ""
-    marker = KIND_MARKERS.get(span.kind, DEFAULT_MARKER)
+    style = KINDS.get(span.kind)  # a kind's value finds its row: AnnotationKind is a StrEnum
+    marker = style.marker if style is not None else DEFAULT_MARKER
     return (
         f'<a class="hl-ref hl-ref-{span.kind}" data-nc href="#a-{span.annotation_id}"{id_attr}'
         f' aria-label="{escape_attr(label)}">{escape_text(marker)}</a>'

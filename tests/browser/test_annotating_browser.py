@@ -167,3 +167,22 @@ def test_permalink_opens_the_thread_and_marks_the_passage(page, make):
     page.goto(f"/annotations/{annotation_id}")
     assert "is-open" in page.locator(f"#a-{annotation_id}").get_attribute("class")
     assert page.locator(f"mark.is-active[data-ids='{annotation_id}']").count() >= 1
+
+
+def test_each_kind_is_drawn_with_its_tint_line_style_and_marker(page, make):
+    from app.models import AnnotationKind
+    from app.text.kinds import KINDS
+
+    slug = make.demo_article()
+    author = make.user(trusted=True)
+    annotation_id = make.annotation(author, slug, QUOTE, kind=AnnotationKind.CRITIQUE)
+    page.goto(f"/articles/{slug}")
+    style = KINDS[AnnotationKind.CRITIQUE]
+    rgb = "rgb({}, {}, {})".format(*(int(style.tint[i:i + 2], 16) for i in (1, 3, 5)))
+    mark = page.locator(f"#article-body mark.hl-critique[data-ids~='{annotation_id}']").first
+    assert mark.evaluate("m => [getComputedStyle(m).backgroundColor, getComputedStyle(m).borderBottomStyle]") == [
+        rgb, style.line]
+    assert page.locator(f"#a-{annotation_id}").evaluate("t => getComputedStyle(t).borderLeftStyle") == style.line
+    assert page.locator(f"#hl-{annotation_id}").inner_text() == style.marker
+    page.locator(".legend").screenshot(path=str(ARTIFACTS / "kinds-legend.png"))
+    page.screenshot(path=str(ARTIFACTS / "kinds-critique.png"))

@@ -52,9 +52,9 @@ def _store_vectors(app, make) -> tuple[str, str, object]:
                                          tags=[vector[:40] or "x"])
             annotations.create(article, author, body=f"reply {vector}", parent=created)
         for i, vector in enumerate(VECTORS):
-            studies.upsert(StudyRecord(title=f"{vector} study {i}", citation_key=f"xss{i}",
-                                       container_title=vector[:300], key_findings=vector,
-                                       population=vector, issued_year=2000 + i % 20))
+            studies.create_study(StudyRecord(title=f"{vector} study {i}", citation_key=f"xss{i}",
+                                             container_title=vector[:300], key_findings=vector,
+                                             population=vector, issued_year=2000 + i % 20))
         body = "\n\n".join(VECTORS) + "\n\nA final paragraph."
         data = articles.ArticleInput(title="XSS corpus <script>alert(1)</script>", body=body,
                                      standfirst=VECTORS[0], slug="xss-corpus", tags=VECTORS[:5])

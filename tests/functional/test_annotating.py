@@ -208,7 +208,7 @@ def count_queries(app, client, path, cold=True):
 
 def test_article_page_queries_do_not_grow_with_annotations(client, make, reader, app):
     from app.models import Annotation as A
-    from app.services.moderation import initial_status  # noqa: F401 - same path as the views
+    from app.services.premoderation import initial_status  # noqa: F401 - same path as the views
 
     slug = make.demo_article()
     first = make.annotation(reader, slug, QUOTE)

@@ -46,7 +46,7 @@ def _act(client, annotation_id: int, action: str, reason: str = "", if_modified:
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, scene):
-    for path in ("/moderation/", "/moderation/flagged", "/moderation/log", "/moderation/log.csv"):
+    for path in ("/moderation/", "/moderation/flagged", "/moderation/log", "/moderation/log.csv", "/moderation/users"):
         response = client.get(path)
         assert response.status_code == 302
         assert "/sign-in" in response.headers["Location"]
@@ -54,7 +54,11 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, scene):
 
 def test_readers_are_refused_and_see_no_moderation_link(client, auth, scene):
     auth.sign_in(scene["author"].email)
-    assert client.get("/moderation/").status_code == 403
+    refused = client.get("/moderation/")
+    assert refused.status_code == 403
+    assert "The moderation panel is for moderators and admins." in refused.get_data(as_text=True)
+    assert "The moderation panel is for moderators and admins." in client.get("/moderation/users").get_data(
+        as_text=True)
     assert client.post("/moderation/annotations/1", data={"action": "approve"}).status_code in (400, 403)
     assert "/moderation" not in client.get("/").get_data(as_text=True)
 

@@ -80,6 +80,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # --- Reading -----------------------------------------------------------------------------------
     ("GET", "/"): [Case("/", everyone(200))],
     ("GET", "/healthz"): [Case("/healthz", everyone(200))],
+    ("GET", "/kinds.css"): [Case("/kinds.css", everyone(200))],
     ("GET", "/articles/<slug>"): [Case(ARTICLE, everyone(200)), Case(DRAFT, everyone(404))],
     ("GET", "/articles/<slug>/references.<ext>"): [
         Case(ARTICLE + "/references.ris", everyone(200)),

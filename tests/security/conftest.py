@@ -66,10 +66,10 @@ def create_token(app, user) -> tuple[int, str]:
 
 
 def _suspend(app, user, admin) -> None:
-    from app.services import moderation
+    from app.services import sanctions
 
     with app.app_context():
-        moderation.suspend(db.session.get(User, user.id), db.session.get(User, admin.id), "Testing suspension")
+        sanctions.suspend(db.session.get(User, user.id), db.session.get(User, admin.id), "Testing suspension")
         db.session.commit()
 
 

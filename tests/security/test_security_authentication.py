@@ -219,7 +219,7 @@ def _change_password(app, world, victim):
 
 
 def _admin_acts(app, world, victim, action: str, form: dict):
-    """Change the victim's account through the admin panel (moderation.suspend / change_role)."""
+    """Change the victim's account through the admin panel (sanctions.suspend / change_role)."""
     admin = Visitor(app, world.user("admin"))
     response = admin.open("POST", f"/moderation/users/{victim.id}/{action}", form=form)
     assert response.status_code == 303

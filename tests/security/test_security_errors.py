@@ -73,8 +73,8 @@ def test_an_exception_in_a_view_shows_a_plain_page_or_json_error_and_is_logged(f
 def test_a_database_failure_under_real_routes_reveals_no_sql(app, world, monkeypatch):
     reader = Visitor(app, world.user("reader_a"))
     _, secret = create_token(app, world.user("reader_a"))
-    monkeypatch.setattr(article_service, "get_published_or_404", database_failure)
-    monkeypatch.setattr(article_service, "page_key_or_404", database_failure)
+    monkeypatch.setattr(article_service, "get_published", database_failure)
+    monkeypatch.setattr(article_service, "page_key", database_failure)
     monkeypatch.setattr(annotation_service, "edit", database_failure)
     before = count(app, "SELECT count(*) FROM annotations")
 
@@ -214,7 +214,7 @@ def test_api_tokens_never_reach_the_logs(app, world, caplog, monkeypatch):
     client.get(f"/api/articles?access_token={secret}")
     client.post(f"/api/articles/{world.slug}/annotations", headers={**bearer(secret), "Sec-Fetch-Site": "cross-site"},
                 json={})
-    monkeypatch.setattr(article_service, "get_published_or_404", database_failure)
+    monkeypatch.setattr(article_service, "get_published", database_failure)
     assert client.get(f"/api/articles/{world.slug}", headers=bearer(secret)).status_code == 500
 
     assert any(r.name == "postil.security" for r in caplog.records)

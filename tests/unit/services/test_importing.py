@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Study
-from app.services import importing
+from app.services import duplicates, importing
 from app.services import studies as study_service
 from app.services.errors import ServiceError
 
@@ -105,7 +105,7 @@ def test_an_unreadable_file_is_refused_whole_and_changes_nothing(ctx, name, mess
 def test_a_record_the_database_refuses_leaves_nothing_and_the_others_import(ctx, monkeypatch):
     study_service.create_study(study_service.StudyRecord(title="Stored meanwhile", doi="10.5555/race"))
     # As if another import stored it after this one read the identifiers: only the INSERT can tell.
-    monkeypatch.setattr(study_service.KnownStudies, "load", classmethod(lambda cls: cls()))
+    monkeypatch.setattr(duplicates.KnownStudies, "load", classmethod(lambda cls: cls()))
     text = b"".join(f"TY  - JOUR\nTI  - {title}\nAU  - {title}\nPY  - 2020\nDO  - 10.5555/{doi}\nER  - \n\n".encode()
                     for title, doi in (("First", "first"), ("Second", "race"), ("Third", "third")))
     report = importing.import_file(text, "ris")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
+    Action,
     Annotation,
     AnnotationRevision,
     AnnotationStatus,
@@ -18,9 +19,8 @@ from app.models import (
     Visibility,
 )
 from app.services import annotations as annotation_service
-from app.services import moderation
+from app.services import moderation, moderation_queue, premoderation
 from app.services.errors import Conflict, Forbidden, ServiceError
-from app.services.moderation import Action
 
 QUOTE = "are the models used really representative of the spectrum of human tumors?"
 S = AnnotationStatus
@@ -334,8 +334,8 @@ def test_waiting_count_is_pending_plus_flagged_plus_hidden_automatically(app, wo
     world.annotation(status=S.PUBLISHED)
     world.annotation(status=S.REMOVED)
     with app.app_context():
-        assert moderation.waiting_count() == 3
-        assert moderation.queue_counts() == {"pending": 1, "flagged": 2, "hidden": 2}
+        assert moderation_queue.waiting_count() == 3
+        assert moderation_queue.queue_counts() == {"pending": 1, "flagged": 2, "hidden": 2}
 
 
 def test_flagged_queue_puts_most_flags_first_then_the_worst_reason(app, world, make):
@@ -353,7 +353,7 @@ def test_flagged_queue_puts_most_flags_first_then_the_worst_reason(app, world, m
             flags.flag(_get(spam_once), _user(readers[2]), "spam")
             flags.flag(_get(abusive_once), _user(readers[2]), "abusive")
             db.session.commit()
-            page = moderation.queue("flagged")
+            page = moderation_queue.queue("flagged")
         finally:
             app.config["FLAGS_TO_HIDE"] = 3
         assert [item.annotation.id for item in page.items] == [spam_twice, abusive_once, spam_once]
@@ -371,7 +371,7 @@ def _post(app, info, visibility=Visibility.PUBLIC) -> int:
         article = db.session.scalar(select(Article))
         created = annotation_service.create(article, author, body="Text", visibility=visibility,
                                             selector=annotation_service.anchor(article, QUOTE),
-                                            status=moderation.initial_status(author, visibility))
+                                            status=premoderation.initial_status(author, visibility))
         db.session.commit()
         return created.id
 

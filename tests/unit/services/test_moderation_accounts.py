@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import ModerationLog, Role, User
 from app.models.base import utcnow
 from app.security.permissions import Permission, can
-from app.services import moderation
+from app.services import sanctions
 from app.services.errors import Conflict, Forbidden, ServiceError
 
 
@@ -33,7 +33,7 @@ def test_suspension_until_a_date_withdraws_writing_ends_sessions_and_is_logged(a
         reader = _user(people["reader"])
         token = reader.session_token
         until = utcnow().date() + timedelta(days=7)
-        moderation.suspend(reader, _user(people["admin"]), "Personal attacks on colleagues", until=until)
+        sanctions.suspend(reader, _user(people["admin"]), "Personal attacks on colleagues", until=until)
         db.session.commit()
         reader = _user(people["reader"])
         assert reader.is_suspended and reader.session_token != token
@@ -48,26 +48,26 @@ def test_suspension_until_a_date_withdraws_writing_ends_sessions_and_is_logged(a
 
 def test_indefinite_suspension_and_lifting_it(app, people):
     with app.app_context():
-        moderation.suspend(_user(people["reader"]), _user(people["admin"]), "Spam account")
+        sanctions.suspend(_user(people["reader"]), _user(people["admin"]), "Spam account")
         db.session.commit()
         reader = _user(people["reader"])
         assert reader.suspended_indefinitely and reader.is_suspended
-        moderation.lift_suspension(reader, _user(people["admin"]), "Appeal accepted")
+        sanctions.lift_suspension(reader, _user(people["admin"]), "Appeal accepted")
         db.session.commit()
         reader = _user(people["reader"])
         assert not reader.is_suspended and reader.suspension_reason is None
         assert (_last_log().action, _last_log().new_status) == ("lift_suspension", "active")
         with pytest.raises(Conflict, match="not suspended"):
-            moderation.lift_suspension(reader, _user(people["admin"]))
+            sanctions.lift_suspension(reader, _user(people["admin"]))
 
 
 def test_suspension_needs_a_reason_and_a_future_date(app, people):
     with app.app_context():
         with pytest.raises(ServiceError) as caught:
-            moderation.suspend(_user(people["reader"]), _user(people["admin"]), "")
+            sanctions.suspend(_user(people["reader"]), _user(people["admin"]), "")
         assert caught.value.field == "reason"
         with pytest.raises(ServiceError) as caught:
-            moderation.suspend(_user(people["reader"]), _user(people["admin"]), "Spam", until=date(2000, 1, 1))
+            sanctions.suspend(_user(people["reader"]), _user(people["admin"]), "Spam", until=date(2000, 1, 1))
         assert caught.value.field == "until"
 
 
@@ -75,23 +75,23 @@ def test_role_change_is_logged_and_ends_sessions(app, people):
     with app.app_context():
         reader = _user(people["reader"])
         token = reader.session_token
-        moderation.change_role(reader, _user(people["admin"]), "moderator", "Joins the team")
+        sanctions.change_role(reader, _user(people["admin"]), "moderator", "Joins the team")
         db.session.commit()
         reader = _user(people["reader"])
         assert reader.role == Role.MODERATOR and reader.session_token != token
         assert (_last_log().action, _last_log().old_status, _last_log().new_status) == (
             "set_role", "reader", "moderator")
         with pytest.raises(Conflict):
-            moderation.change_role(reader, _user(people["admin"]), Role.MODERATOR)
+            sanctions.change_role(reader, _user(people["admin"]), Role.MODERATOR)
 
 
 def test_marking_trusted_is_logged(app, people):
     with app.app_context():
-        moderation.set_trusted(_user(people["reader"]), _user(people["admin"]), True)
+        sanctions.set_trusted(_user(people["reader"]), _user(people["admin"]), True)
         db.session.commit()
         assert _user(people["reader"]).trusted
         assert (_last_log().action, _last_log().target_user_id) == ("trust", people["reader"].id)
-        moderation.set_trusted(_user(people["reader"]), _user(people["admin"]), False, "Too many hidden")
+        sanctions.set_trusted(_user(people["reader"]), _user(people["admin"]), False, "Too many hidden")
         db.session.commit()
         assert not _user(people["reader"]).trusted and _last_log().action == "untrust"
 
@@ -99,13 +99,13 @@ def test_marking_trusted_is_logged(app, people):
 def test_only_admins_change_accounts_and_never_their_own(app, people):
     with app.app_context():
         with pytest.raises(Forbidden):
-            moderation.suspend(_user(people["reader"]), _user(people["mod"]), "No")
+            sanctions.suspend(_user(people["reader"]), _user(people["mod"]), "No")
         with pytest.raises(Forbidden):
-            moderation.change_role(_user(people["mod"]), _user(people["mod"]), "admin")
+            sanctions.change_role(_user(people["mod"]), _user(people["mod"]), "admin")
         with pytest.raises(Forbidden):
-            moderation.change_role(_user(people["admin"]), _user(people["admin"]), "reader")
+            sanctions.change_role(_user(people["admin"]), _user(people["admin"]), "reader")
         with pytest.raises(Forbidden):
-            moderation.suspend(_user(people["admin"]), _user(people["admin"]), "Oops")
+            sanctions.suspend(_user(people["admin"]), _user(people["admin"]), "Oops")
 
 
 def test_expired_suspension_no_longer_applies(app, people):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Annotation, AnnotationStatus, Flag, ModerationLog, Notification, Role, User, Visibility
 from app.models.base import utcnow
-from app.services import flags, moderation
+from app.services import flags, moderation, moderation_queue
 from app.services.errors import Conflict, Forbidden, ServiceError
 
 QUOTE = "are the models used really representative of the spectrum of human tumors?"
@@ -64,7 +64,7 @@ def test_threshold_of_distinct_readers_hides_automatically_until_a_moderator_dec
         assert entry.reason == "Hidden automatically after 3 flags"
         note = db.session.scalar(select(Notification).where(Notification.user_id == setup["author"].id))
         assert note.kind == "hidden" and "Hidden automatically after 3 flags" in note.message
-        assert moderation.waiting_count() == 1
+        assert moderation_queue.waiting_count() == 1
 
 
 def test_threshold_follows_configuration(app, setup):
@@ -141,7 +141,7 @@ def test_dismissing_flags_on_an_automatically_hidden_annotation_publishes_it_aga
         assert open_flags == []
         resolved = db.session.scalars(select(Flag)).all()
         assert {f.resolved_by_id for f in resolved} == {setup["mod"].id}
-        assert moderation.waiting_count() == 0
+        assert moderation_queue.waiting_count() == 0
         kinds = db.session.scalars(select(Notification.kind).where(Notification.user_id == setup["author"].id)
                                    .order_by(Notification.id)).all()
         assert kinds == ["hidden", "restored"]
@@ -163,7 +163,7 @@ def test_a_moderator_decision_resolves_open_flags(app, setup):
         assert _get(setup["id"]).open_flags == 0
         assert db.session.scalar(select(Flag)).resolved_at is not None
         # Hidden by a moderator, so nothing is waiting and there are no flags to dismiss.
-        assert moderation.waiting_count() == 0
+        assert moderation_queue.waiting_count() == 0
         with pytest.raises(Conflict, match="no open flags"):
             moderation.transition(_get(setup["id"]), "dismiss_flags", _user(setup["mod"]))
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.bibliography import StudyRecord
 from app.extensions import db
 from app.models import Study, User, Visibility
-from app.services import importing
+from app.services import duplicates, importing, study_reading
 from app.services import studies as study_service
 from app.services.errors import ServiceError
 
@@ -31,7 +31,7 @@ def record(**fields) -> StudyRecord:
 
 def test_duplicate_by_doi_is_refused_and_names_the_existing_study(ctx):
     existing = study_service.create_study(record(doi="10.5555/abc.1"))
-    with pytest.raises(study_service.DuplicateStudy) as refused:
+    with pytest.raises(duplicates.DuplicateStudy) as refused:
         study_service.create_study(record(title="Another title entirely", doi="https://doi.org/10.5555/ABC.1"))
     assert refused.value.existing.id == existing.id
     assert refused.value.field == "doi"
@@ -40,14 +40,14 @@ def test_duplicate_by_doi_is_refused_and_names_the_existing_study(ctx):
 
 def test_duplicate_by_pmid_when_there_is_no_doi(ctx):
     existing = study_service.create_study(record(pmid="33000412"))
-    with pytest.raises(study_service.DuplicateStudy) as refused:
+    with pytest.raises(duplicates.DuplicateStudy) as refused:
         study_service.create_study(record(title="Something else", pmid="PMID: 33000412"))
     assert refused.value.existing.id == existing.id and refused.value.field == "pmid"
 
 
 def test_duplicate_by_normalised_title_and_year(ctx):
     study_service.create_study(record(title="Circulating Tumour Cells — after Neoadjuvant Chemotherapy!"))
-    with pytest.raises(study_service.DuplicateStudy) as refused:
+    with pytest.raises(duplicates.DuplicateStudy) as refused:
         study_service.create_study(record())
     assert refused.value.field == "title"
     # Same title, another year: a different study.
@@ -65,7 +65,7 @@ def test_a_new_study_gets_a_key_from_author_and_year_and_the_level_its_design_su
 
 def test_a_taken_citation_key_is_refused(ctx):
     study_service.create_study(record(citation_key="okafor2021"))
-    with pytest.raises(study_service.DuplicateStudy) as refused:
+    with pytest.raises(duplicates.DuplicateStudy) as refused:
         study_service.create_study(record(title="Other", citation_key="okafor2021"))
     assert refused.value.field == "citation_key"
 
@@ -74,7 +74,7 @@ def test_editing_may_not_copy_another_study_or_rename_a_cited_key(ctx, make):
     make.demo_article()
     chabner = db.session.scalar(select(Study).where(Study.citation_key == "chabner2018"))
     other = study_service.create_study(record(doi="10.5555/other"))
-    with pytest.raises(study_service.DuplicateStudy):
+    with pytest.raises(duplicates.DuplicateStudy):
         study_service.update_study(other, record(doi=chabner.doi))
     with pytest.raises(ServiceError, match=r"cannot change while articles cite this study as \[@chabner2018\]"):
         study_service.update_study(chabner, replace(study_service.record_of(chabner), citation_key="renamed"))
@@ -86,11 +86,11 @@ def test_known_studies_index_applies_the_same_rule_as_the_database(ctx):
     by_doi = study_service.create_study(record(doi="10.5555/one"))
     by_pmid = study_service.create_study(record(title="Pmid paper", pmid="123"))
     by_title = study_service.create_study(record(title="Title paper"))
-    index = study_service.KnownStudies.load()
+    index = duplicates.KnownStudies.load()
     probes = [record(title="x", doi="10.5555/one"), record(title="y", pmid="123"), record(title="Title  PAPER."),
               record(title="Unrelated")]
     for probe in probes:
-        found, how = study_service.find_other_duplicate(probe)
+        found, how = duplicates.find_other_duplicate(probe)
         assert index.find(probe) == ((found.id, how) if found else (None, None))
     assert [index.find(p)[0] for p in probes] == [by_doi.id, by_pmid.id, by_title.id, None]
 
@@ -98,10 +98,11 @@ def test_known_studies_index_applies_the_same_rule_as_the_database(ctx):
 def test_merging_a_reference_manager_record_keeps_the_editors_appraisal(ctx):
     study = study_service.create_study(record(doi="10.5555/keep", design="cohort", population="412 women",
                                               key_findings="Counts rose."))
-    changed = study_service.merge_record(study, record(doi="10.5555/keep", volume="14", citation_key="zotero1"))
-    assert changed == ["volume"]
-    assert (study.design, study.population, study.key_findings) == ("cohort", "412 women", "Counts rose.")
-    assert study.citation_key == "okafor2021"
+    current = {name: getattr(study, name) for name in study_service.RECORD_FIELDS}
+    changes = importing.merged_changes(current, record(doi="10.5555/keep", volume="14", citation_key="zotero1"))
+    # Only the volume changes: the design, population, findings and citation key already stored stay.
+    assert changes == {"volume": "14"}
+    assert (current["design"], current["population"], current["citation_key"]) == ("cohort", "412 women", "okafor2021")
 
 
 @pytest.mark.parametrize("format_name", ["csl-json", "ris", "bibtex"])
@@ -114,7 +115,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_studies(ctx, f
     text = study_service.export_studies(study_service.all_studies(), format_name, "all").text
 
     db.session.rollback()
-    assert study_service.count_studies() == 0
+    assert db.session.scalar(select(func.count(Study.id))) == 0
     report = importing.import_file(text.encode("utf-8"), format_name, None)
     assert report.counts == {"created": len(before), "updated": 0, "duplicate": 0, "rejected": 0}
     after = {s.citation_key: study_service.record_of(s) for s in study_service.all_studies()}
@@ -124,7 +125,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_studies(ctx, f
 def test_citing_passages_are_the_sentences_around_each_marker(ctx, make):
     make.demo_article()
     karagiannis = db.session.scalar(select(Study).where(Study.citation_key == "karagiannis2017"))
-    [citing] = study_service.citing_articles(karagiannis)
+    [citing] = study_reading.citing_articles(karagiannis)
     assert citing.number == 2
     texts = [p.text for p in citing.passages]
     assert texts[0].startswith("A recent analysis by Karagiannis and colleagues has shown")
@@ -136,7 +137,7 @@ def test_citing_passages_are_the_sentences_around_each_marker(ctx, make):
 
 def test_a_marker_inside_a_sentence_takes_the_whole_sentence():
     block = "First sentence. Chemotherapy may promote metastasis3 in mouse models, say some. Last one."
-    assert study_service._sentence_at(block, block.index("3")) == (
+    assert study_reading._sentence_at(block, block.index("3")) == (
         "Chemotherapy may promote metastasis3 in mouse models, say some.")
 
 
@@ -152,9 +153,9 @@ def test_linked_annotations_are_only_those_the_viewer_may_read(make, app):
     make.annotation(author, slug, quote, body="Not linked")
     with app.app_context():
         study = db.session.get(Study, karagiannis_id)
-        assert [a.id for a in study_service.linked_annotations(study, None)] == [public]
-        assert [a.id for a in study_service.linked_annotations(study, db.session.get(User, other.id))] == [public]
-        assert {a.id for a in study_service.linked_annotations(study, db.session.get(User, author.id))} == {
+        assert [a.id for a in study_reading.linked_annotations(study, None)] == [public]
+        assert [a.id for a in study_reading.linked_annotations(study, db.session.get(User, other.id))] == [public]
+        assert {a.id for a in study_reading.linked_annotations(study, db.session.get(User, author.id))} == {
             public, private}
 
 
@@ -164,7 +165,7 @@ def test_search_matches_title_words_authors_with_accents_doi_and_pmid(ctx):
     study_service.create_study(record(title="Unrelated mouse work", issued_year=2019))
 
     def titles(q):
-        query = study_service.filtered_query(study_service.StudyFilters(q=q))
+        query = study_reading.filtered_query(study_reading.StudyFilters(q=q))
         return [s.title for s in db.session.scalars(query)]
 
     for q in ("tumour", "Céline", "moreau", "10.5555/JCOR.2021.0412", "https://doi.org/10.5555/jcor.2021.0412",

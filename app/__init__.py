@@ -6,10 +6,30 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import IntegerConverter, Map, MapAdapter
 from werkzeug.wrappers import Request
 
+from app.models.base import INTEGER_MAX
 from config import Config, ProductionConfig, config_from_env
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """`<int:...>` in every route: a whole number from 0 to INTEGER_MAX, so a larger one is a plain 404.
+
+    Without the bound, an id beyond the database's integer range reached the query and PostgreSQL
+    (and SQLite's driver, past 2**63) failed with a 500.
+    """
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = 0, max: int | None = INTEGER_MAX,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class PostilMap(Map):
+    """The URL map, with ids bounded by what the database holds."""
+
+    default_converters = Map.default_converters.copy()
+    default_converters["int"] = DatabaseIntegerConverter
 
 
 class Postil(Flask):
@@ -19,6 +39,8 @@ class Postil(Flask):
     scheme of `BASE_URL` whatever `Host` or `X-Forwarded-Host` a request carries, and works outside
     requests (command-line jobs that send email) too. Routing still matches any host.
     """
+
+    url_map_class = PostilMap
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         base = urlsplit(self.config["BASE_URL"])

@@ -24,7 +24,7 @@ from app.api.schemas.annotations import PAGE_SIZE
 from app.api.schemas.base import page_from
 from app.api.serializers import serialize_annotation
 from app.extensions import db, limiter
-from app.models import Annotation, Article, ArticleStatus, Citation, User, Visibility
+from app.models import Annotation, AnnotationStatus, Article, ArticleStatus, Citation, User, Visibility
 from app.security.permissions import Permission, can, can_edit_annotation
 from app.services import annotations as annotation_service
 from app.services import articles as article_service
@@ -68,14 +68,16 @@ def listed(viewer: User | None):
 
 
 def may_read(viewer: User | None, annotation: Annotation) -> bool:
-    """Tell whether `viewer` may open `annotation` by its IRI: readable, or any non-private one for moderators.
+    """Tell whether `viewer` may open `annotation` by its IRI: readable, or under review for moderators.
 
     Moderators review pending, flagged and hidden annotations (the queue lists them), so their IRIs
-    open for them too; private notes are their author's alone and never moderated.
+    open for them too. Private notes are their author's alone and never moderated; removed ones are
+    final and redacted, and stay out of reach as for everyone.
     """
     if can_read(viewer, annotation):
         return True
-    return viewer is not None and can(viewer, Permission.MODERATE) and annotation.visibility != Visibility.PRIVATE
+    return (viewer is not None and can(viewer, Permission.MODERATE) and annotation.visibility != Visibility.PRIVATE
+            and annotation.status != AnnotationStatus.REMOVED)
 
 
 # --- The container ---------------------------------------------------------------------------------

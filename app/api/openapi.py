@@ -126,8 +126,12 @@ def _headers(method: str, status: int, op: Operation, answer: Response) -> dict:
         headers["ETag"] = HEADERS["ETag"]
     if op.resource == protocol.CONTAINER:
         headers.update(CONTAINER_HEADERS)
+        if status == 304:  # HTTP drops Allow from a 304; the client keeps the one it already has
+            del headers["Allow"]
     elif op.resource == protocol.ANNOTATION and 200 <= status < 300 and status != 204:
         headers.update(ANNOTATION_HEADERS)
+    elif op.resource == protocol.ANNOTATION and status == 304:
+        headers["Link"] = ANNOTATION_HEADERS["Link"]
     return headers
 
 

@@ -96,11 +96,12 @@ def add_headers(response: Response) -> Response:
     declared = operation_of(view) if view is not None else None
     kind = declared.resource if declared is not None else None
     if kind == CONTAINER:
-        response.headers["Link"] = CONTAINER_LINK
+        # A 201 also describes what was created: an LDP Resource (section "Create a New Annotation").
+        response.headers["Link"] = CONTAINER_LINK + (", " + RESOURCE_LINK if response.status_code == 201 else "")
         response.headers["Allow"] = _allowed_methods()
         response.headers["Accept-Post"] = ACCEPT_POST
         response.vary.update(("Accept", "Prefer"))
-    elif kind == ANNOTATION and response.status_code < 300:
+    elif kind == ANNOTATION and (response.status_code < 300 or response.status_code == 304):
         if response.status_code != 204:
             response.headers["Link"] = RESOURCE_LINK
         response.headers["Allow"] = _allowed_methods()

@@ -347,3 +347,34 @@ def test_the_document_says_where_postil_departs_from_the_protocol(api):
     description = " ".join(api.get("/api/openapi.json").get_json()["info"]["description"].split())
     for departure in ("no Turtle", "`Slug` is ignored", "no CORS", "no `ETag`"):
         assert departure in description
+
+
+def test_an_edit_waiting_for_a_concurrent_one_compares_if_match_with_what_it_left(app, writer, created):
+    """Two editors with the same ETag: the one that waits for the other's transaction gets 412, never overwrites."""
+    import threading
+
+    from sqlalchemy import update
+
+    number = int(created["id"].rsplit("/", 1)[1])
+    etag = writer.get(created["id"]).headers["ETag"]
+    answers = []
+
+    def edit():
+        client = app.test_client()
+        answers.append(client.patch(created["id"], json={"bodyValue": "Second editor."},
+                                    headers={"Authorization": f"Bearer {writer.token}", "If-Match": etag}))
+
+    with app.app_context():
+        with db.engine.connect() as other:
+            transaction = other.begin()  # on SQLite, BEGIN IMMEDIATE: the write lock
+            other.execute(select(Annotation.id).where(Annotation.id == number).with_for_update())
+            other.execute(update(Annotation).where(Annotation.id == number)
+                          .values(body="First editor.", body_html="<p>First editor.</p>"))
+            second = threading.Thread(target=edit)
+            second.start()
+            second.join(timeout=2)
+            assert second.is_alive(), "the second edit did not wait for the first one's transaction"
+            transaction.commit()
+        second.join(timeout=60)
+    assert answers[0].status_code == 412
+    assert writer.get(created["id"]).get_json()["body"][0]["value"] == "First editor."

@@ -104,7 +104,8 @@ def _page(article: Article, viewer: User | None, number: int, total: int, iris: 
 def container_representation(article: Article, viewer: User | None) -> tuple[dict, dict]:
     """Return the container (or the page) the request asks for, and the headers naming it."""
     query, preference = query_args(), protocol.Preference(_prefer_header())
-    iris = query["iris"] == 1 or ("iris" not in _explicit_query() and preference.iris)
+    # ?iris= in the URL (a collection's own IRI) decides; otherwise the client's preference does.
+    iris = query["iris"] == 1 or ("iris" not in request.args and preference.iris)
     flavour = {"iris": 1} if iris else {}
     total = db.session.scalar(select(func.count(Annotation.id))
                               .where(Annotation.article_id == article.id, listed(viewer)))
@@ -133,10 +134,6 @@ def container_representation(article: Article, viewer: User | None) -> tuple[dic
 def _prefer_header() -> str | None:
     # Pages already carry the client's choice in their IRI; the protocol asks clients not to send Prefer.
     return None if "page" in request.args else request.headers.get("Prefer")
-
-
-def _explicit_query() -> set[str]:
-    return set(request.args)
 
 
 _CONTAINER_READ = dict(query=CONTAINER_QUERY, request_headers={"Prefer": PREFER}, resource=protocol.CONTAINER,

@@ -286,7 +286,8 @@ def edit_annotation(annotation_id: int, slug: str | None = None):
 @_route(ANNOTATION_RULES, "DELETE", "delete_annotation")
 @api_permission(Permission.ANNOTATE)
 @operation("Delete one's own annotation (replies to it stay, under a placeholder).",
-           {204: Documented("Deleted; it leaves its container.")}, operation_id="deleteAnnotation", **_CHANGE)
+           {204: Documented("Deleted; it leaves its container.")}, operation_id="deleteAnnotation",
+           **{**_CHANGE, "errors": (403, 404, 412)})
 def delete_annotation(annotation_id: int, slug: str | None = None):
     """Delete one's own annotation (softly: replies to it stay)."""
     annotation, _ = _current_for_change(annotation_id, slug)

@@ -108,7 +108,7 @@ def _statuses(method: str, op: Operation) -> dict[int, Response]:
     if method == "GET":
         answers[304] = NOT_MODIFIED
     errors = {401, *op.errors}
-    if op.query or op.request_headers:
+    if op.query:
         errors.add(400)
     if method in UNSAFE_METHODS:
         errors |= {400, 403}

@@ -7,10 +7,42 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import IntegerConverter, Map, MapAdapter
 from werkzeug.wrappers import Request
 
+from app.models.base import INTEGER_MAX
 from config import Config, ProductionConfig, config_from_env
+
+
+def digits_up_to(limit: int) -> str:
+    """Return a regular expression matching the decimal numerals from 0 to `limit` (leading zeros allowed)."""
+    text = str(limit)
+    shorter = [f"[0-9]{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    smaller_at = [f"{text[:i]}[0-{int(d) - 1}][0-9]{{{len(text) - i - 1}}}" for i, d in enumerate(text) if d != "0"]
+    return "0*(?:" + "|".join([*shorter, *smaller_at, text]) + ")"
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    """`<int:...>` in every route: a whole number from 0 to INTEGER_MAX, so a larger one is a plain 404.
+
+    Without the bound, an id beyond the database's integer range reached the query and PostgreSQL
+    (and SQLite's driver, past 2**63) failed with a 500. The bound is in the rule's regular
+    expression as well as in the conversion, so an oversized id matches no route at all: a 404
+    for every method, not a 405 from a neighbouring rule that matched the path first.
+    """
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = 0, max: int | None = INTEGER_MAX,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if max is not None and not signed and not fixed_digits:
+            self.regex = digits_up_to(max)
+
+
+class PostilMap(Map):
+    """The URL map, with ids bounded by what the database holds."""
+
+    default_converters = Map.default_converters.copy()
+    default_converters["int"] = DatabaseIntegerConverter
 
 
 class Postil(Flask):
@@ -20,6 +52,8 @@ class Postil(Flask):
     scheme of `BASE_URL` whatever `Host` or `X-Forwarded-Host` a request carries, and works outside
     requests (command-line jobs that send email) too. Routing still matches any host.
     """
+
+    url_map_class = PostilMap
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         base = urlsplit(self.config["BASE_URL"])

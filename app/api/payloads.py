@@ -1,9 +1,12 @@
-"""Reading W3C Web Annotations posted by clients into what the annotation service expects.
+"""Reading W3C Web Annotations that already passed their schema into what the annotation service expects.
 
-Parsing checks shape and vocabulary only and says precisely what is wrong (422); the services
-apply the rules (length, tags, anchoring). Server-managed fields a client may echo back (`id`,
-`type`, `creator`, `created`, `modified`, `status`, `anchor`, `role`, `moderation_reason`, ...)
-are ignored, as the Web Annotation Protocol lets a server do.
+The schemas (app/api/schemas/annotations.py) have checked shape and vocabulary; what is left here
+depends on stored data: the target is this article's page (or an annotation on it the sender can
+read), the linked study is one of its references, and on PUT and PATCH nothing immutable changes.
+A refusal names the field; changing what cannot change (the target, the visibility, the linked
+study, `canonical`, `via`, a reply's motivation) is a 409 Conflict, as the W3C protocol lists it.
+Server-managed fields a client may echo back (`type`, `creator`, `created`, `modified`, `status`,
+`anchor`, `role`, `moderation_reason`, ...) are ignored; a sent `id` is kept as `via`.
 """
 from __future__ import annotations
 
@@ -15,14 +18,15 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from app.api import w3c
-from app.api.auth import require_json_content_type
-from app.api.errors import api_abort
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, Article, User, Visibility
 from app.services import annotations as annotation_service
-from app.services.errors import ServiceError
+from app.services.errors import Conflict, ServiceError
 from app.services.visibility import can_read
 from app.text.anchoring import Selector
+
+# The endpoints whose URL names one annotation (its canonical IRI and the earlier short form).
+ANNOTATION_ENDPOINTS = ("api.get_annotation", "api.get_annotation_by_id")
 
 
 @dataclass
@@ -36,6 +40,8 @@ class NewAnnotation:
     selector: Selector | None = None
     parent: Annotation | None = None
     study_id: int | None = None
+    canonical: str | None = None
+    via: str | None = None
 
 
 @dataclass
@@ -47,76 +53,29 @@ class Bodies:
     links: list[str]
 
 
-def json_object() -> dict:
-    """Return the request's JSON object; answer 415 (not JSON), 400 (malformed) or 422 (not an object)."""
-    require_json_content_type()
-    data = request.get_json(silent=True)
-    if data is None:
-        api_abort(400, "The request body is not valid JSON.", "invalid_json")
-    if not isinstance(data, dict):
-        raise ServiceError("The request body must be a JSON object (a Web Annotation).")
-    return data
-
-
-def _one_string(value, name: str) -> str:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, str):
-        raise ServiceError(f"`{name}` must be a string.", name)
-    return value
+def _one(value):
+    """Return the single item of a one-item list (the schemas allow both forms), or the value itself."""
+    return value[0] if isinstance(value, list) else value
 
 
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _check_context(data: dict) -> None:
-    contexts = _as_list(data.get("@context"))
-    if w3c.ANNO_CONTEXT not in contexts:
-        raise ServiceError(f"`@context` must be (or include) \"{w3c.ANNO_CONTEXT}\".", "@context")
-
-
-def _kind(motivation: str | None, default: AnnotationKind = AnnotationKind.COMMENT) -> AnnotationKind:
-    if motivation is None:
-        return default
-    if motivation not in w3c.KIND_OF_MOTIVATION:
-        allowed = ", ".join(sorted(w3c.KIND_OF_MOTIVATION)) + f" (or {w3c.REPLYING} for a reply)"
-        raise ServiceError(f"Unsupported motivation {motivation!r}; use one of {allowed}.", "motivation")
-    return w3c.KIND_OF_MOTIVATION[motivation]
+def _motivation(data: dict) -> str | None:
+    return _one(data["motivation"]) if "motivation" in data else None
 
 
 def _bodies(data: dict) -> Bodies:
-    result = Bodies(text=None, tags=[], links=[])
-    if "bodyValue" in data:
-        result.text = _one_string(data["bodyValue"], "bodyValue")
-    raw = data.get("body")
-    for body in [] if raw is None else _as_list(raw):
-        if not isinstance(body, dict):
-            raise ServiceError("Each body must be an object: a TextualBody or a linking SpecificResource.", "body")
-        purpose = body.get("purpose")
-        if purpose == w3c.TAGGING:
-            result.tags.append(_one_string(body.get("value"), "body.value"))
-        elif purpose == w3c.LINKING or body.get("type") == "SpecificResource":
-            result.links.append(_one_string(body.get("source"), "body.source"))
-        elif body.get("type") == "TextualBody":
-            if result.text is not None:
-                raise ServiceError("Send the annotation text in a single TextualBody.", "body")
-            fmt = body.get("format", w3c.MARKDOWN)
-            if fmt != w3c.MARKDOWN:
-                raise ServiceError(f"The text body's format must be {w3c.MARKDOWN}, not {fmt!r}.", "body.format")
-            result.text = _one_string(body.get("value"), "body.value")
+    result = Bodies(text=data.get("bodyValue"), tags=[], links=[])
+    for body in [] if data.get("body") is None else _as_list(data["body"]):
+        if body["type"] == "SpecificResource":
+            result.links.append(body["source"])
+        elif body.get("purpose") == w3c.TAGGING:
+            result.tags.append(body["value"])
         else:
-            raise ServiceError("A body must be a TextualBody (the text, or a tag with purpose \"tagging\") or a "
-                               "SpecificResource with purpose \"linking\".", "body")
+            result.text = body["value"]
     return result
-
-
-def _visibility(data: dict) -> Visibility:
-    value = data.get("visibility", Visibility.PUBLIC.value)
-    try:
-        return Visibility(value)
-    except ValueError:
-        raise ServiceError("`visibility` must be \"public\" or \"private\".", "visibility") from None
 
 
 def _same_path(iri: str, expected: str) -> bool:
@@ -125,12 +84,8 @@ def _same_path(iri: str, expected: str) -> bool:
     return got.path.rstrip("/") == want.path.rstrip("/") and got.fragment == want.fragment
 
 
-def _study_id(article: Article, links: list[str]) -> int | None:
-    if not links:
-        return None
-    if len(links) > 1:
-        raise ServiceError("An annotation links to at most one study.", "body")
-    source = links[0].strip()
+def _study_id(article: Article, link: str) -> int:
+    source = link.strip()
     has_study_pages = "studies.show" in current_app.view_functions
     for citation in article.citations:
         if _same_path(source, w3c.reference_iri(article.slug, citation.position)):
@@ -144,31 +99,19 @@ def _study_id(article: Article, links: list[str]) -> int | None:
                        "from GET /api/articles/<slug> (or the study's page or DOI URL).", "body")
 
 
-def _selector(article: Article, target) -> Selector:
-    if isinstance(target, list) and len(target) == 1:
-        target = target[0]
-    if not isinstance(target, dict):
-        raise ServiceError("`target` must be an object with this article's URL as `source` and its selectors.",
-                           "target")
-    source = target.get("source")
-    if not isinstance(source, str) or not _same_path(source, w3c.article_iri(article.slug)):
+def _selector(article: Article, target: dict) -> Selector:
+    if not _same_path(target["source"], w3c.article_iri(article.slug)):
         raise ServiceError(f"`target.source` must be this article's URL, {w3c.article_iri(article.slug)}.",
                            "target")
-    selectors = [s for s in _as_list(target.get("selector")) if isinstance(s, dict)]
-    quotes = [s for s in selectors if s.get("type") == "TextQuoteSelector"]
-    positions = [s for s in selectors if s.get("type") == "TextPositionSelector"]
-    if len(quotes) != 1 or len(positions) > 1:
-        raise ServiceError("`target.selector` needs exactly one TextQuoteSelector (and at most one "
-                           "TextPositionSelector).", "target")
-    quote, position = quotes[0], positions[0] if positions else {}
-    exact, prefix, suffix = quote.get("exact"), quote.get("prefix", ""), quote.get("suffix", "")
-    if not isinstance(exact, str) or not isinstance(prefix, str) or not isinstance(suffix, str):
-        raise ServiceError("The TextQuoteSelector's exact, prefix and suffix must be strings.", "target")
-    return annotation_service.anchor(article, exact, position.get("start"), position.get("end"), prefix, suffix)
+    selectors = _as_list(target["selector"])
+    quote = next(s for s in selectors if s["type"] == "TextQuoteSelector")
+    position = next((s for s in selectors if s["type"] == "TextPositionSelector"), {})
+    return annotation_service.anchor(article, quote["exact"], position.get("start"), position.get("end"),
+                                     quote.get("prefix", ""), quote.get("suffix", ""))
 
 
 def annotation_id_from_iri(iri) -> int | None:
-    """Return the id of the annotation an IRI (or `{"id": IRI}`) names on this server, or None."""
+    """Return the id of the annotation an IRI (or `{"id" or "source": IRI}`) names on this server, or None."""
     if isinstance(iri, dict):
         iri = iri.get("id") or iri.get("source")
     if not isinstance(iri, str):
@@ -180,70 +123,106 @@ def annotation_id_from_iri(iri) -> int | None:
         endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
     except (NotFound, MethodNotAllowed, RequestRedirect):
         return None
-    return args.get("annotation_id") if endpoint == "api.get_annotation" else None
+    return args.get("annotation_id") if endpoint in ANNOTATION_ENDPOINTS else None
 
 
 def _parent(article: Article, viewer: User, target) -> Annotation:
-    if isinstance(target, list) and len(target) == 1:
-        target = target[0]
-    parent_id = annotation_id_from_iri(target)
+    parent_id = annotation_id_from_iri(_one(target))
     parent = db.session.get(Annotation, parent_id) if parent_id is not None else None
     if parent is None or parent.is_deleted or not can_read(viewer, parent) or parent.article_id != article.id:
         raise ServiceError("A reply's `target` must be the IRI of an annotation on this article that you can "
-                           "read, e.g. " + url_for("api.get_annotation", annotation_id=1, _external=True) + ".",
-                           "target")
+                           f"read, e.g. {w3c.annotation_iri(article.slug, 1)}.", "target")
     return parent
 
 
 def new_annotation(data: dict, article: Article, viewer: User) -> NewAnnotation:
     """Read a posted Web Annotation (or reply) on `article`; raise ServiceError (422) saying what is wrong."""
-    _check_context(data)
-    motivation = _one_string(data["motivation"], "motivation") if "motivation" in data else None
-    bodies = _bodies(data)
-    if bodies.text is None:
-        raise ServiceError("The annotation needs a TextualBody with the text (format text/markdown).", "body")
-    if "target" not in data:
-        raise ServiceError("The annotation needs a `target`: a passage of the article, or an annotation to reply "
-                           "to.", "target")
-    visibility = _visibility(data)
+    motivation, bodies = _motivation(data), _bodies(data)
+    visibility = Visibility(data.get("visibility", Visibility.PUBLIC.value))
+    provenance = {"canonical": data.get("canonical"), "via": data.get("id") or data.get("via")}
     if motivation == w3c.REPLYING:
-        if bodies.links:
-            raise ServiceError("A reply cannot link a study; link it from an annotation on the passage.", "body")
         parent = _parent(article, viewer, data["target"])
         # A reply in a private thread stays private (the annotation service's rule); decide the
         # moderation status from the visibility the reply will really have.
         if parent.visibility == Visibility.PRIVATE:
             visibility = Visibility.PRIVATE
         return NewAnnotation(body=bodies.text, kind=AnnotationKind.COMMENT, tags=bodies.tags, visibility=visibility,
-                             parent=parent)
-    return NewAnnotation(body=bodies.text, kind=_kind(motivation), tags=bodies.tags, visibility=visibility,
-                         selector=_selector(article, data["target"]), study_id=_study_id(article, bodies.links))
+                             parent=parent, **provenance)
+    kind = w3c.KIND_OF_MOTIVATION[motivation or w3c.MOTIVATION_OF_KIND[AnnotationKind.COMMENT]]
+    return NewAnnotation(body=bodies.text, kind=kind, tags=bodies.tags, visibility=visibility,
+                         selector=_selector(article, _one(data["target"])),
+                         study_id=_study_id(article, bodies.links[0]) if bodies.links else None, **provenance)
+
+
+def _unchanged(data: dict, name: str, current, message: str) -> None:
+    if name in data and data[name] != current:
+        raise Conflict(message)
+
+
+def _check_immutables(data: dict, annotation: Annotation) -> None:
+    _unchanged(data, "visibility", annotation.visibility.value,
+               "Visibility cannot change after posting: delete the annotation and post it again.")
+    _unchanged(data, "canonical", annotation.canonical, "`canonical` is kept as it was first sent; it cannot change.")
+    _unchanged(data, "via", annotation.via, "`via` is kept as it was first sent; it cannot change.")
+
+
+def _kind_change(data: dict, annotation: Annotation) -> dict:
+    motivation = _motivation(data)
+    if motivation is None:
+        return {}
+    if annotation.is_reply != (motivation == w3c.REPLYING):
+        raise Conflict("A reply's motivation is always \"replying\", and an annotation on a passage cannot "
+                       "become a reply: post a new one instead.")
+    return {} if annotation.is_reply else {"kind": w3c.KIND_OF_MOTIVATION[motivation]}
+
+
+def _check_link(bodies: Bodies, annotation: Annotation) -> None:
+    if bodies.links and _study_id(annotation.article, bodies.links[0]) != annotation.study_id:
+        raise Conflict("The linked study cannot change; post a new annotation instead.")
 
 
 def annotation_changes(data: dict, annotation: Annotation) -> dict:
-    """Read a PATCH of an annotation into keyword arguments for annotations.edit; raise ServiceError (422).
+    """Read a PATCH into keyword arguments for annotations.edit; raise Conflict when it changes what cannot change.
 
     Only `motivation` and the bodies (`body` or `bodyValue`) change. When bodies are sent they replace
     the text and the tags (no tagging body: no tags); the linked study cannot change.
     """
-    changes: dict = {}
-    if "visibility" in data and _visibility(data) != annotation.visibility:
-        raise ServiceError("Visibility cannot change after posting: delete the annotation and post it again.",
-                           "visibility")
-    if "motivation" in data:
-        motivation = _one_string(data["motivation"], "motivation")
-        if annotation.is_reply:
-            if motivation != w3c.REPLYING:
-                raise ServiceError("A reply's motivation is always \"replying\".", "motivation")
-        else:
-            changes["kind"] = _kind(motivation)
+    _check_immutables(data, annotation)
+    changes = _kind_change(data, annotation)
     if "body" in data or "bodyValue" in data:
         bodies = _bodies(data)
-        if bodies.text is None:
-            raise ServiceError("Send the annotation text in a TextualBody along with its tags.", "body")
+        _check_link(bodies, annotation)
         changes["body"], changes["tags"] = bodies.text, bodies.tags
-        if bodies.links and _study_id(annotation.article, bodies.links) != annotation.study_id:
-            raise ServiceError("The linked study cannot be changed; post a new annotation instead.", "body")
-    if not changes:
-        raise ServiceError("Nothing to change: send `body` (text and tags) and/or `motivation`.")
     return changes
+
+
+def _check_same_target(data: dict, annotation: Annotation) -> None:
+    target = _one(data["target"])
+    if annotation.is_reply:
+        same = annotation_id_from_iri(target) == annotation.parent_id
+    else:
+        quote = next(s for s in _as_list(target["selector"]) if s["type"] == "TextQuoteSelector")["exact"]
+        same = (_same_path(target["source"], w3c.article_iri(annotation.article.slug))
+                and quote in (annotation.exact, annotation.original_exact))
+    if not same:
+        raise Conflict("The target of an annotation cannot change: post a new annotation on the other passage.")
+
+
+def replacement(data: dict, annotation: Annotation) -> dict:
+    """Read a PUT (the whole new state) into keyword arguments for annotations.edit; raise Conflict as above.
+
+    The text, the tags and the kind are replaced (no tagging body: no tags; no motivation: a
+    comment); the target must be the one the annotation has, and the visibility, the linked study,
+    `canonical` and `via` may be repeated but not changed.
+    """
+    _check_immutables(data, annotation)
+    # The kind first: once the motivation fits the annotation, the schema has checked the target's shape.
+    changes = _kind_change({"motivation": _motivation(data) or _default_motivation(annotation)}, annotation)
+    _check_same_target(data, annotation)
+    bodies = _bodies(data)
+    _check_link(bodies, annotation)
+    return {**changes, "body": bodies.text, "tags": bodies.tags}
+
+
+def _default_motivation(annotation: Annotation) -> str:
+    return w3c.REPLYING if annotation.is_reply else w3c.MOTIVATION_OF_KIND[AnnotationKind.COMMENT]

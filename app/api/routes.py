@@ -1,51 +1,25 @@
-"""API routes: articles, their annotations (W3C Web Annotation Protocol style), people, and the API description.
+"""API routes: the description, the JSON-LD context, articles and people; and what every API answer gets.
 
-Every list is served with a fixed number of queries whatever its length: the article with its
-references, one count and one page of annotations with their authors and studies joined.
+Every GET answer carries an ETag and honours If-None-Match (304); the W3C resources add their own
+headers (app/api/protocol.py). Every list is served with a fixed number of queries whatever its length.
 """
 from __future__ import annotations
 
-import json
+from flask import Response, jsonify, request
+from sqlalchemy import exists, func, or_, select
 
-from flask import Response, current_app, jsonify, request, url_for
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload
-
-from app.api import bp, openapi, payloads, w3c
-from app.api.auth import api_permission, current_api_user, rate_limit_key
+from app.api import bp, openapi, protocol, w3c
+from app.api.annotations import listed
+from app.api.auth import current_api_user
+from app.api.contract import Response as Documented
+from app.api.contract import operation
 from app.api.errors import api_abort
-from app.api.serializers import serialize_annotation, serialize_article, serialize_article_summary, serialize_person
-from app.extensions import db, limiter
-from app.models import Annotation, Article, ArticleStatus, Citation, User
+from app.api.schemas import JSON_LD
+from app.api.serializers import serialize_article, serialize_article_summary, serialize_person
+from app.extensions import db
+from app.models import Annotation, Article, ArticleStatus, User
 from app.security.loaders import get_published_article_or_404
-from app.security.permissions import Permission, can_edit_annotation
-from app.services import annotations as annotation_service
 from app.services import articles as article_service
-from app.services.premoderation import initial_status
-from app.services.visibility import can_read, readable_clause
-
-PAGE_SIZE = 200
-ANNOTATION_MEDIA_TYPE = f'application/ld+json; profile="{w3c.ANNO_CONTEXT}"'
-NOT_READABLE = "There is no annotation here, or you may not read it."
-
-
-def _listed(viewer: User | None):
-    """Return the SQL condition for annotations listed to `viewer`: readable and not deleted."""
-    return and_(readable_clause(viewer), Annotation.deleted_at.is_(None))
-
-
-def _ld_response(data: dict, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status=status, content_type=ANNOTATION_MEDIA_TYPE,
-                    headers=headers)
-
-
-def _conditional(response: Response) -> Response:
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-def _limit(config_key: str):
-    return lambda: current_app.config[config_key]
 
 
 @bp.after_request
@@ -56,13 +30,30 @@ def _vary_by_caller(response: Response) -> Response:
     return response
 
 
+@bp.after_request
+def _conditional_get(response: Response) -> Response:
+    # Every representation gets an entity tag; a client that already holds it gets 304 and no body.
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        if response.get_etag() == (None, None):
+            response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+bp.after_request(protocol.add_headers)
+
+
 @bp.get("/openapi.json")
+@operation("This description of the API.", {200: Documented("The OpenAPI document.", "OpenAPI")},
+           operation_id="openapi", public=True)
 def openapi_document():
     """Describe the whole API (OpenAPI 3.1)."""
     return jsonify(openapi.document())
 
 
 @bp.get("/context.jsonld")
+@operation("The JSON-LD context of Postil's extra annotation fields.",
+           {200: Documented("The context.", "JsonLdContext", JSON_LD)}, operation_id="jsonldContext", public=True)
 def jsonld_context():
     """Serve the JSON-LD context that defines Postil's extra annotation fields."""
     response = jsonify({"@context": w3c.postil_context()})
@@ -73,11 +64,13 @@ def jsonld_context():
 
 
 @bp.get("/articles")
+@operation("Published articles, newest first.", {200: Documented("The articles.", "ArticleList")},
+           operation_id="listArticles")
 def list_articles():
     """List published articles with how many annotations the caller may read on each."""
     viewer = current_api_user()
     counts = (select(Annotation.article_id, func.count(Annotation.id).label("n"))
-              .where(_listed(viewer)).group_by(Annotation.article_id).subquery())
+              .where(listed(viewer)).group_by(Annotation.article_id).subquery())
     rows = db.session.execute(
         select(Article, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.article_id == Article.id)
@@ -88,140 +81,29 @@ def list_articles():
 
 
 @bp.get("/articles/<slug>")
+@operation("A published article with its canonical text and references. `Link` names its annotation container "
+           "(rel http://www.w3.org/ns/oa#annotationService).",
+           {200: Documented("The article.", "Article", headers=("Link",))}, errors=(404,),
+           operation_id="getArticle")
 def get_article(slug: str):
     """Return a published article: its canonical text (what selectors count in) and its references."""
     article = get_published_article_or_404(slug)
-    return jsonify(serialize_article(article, article_service.references_of(article)))
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "0")
-    if not raw.isdigit():
-        api_abort(400, "`page` must be a whole number from 0.", "invalid_page")
-    return int(raw)
-
-
-def _page(article: Article, viewer: User | None, number: int, total: int) -> dict:
-    rows = db.session.scalars(
-        select(Annotation).where(Annotation.article_id == article.id, _listed(viewer))
-        .options(joinedload(Annotation.author), joinedload(Annotation.study))
-        .order_by(Annotation.created_at, Annotation.id)
-        .offset(number * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    page_iri = url_for("api.list_annotations", slug=article.slug, page=number, _external=True)
-    page = {"id": page_iri, "type": "AnnotationPage", "startIndex": number * PAGE_SIZE,
-            "items": [serialize_annotation(a, viewer) for a in rows]}
-    if (number + 1) * PAGE_SIZE < total:
-        page["next"] = url_for("api.list_annotations", slug=article.slug, page=number + 1, _external=True)
-    if number > 0:
-        page["prev"] = url_for("api.list_annotations", slug=article.slug, page=number - 1, _external=True)
-    return page
-
-
-@bp.get("/articles/<slug>/annotations")
-def list_annotations(slug: str):
-    """Return the annotations (and replies) the caller may read: the collection, or one page with ?page=N."""
-    article = get_published_article_or_404(slug)
-    viewer = current_api_user()
-    total = db.session.scalar(select(func.count(Annotation.id))
-                              .where(Annotation.article_id == article.id, _listed(viewer)))
-    last = max(0, (total - 1) // PAGE_SIZE)
-    collection_iri = url_for("api.list_annotations", slug=article.slug, _external=True)
-    headers = {"Link": '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type"', "Allow": "GET, POST, HEAD, OPTIONS"}
-    if "page" in request.args:
-        number = _page_number()
-        if number > last:
-            api_abort(404, f"There is no page {number}; the last page is {last}.")
-        page = {"@context": w3c.ANNO_CONTEXT, **_page(article, viewer, number, total),
-                "partOf": {"id": collection_iri, "total": total}}
-        return _conditional(_ld_response(page, headers=headers))
-    collection = {
-        "@context": [w3c.ANNO_CONTEXT, w3c.LDP_CONTEXT],
-        "id": collection_iri,
-        "type": ["BasicContainer", "AnnotationCollection"],
-        "label": f"Annotations on “{article.title}”",
-        "total": total,
-        "first": _page(article, viewer, 0, total),
-        "last": url_for("api.list_annotations", slug=article.slug, page=last, _external=True),
-    }
-    return _conditional(_ld_response(collection, headers=headers))
-
-
-@bp.post("/articles/<slug>/annotations")
-@api_permission(Permission.ANNOTATE)
-@limiter.limit(_limit("RATELIMIT_ANNOTATIONS"), key_func=rate_limit_key)
-def create_annotation(slug: str):
-    """Create an annotation on a passage, or a reply, from a posted W3C Web Annotation."""
-    article = get_published_article_or_404(slug)
-    author = current_api_user()
-    new = payloads.new_annotation(payloads.json_object(), article, author)
-    annotation = annotation_service.create(
-        article, author, body=new.body, selector=new.selector, parent=new.parent, kind=new.kind, tags=new.tags,
-        study_id=new.study_id, visibility=new.visibility, status=initial_status(author, new.visibility))
-    db.session.commit()
-    iri = w3c.annotation_iri(annotation.id)
-    return _ld_response(serialize_annotation(annotation, author), 201, headers={"Location": iri})
-
-
-def _readable_annotation_or_404(annotation_id: int, viewer: User | None) -> Annotation:
-    annotation = db.session.scalar(
-        select(Annotation).where(Annotation.id == annotation_id)
-        .options(joinedload(Annotation.author), joinedload(Annotation.study),
-                 joinedload(Annotation.article).selectinload(Article.citations).selectinload(Citation.study)))
-    if (annotation is None or annotation.is_deleted or annotation.article.status != ArticleStatus.PUBLISHED
-            or not can_read(viewer, annotation)):
-        api_abort(404, NOT_READABLE)
-    return annotation
-
-
-def _editable_annotation_or_error(annotation_id: int) -> Annotation:
-    user = current_api_user()
-    annotation = _readable_annotation_or_404(annotation_id, user)
-    if not can_edit_annotation(user, annotation):
-        api_abort(403, "Only the author of an annotation can change or delete it.")
-    return annotation
-
-
-@bp.get("/annotations/<int:annotation_id>")
-def get_annotation(annotation_id: int):
-    """Return one annotation the caller may read (404 otherwise, whether or not it exists)."""
-    viewer = current_api_user()
-    annotation = _readable_annotation_or_404(annotation_id, viewer)
-    return _conditional(_ld_response(serialize_annotation(annotation, viewer),
-                                     headers={"Allow": "GET, PATCH, DELETE, HEAD, OPTIONS"}))
-
-
-@bp.patch("/annotations/<int:annotation_id>")
-@api_permission(Permission.ANNOTATE)
-def edit_annotation(annotation_id: int):
-    """Change the text, tags or kind of one's own annotation."""
-    annotation = _editable_annotation_or_error(annotation_id)
-    changes = payloads.annotation_changes(payloads.json_object(), annotation)
-    annotation_service.edit(annotation, **changes)
-    db.session.commit()
-    return _ld_response(serialize_annotation(annotation, current_api_user()))
-
-
-@bp.delete("/annotations/<int:annotation_id>")
-@api_permission(Permission.ANNOTATE)
-def delete_annotation(annotation_id: int):
-    """Delete one's own annotation (softly: replies to it stay)."""
-    annotation = _editable_annotation_or_error(annotation_id)
-    annotation_service.delete(annotation)
-    db.session.commit()
-    return Response(status=204)
+    response = jsonify(serialize_article(article, article_service.references_of(article)))
+    response.headers["Link"] = f'<{w3c.container_iri(slug)}>; rel="{protocol.ANNOTATION_SERVICE}"'
+    return response
 
 
 @bp.get("/users/<int:user_id>")
+@operation("An author's public profile (found only if the caller can read one of their annotations).",
+           {200: Documented("The author.", "Person")}, errors=(404,), operation_id="getPerson")
 def get_person(user_id: int):
     """Return an author's public profile; only people whose annotations the caller can read are found."""
     viewer = current_api_user()
     visible_work = exists(
         select(Annotation.id).join(Article, Article.id == Annotation.article_id)
-        .where(Annotation.author_id == User.id, Article.status == ArticleStatus.PUBLISHED, _listed(viewer)))
+        .where(Annotation.author_id == User.id, Article.status == ArticleStatus.PUBLISHED, listed(viewer)))
     conditions = [visible_work] + ([User.id == viewer.id] if viewer is not None else [])
     person = db.session.scalar(select(User).where(User.id == user_id, or_(*conditions)))
     if person is None:
         api_abort(404, "There is no author here whose annotations you can read.")
     return jsonify(serialize_person(person))
-

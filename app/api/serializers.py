@@ -83,7 +83,7 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
     """
     data = {
         "@context": w3c.annotation_context(),
-        "id": w3c.annotation_iri(annotation.id),
+        "id": w3c.annotation_iri(annotation.article.slug, annotation.id),
         "type": "Annotation",
         "motivation": motivation_of(annotation),
         "created": w3c.timestamp(annotation.created_at),
@@ -98,10 +98,13 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
         data["body"] = _bodies(annotation)
         data["body_html"] = annotation.body_html
     if annotation.is_reply:
-        data["target"] = w3c.annotation_iri(annotation.parent_id)
+        data["target"] = w3c.annotation_iri(annotation.article.slug, annotation.parent_id)
     else:
         data["target"] = {"source": w3c.article_iri(annotation.article.slug), "selector": _selectors(annotation)}
         data["anchor"] = {"state": annotation.anchor_state, "article_version": annotation.anchor_version}
+    for name in ("canonical", "via"):
+        if getattr(annotation, name):
+            data[name] = getattr(annotation, name)
     data["status"] = annotation.status.value
     data["visibility"] = annotation.visibility.value
     data["edited"] = w3c.timestamp(annotation.edited_at)
@@ -175,4 +178,4 @@ def _article_api_iri(article: Article) -> str:
 
 
 def _collection_iri(article: Article) -> str:
-    return url_for("api.list_annotations", slug=article.slug, _external=True)
+    return w3c.container_iri(article.slug)

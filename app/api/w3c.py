@@ -65,9 +65,14 @@ def timestamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def annotation_iri(annotation_id: int) -> str:
-    """Return the IRI of an annotation (where the API serves it)."""
-    return url_for("api.get_annotation", annotation_id=annotation_id, _external=True)
+def container_iri(slug: str, **query) -> str:
+    """Return the IRI of an article's annotation container (it ends in "/"), with optional query arguments."""
+    return url_for("api.list_annotations", slug=slug, _external=True, **query)
+
+
+def annotation_iri(slug: str, annotation_id: int) -> str:
+    """Return the IRI of an annotation: its article's container IRI and its number."""
+    return url_for("api.get_annotation", slug=slug, annotation_id=annotation_id, _external=True)
 
 
 def article_iri(slug: str) -> str:

@@ -11,6 +11,9 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
 from app.text.kinds import AnnotationKind
 
+# The longest IRI kept from a client (`canonical`, `via`): what browsers and servers reliably handle.
+IRI_MAX_LENGTH = 2048
+
 
 class AnnotationStatus(enum.StrEnum):
     """Moderation status."""
@@ -68,6 +71,11 @@ class Annotation(db.Model):
     resubmitted: Mapped[bool] = mapped_column(Boolean, default=False)
     # Unresolved flags, kept in step by the moderation service for queue ordering.
     open_flags: Mapped[int] = mapped_column(Integer, default=0)
+    # W3C Web Annotation provenance sent by an API client, kept as sent: `canonical` names the
+    # annotation's authoritative IRI wherever it was first made; `via` the IRI it was copied from
+    # (the `id` it arrived with).
+    canonical: Mapped[str | None] = mapped_column(String(IRI_MAX_LENGTH), nullable=True)
+    via: Mapped[str | None] = mapped_column(String(IRI_MAX_LENGTH), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

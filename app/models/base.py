@@ -6,6 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, TypeDecorator
 
+# The largest value an Integer column holds on every supported database (PostgreSQL's `integer`;
+# SQLite holds more). Ids and numbers from outside (URLs, query strings, JSON) are bounded by it
+# before they reach a query, so that an oversized one is "not found" or refused, never a 500.
+INTEGER_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""

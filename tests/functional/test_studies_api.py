@@ -52,15 +52,32 @@ def test_draft_articles_are_not_listed_as_citing(api, make, app):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("design=bogus", "Unknown design 'bogus'"),
-    ("evidence_level=7", "`evidence_level` must be a whole number from 1 to 5"),
-    ("page=0", "`page` must be a whole number 1 or more"),
-    ("per_page=500", "`per_page` must be a whole number from 1 to 100"),
+    ("design=bogus", "`design` must be one of \"systematic_review\""),
+    ("design=", "`design` must be one of"),                       # empty is not "no filter"
+    ("evidence_level=7", "`evidence_level` must be a whole number from 1 to 5, not 7"),
+    ("evidence_level=two", "`evidence_level` must be a whole number"),
+    ("page=0", "`page` must be a whole number from 1 to 1,000,000, not 0"),
+    ("page=99999999999999999999999", "`page` must be a whole number from 1 to 1,000,000"),
+    ("per_page=500", "`per_page` must be a whole number from 1 to 100, not 500"),
+    ("q=" + "x" * 201, "`q` is too long: 201 characters, 200 at most"),
 ])
 def test_bad_filters_are_a_400_naming_the_parameter(api, clean_db, query, message):
     response = api.get(f"/api/studies?{query}")
     assert response.status_code == 400
     assert message in response.get_json()["error"]["message"]
+
+
+def test_a_page_beyond_the_last_is_empty_not_an_error(api, make):
+    make.demo_article()
+    far = api.get("/api/studies?page=1000000").get_json()
+    assert far["items"] == [] and far["total"] == 3 and far["next"] is None
+
+
+def test_ids_beyond_the_databases_range_are_not_found(api, clean_db):
+    for path in ("/api/studies/2147483648", "/api/studies/99999999999999999999", "/api/users/2147483648",
+                 "/api/annotations/2147483648", "/api/annotations/99999999999999999999/flags"):
+        method = "POST" if path.endswith("/flags") else "GET"
+        assert api.request(method, path).status_code == 404, path
 
 
 def test_an_unknown_study_is_a_json_404(api, clean_db):

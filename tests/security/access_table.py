@@ -75,6 +75,26 @@ ADMIN_DRAFT = f"/admin/articles/{DRAFT_SLUG}"
 STALE_DECISION = {"action": "approve", "if_modified": "2001-01-01T00:00:00Z"}
 # Private notes and others' pending annotations are not there for anyone but their author.
 ONLY_A = by_role(404, 200, 404, 404, 404, 404)
+CONTAINER = "/api/articles/{slug}/annotations/"
+DRAFT_CONTAINER = f"/api/articles/{DRAFT_SLUG}/annotations/"
+# Reader B's and the moderator's pending annotations: their author and the moderation panel (moderators
+# and admins open them by their IRI too); others, and everyone for annotations on a draft, get 404.
+AS_READ = {"a_public": everyone(200), "a_private": ONLY_A, "b_pending": by_role(404, 404, 200, 404, 200, 200),
+           "m_pending": by_role(404, 404, 404, 404, 200, 200), "a_draft": everyone(404)}
+# Changing: only the author (422 for the empty body they send); a suspended account may not write (403).
+AS_CHANGED = {"a_public": by_role(401, 422, 403, 403, 403, 403), "a_private": by_role(401, 422, 404, 403, 404, 404),
+              "b_pending": by_role(401, 404, 422, 403, 403, 403)}
+ANNOTATION_CASES = {
+    "GET": [Case(f"{{{name}}}", expect) for name, expect in AS_READ.items()],
+    "OPTIONS": [Case(f"{{{name}}}", expect) for name, expect in AS_READ.items()],
+    "PUT": [Case(f"{{{name}}}", expect, json={}) for name, expect in AS_CHANGED.items()],
+    "PATCH": [Case(f"{{{name}}}", expect, json={}) for name, expect in AS_CHANGED.items()],
+    "DELETE": [Case("{a_public}", by_role(401, 204, 403, 403, 403, 403), fresh="a_public"),
+               Case("{a_private}", by_role(401, 204, 404, 403, 404, 404), fresh="a_private")],
+}
+# Every annotation answers at its canonical IRI (in its article's container) and at the earlier short one.
+ANNOTATION_IRIS = ("/api/articles/{{slug}}/annotations/{id}",)
+SHORT_IRIS = ("/api/annotations/{id}",)
 
 TABLE: dict[tuple[str, str], list[Case]] = {
     # --- Reading -----------------------------------------------------------------------------------
@@ -197,25 +217,17 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/articles"): [Case("/api/articles", everyone(200))],
     ("GET", "/api/articles/<slug>"): [Case("/api/articles/{slug}", everyone(200)),
                                       Case(f"/api/articles/{DRAFT_SLUG}", everyone(404))],
-    ("GET", "/api/articles/<slug>/annotations"): [
-        Case("/api/articles/{slug}/annotations", everyone(200)),
-        Case(f"/api/articles/{DRAFT_SLUG}/annotations", everyone(404))],
-    ("POST", "/api/articles/<slug>/annotations"): [
-        Case("/api/articles/{slug}/annotations", writers(422, anonymous=401), json={}),
-        Case(f"/api/articles/{DRAFT_SLUG}/annotations", writers(404, anonymous=401), json={})],
-    ("GET", "/api/annotations/<int:annotation_id>"): [
-        Case(API_A, everyone(200)),
-        Case(API_PRIVATE, ONLY_A),
-        Case("/api/annotations/{b_pending}", by_role(404, 404, 200, 404, 404, 404)),
-        Case("/api/annotations/{m_pending}", by_role(404, 404, 404, 404, 200, 404)),
-        Case("/api/annotations/{a_draft}", everyone(404))],
-    ("PATCH", "/api/annotations/<int:annotation_id>"): [
-        Case(API_A, by_role(401, 422, 403, 403, 403, 403), json={}),
-        Case(API_PRIVATE, by_role(401, 422, 404, 403, 404, 404), json={}),
-        Case("/api/annotations/{b_pending}", by_role(401, 404, 422, 403, 404, 404), json={})],
-    ("DELETE", "/api/annotations/<int:annotation_id>"): [
-        Case(API_A, by_role(401, 204, 403, 403, 403, 403), fresh="a_public"),
-        Case(API_PRIVATE, by_role(401, 204, 404, 403, 404, 404), fresh="a_private")],
+    **{(method, rule): cases for rule in ("/api/articles/<slug>/annotations/", "/api/articles/<slug>/annotations")
+       for method, cases in {
+           "GET": [Case(CONTAINER, everyone(200)), Case(DRAFT_CONTAINER, everyone(404))],
+           "OPTIONS": [Case(CONTAINER, everyone(200)), Case(DRAFT_CONTAINER, everyone(404))],
+           "POST": [Case(CONTAINER, writers(422, anonymous=401), json={}),
+                    Case(DRAFT_CONTAINER, writers(404, anonymous=401), json={})]}.items()},
+    **{(method, rule): [Case(path.format(id=case.path), case.expect, json=case.json, fresh=case.fresh)
+                        for case in cases for path in paths]
+       for rule, paths in (("/api/articles/<slug>/annotations/<int:annotation_id>", ANNOTATION_IRIS),
+                           ("/api/annotations/<int:annotation_id>", SHORT_IRIS))
+       for method, cases in ANNOTATION_CASES.items()},
     ("POST", "/api/annotations/<int:annotation_id>/flags"): [
         Case(API_A + "/flags", by_role(401, 403, 422, 403, 422, 422), json={"reason": "not-a-reason"}),
         Case(API_PRIVATE + "/flags", by_role(401, 403, 404, 403, 404, 404), json={"reason": "not-a-reason"})],

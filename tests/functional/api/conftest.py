@@ -55,7 +55,8 @@ def served_annotations(body) -> list[dict]:
     if body.get("type") == "Annotation":
         return [body]
     page = body.get("first") if isinstance(body.get("first"), dict) else body
-    return list(page.get("items", [])) if page.get("type") == "AnnotationPage" else []
+    items = page.get("items", []) if page.get("type") == "AnnotationPage" else []
+    return [item for item in items if isinstance(item, dict)]  # IRI-only pages list strings
 
 
 W3C_VALIDATOR = Draft202012Validator(W3C_SCHEMA)
@@ -68,7 +69,11 @@ def assert_w3c_annotation(annotation: dict) -> None:
 
 
 class Api:
-    """A JSON client for /api that checks every response against the OpenAPI document."""
+    """A JSON client for /api that checks every response against the OpenAPI document the app serves.
+
+    The status must be documented for the operation, the body must match its schema, and every
+    header the document says the response carries must be there and match its schema.
+    """
 
     def __init__(self, app, client):
         self.app = app
@@ -113,8 +118,17 @@ class Api:
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def options(self, path, **kw):
+        return self.request("OPTIONS", path, **kw)
+
     def post(self, path, json_body=None, **kw):
         return self.request("POST", path, json_body, **kw)
+
+    def put(self, path, json_body=None, **kw):
+        return self.request("PUT", path, json_body, **kw)
 
     def patch(self, path, json_body=None, **kw):
         return self.request("PATCH", path, json_body, **kw)
@@ -122,31 +136,50 @@ class Api:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
+    def _validator(self, key: tuple, schema: dict) -> Draft202012Validator:
+        if key not in self._validators:
+            self._validators[key] = Draft202012Validator({**schema, "components": self.document["components"]})
+        return self._validators[key]
+
     def check_documented(self, method: str, path: str, response) -> None:
-        """Fail unless the response's status is documented and its body matches the documented schema."""
+        """Fail unless the status is documented, the body matches its schema and the documented headers are there."""
         adapter = self.app.url_map.bind("localhost")
         try:
             rule, _ = adapter.match(urlsplit(path).path, method=method, return_rule=True)
-        except Exception:  # an unknown /api path: the app's 404, not an operation
+        except Exception:  # an unknown /api path or method: the app's 404 or 405, not an operation
             assert response.status_code in (404, 405)
             return
-        operation = self.document["paths"][openapi_path(rule.rule)][method.lower()]
+        operations = self.document["paths"][openapi_path(rule.rule)]
+        # HEAD is GET without a body; OPTIONS is described where a resource answers it itself.
+        operation = operations.get("get" if method == "HEAD" else method.lower())
+        if operation is None:
+            assert method == "OPTIONS", f"{method} {rule.rule} is not described"
+            return
         documented = operation["responses"].get(str(response.status_code))
         assert documented, f"{method} {rule.rule} answered {response.status_code}, which is not documented"
+        self._check_headers(method, rule.rule, response, documented.get("headers", {}))
         content = documented.get("content")
-        if not content:
+        if not content or method == "HEAD":
             assert not response.data, f"{method} {rule.rule} {response.status_code} should have no body"
             return
         assert response.mimetype in content, f"{response.mimetype} is not documented for {method} {rule.rule}"
-        key = (rule.rule, method, response.status_code, response.mimetype)
-        if key not in self._validators:
-            schema = {**content[response.mimetype]["schema"], "components": self.document["components"]}
-            self._validators[key] = Draft202012Validator(schema)
+        validator = self._validator((rule.rule, method, response.status_code, response.mimetype),
+                                    content[response.mimetype]["schema"])
         body = response.get_json()
-        errors = sorted(self._validators[key].iter_errors(body), key=str)
+        errors = sorted(validator.iter_errors(body), key=str)
         assert not errors, f"{method} {rule.rule} {response.status_code}: " + "; ".join(e.message for e in errors[:5])
         for annotation in served_annotations(body):
             assert_w3c_annotation(annotation)
+
+    def _check_headers(self, method: str, rule: str, response, documented: dict) -> None:
+        for name, header in documented.items():
+            value = response.headers.get(name)
+            if value is None:
+                assert not header.get("required"), f"{method} {rule} {response.status_code}: no {name} header"
+                continue
+            errors = list(self._validator(("header", name, str(header["schema"])), header["schema"])
+                          .iter_errors(value))
+            assert not errors, f"{method} {rule}: {name}: {value!r} does not match its schema ({errors[0].message})"
 
 
 @pytest.fixture

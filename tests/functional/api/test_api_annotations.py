@@ -30,7 +30,7 @@ def test_a_clinician_annotates_a_passage_and_gets_it_back(app, api, make, slug, 
     assert created.status_code == 201
     annotation = created.get_json()
     assert created.headers["Location"] == annotation["id"]
-    assert annotation["id"].startswith("http://localhost/api/annotations/")
+    assert annotation["id"].startswith(f"http://localhost/api/articles/{slug}/annotations/")
     assert annotation["type"] == "Annotation" and annotation["motivation"] == "assessing"
     assert annotation["creator"]["name"] == "Dr Ada Lovelace"
     assert annotation["creator"]["type"] == "Person"
@@ -209,7 +209,7 @@ def test_visibility_cannot_be_changed_by_an_edit(app, api, make, slug, token_for
     api.as_token(token_for(make.user(trusted=True)))
     created = api.post(f"/api/articles/{slug}/annotations", new_annotation(app, slug, visibility="private")).get_json()
     response = api.patch(created["id"], {"visibility": "public", "bodyValue": "Now public?"})
-    assert response.status_code == 422
+    assert response.status_code == 409 and "Visibility cannot change" in response.get_json()["error"]["message"]
     assert api.get(created["id"]).get_json()["visibility"] == "private"
 
 

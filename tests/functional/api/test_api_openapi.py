@@ -5,7 +5,13 @@ from jsonschema import Draft202012Validator
 
 from tests.functional.api.conftest import openapi_path
 
-IGNORED_METHODS = {"HEAD", "OPTIONS"}
+IGNORED_METHODS = {"HEAD"}
+
+
+def _served_methods(rule) -> set[str]:
+    """HEAD is GET's; Flask's automatic OPTIONS only lists methods, an OPTIONS a view answers is described."""
+    automatic = {"OPTIONS"} if getattr(rule, "provide_automatic_options", True) else set()
+    return rule.methods - IGNORED_METHODS - automatic
 
 
 def test_every_api_route_and_method_is_described(app, api):
@@ -17,7 +23,7 @@ def test_every_api_route_and_method_is_described(app, api):
         if not rule.rule.startswith("/api"):
             continue
         path = openapi_path(rule.rule)
-        for method in sorted(rule.methods - IGNORED_METHODS):
+        for method in sorted(_served_methods(rule)):
             if method.lower() not in document["paths"].get(path, {}):
                 missing.append(f"{method} {path}")
     assert not missing, f"undocumented API operations: {missing}"
@@ -55,3 +61,26 @@ def test_the_motivation_mapping_is_documented(api):
     for pair in ("comment ↔ commenting", "question ↔ questioning", "critique ↔ assessing", "support ↔ linking",
                  "practice ↔ describing"):
         assert pair in description
+
+
+def test_every_rule_a_body_or_query_must_follow_is_in_the_document(api):
+    """What the handlers validate is what the document says: the same schemas, served."""
+    document = api.get("/api/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    text = schemas["AnnotationInput"]["properties"]["bodyValue"]
+    assert text["maxLength"] == 10_000 and text["pattern"] == r"\S"
+    tag = schemas["TagBodyInput"]["properties"]["value"]
+    assert tag["maxLength"] == 40
+    log = {p["name"]: p["schema"] for p in document["paths"]["/api/moderation/log"]["get"]["parameters"]}
+    assert log["annotation_id"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+                                    "description": "About this annotation."}
+    assert log["date_from"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+    ids = [p for p in document["paths"]["/api/annotations/{annotation_id}"]["get"]["parameters"]
+           if p["in"] == "path"]
+    assert ids[0]["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+
+
+def test_the_configured_text_length_is_the_documented_one(another_app):
+    client = another_app(ANNOTATION_MAX_LENGTH=500).test_client()
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["TextBodyInput"]["properties"]["value"]["maxLength"] == 500

@@ -11,9 +11,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# How long a browser action or an expect() waits for its state. Generous on purpose: it only turns a
+# page that never gets there into a failure, and a busy 2-core machine may take seconds to get there.
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
@@ -61,7 +66,7 @@ class PageErrors(list):
 def page(browser, live_server, request):
     """A fresh browser context and page; fails the test on any uncaught script error or CSP violation."""
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     pg = context.new_page()
     errors = PageErrors()
     pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))

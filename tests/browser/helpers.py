@@ -1,6 +1,8 @@
 """Helpers for driving the article page like a reader."""
 from __future__ import annotations
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 # Finds `phrase` in the article's canonical text (text nodes outside data-nc elements), selects it and
 # returns the viewport rectangles of its first and last characters.
 _SELECT_JS = """
@@ -50,9 +52,20 @@ def select_programmatically(page, phrase: str) -> None:
     page.evaluate("() => document.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))")
 
 
+_HIGHLIGHTED_JS = """(id) => Array.from(document.querySelectorAll('#article-body mark.hl'))
+    .filter(m => m.dataset.ids.split(' ').includes(String(id)))
+    .map(m => m.textContent).join('')"""
+
+
 def highlighted_text(page, annotation_id: int | str) -> str:
     """Return the article text covered by the marks of one annotation."""
-    return page.evaluate(
-        """(id) => Array.from(document.querySelectorAll('#article-body mark.hl'))
-             .filter(m => m.dataset.ids.split(' ').includes(String(id)))
-             .map(m => m.textContent).join('')""", str(annotation_id))
+    return page.evaluate(_HIGHLIGHTED_JS, str(annotation_id))
+
+
+def expect_highlighted(page, annotation_id: int | str, text: str) -> None:
+    """Wait until the marks of one annotation cover exactly `text` (the page draws them after saving)."""
+    try:
+        page.wait_for_function(f"([id, text]) => ({_HIGHLIGHTED_JS})(id) === text", arg=[str(annotation_id), text])
+    except PlaywrightTimeoutError:
+        pass  # the assertion below says what the page shows instead
+    assert highlighted_text(page, annotation_id) == text

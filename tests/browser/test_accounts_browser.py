@@ -1,5 +1,6 @@
 """A newcomer signs up, signs in and reads the demo article."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
@@ -19,17 +20,17 @@ def test_newcomer_signs_up_signs_in_and_reads_the_demo_article(page, make):
     page.get_by_role("button", name="Create account").click()
     # Sent to sign in with words that would be the same had the address already had an account.
     page.wait_for_url("**/sign-in")
-    assert page.get_by_text("If this email address is new to Postil, your account is ready").is_visible()
-    assert page.get_by_role("link", name="Sign in").is_visible()
+    expect(page.get_by_text("If this email address is new to Postil, your account is ready")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
     sign_in(page, "gp@example.org", PASSWORD)
-    assert page.get_by_role("link", name="Dr Grace Practitioner").is_visible()
+    expect(page.get_by_role("link", name="Dr Grace Practitioner")).to_be_visible()
 
     page.get_by_role("link", name="Chemotherapy: a cause of metastases?").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Chemotherapy: a cause of metastases?"
-    assert page.get_by_role("heading", name="References").is_visible()
-    assert page.locator(".reference-list > li").count() == 3
-    assert page.get_by_text("are the models used really representative").is_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chemotherapy: a cause of metastases?")
+    expect(page.get_by_role("heading", name="References")).to_be_visible()
+    expect(page.locator(".reference-list > li")).to_have_count(3)
+    expect(page.get_by_text("are the models used really representative")).to_be_visible()
 
 
 def test_sign_up_errors_are_announced_and_keep_what_was_typed(page, make):
@@ -38,7 +39,7 @@ def test_sign_up_errors_are_announced_and_keep_what_was_typed(page, make):
     page.get_by_label("Password").fill("too short")
     page.get_by_label("Display name (your real name)").fill("Dr Grace Practitioner")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("alert").is_visible()
-    assert "at least 15 characters" in page.locator("#password-error").inner_text()
-    assert page.get_by_label("Display name (your real name)").input_value() == "Dr Grace Practitioner"
-    assert page.get_by_label("Password").get_attribute("aria-invalid") == "true"
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("#password-error")).to_contain_text("at least 15 characters")
+    expect(page.get_by_label("Display name (your real name)")).to_have_value("Dr Grace Practitioner")
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")

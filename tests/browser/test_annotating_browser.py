@@ -2,9 +2,10 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.browser.helpers import highlighted_text, select_programmatically, select_with_mouse
+from tests.browser.helpers import expect_highlighted, select_programmatically, select_with_mouse
 
 pytestmark = pytest.mark.browser
 QUOTE = "are the models used really representative of the spectrum of human tumors?"
@@ -25,7 +26,7 @@ def test_select_annotate_reload_reply_edit_delete(page, make):
     select_with_mouse(page, QUOTE)
     page.get_by_role("button", name="Annotate").click()
     dialog = page.get_by_role("dialog", name="New annotation")
-    assert dialog.get_by_label("Passage").input_value() == QUOTE
+    expect(dialog.get_by_label("Passage")).to_have_value(QUOTE)
     dialog.get_by_label("Your annotation").fill("Orthotopic murine models lack the human *stroma*.")
     dialog.get_by_label("Question").check()
     dialog.get_by_label("Tags").fill("preclinical models")
@@ -33,15 +34,15 @@ def test_select_annotate_reload_reply_edit_delete(page, make):
 
     annotation_id = _new_annotation_id(page)
     assert page.url.endswith(f"/articles/{slug}"), "saving must not reload the page"
-    assert highlighted_text(page, annotation_id) == QUOTE
+    expect_highlighted(page, annotation_id, QUOTE)
     thread = page.locator(f"#a-{annotation_id}")
-    assert "Orthotopic murine models lack the human stroma." in thread.inner_text()
-    assert thread.locator("em").inner_text() == "stroma"
+    expect(thread).to_contain_text("Orthotopic murine models lack the human stroma.")
+    expect(thread.locator("em")).to_have_text("stroma")
     page.screenshot(path=str(ARTIFACTS / "annotating-saved.png"), full_page=True)
 
     page.reload()
-    assert highlighted_text(page, annotation_id) == QUOTE
-    assert page.locator(f"#article-body mark.hl-question[data-ids~='{annotation_id}']").count() >= 1
+    expect_highlighted(page, annotation_id, QUOTE)
+    expect(page.locator(f"#article-body mark.hl-question[data-ids~='{annotation_id}']").first).to_be_visible()
 
     thread = page.locator(f"#a-{annotation_id}")
     thread.get_by_role("link", name="Reply").click()
@@ -53,14 +54,14 @@ def test_select_annotate_reload_reply_edit_delete(page, make):
     page.get_by_label("Your annotation").fill("Orthotopic murine models lack human stroma and immunity.")
     page.get_by_role("button", name="Save changes").click()
     thread = page.locator(f"#a-{annotation_id}")
-    assert "lack human stroma and immunity" in thread.inner_text()
-    assert re.search(r"edited", thread.locator(".annotation").first.inner_text())
+    expect(thread).to_contain_text("lack human stroma and immunity")
+    expect(thread.locator(".annotation").first).to_contain_text(re.compile(r"edited"))
 
     thread.locator(".annotation").first.get_by_role("link", name="Delete").click()
     page.get_by_role("button", name="Delete").click()
     stub = page.locator(f"#a-{annotation_id}")
-    assert "deleted by its author" in stub.inner_text()
-    assert "not a trial" in stub.inner_text(), "replies survive the deletion of their parent"
+    expect(stub).to_contain_text("deleted by its author")
+    expect(stub).to_contain_text("not a trial")  # replies survive the deletion of their parent
 
 
 def test_keyboard_only_annotating(page, make):
@@ -78,7 +79,7 @@ def test_keyboard_only_annotating(page, make):
         pytest.fail("the paragraph's annotate link is not reachable with Tab")
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="New annotation")
-    assert page.evaluate("() => document.activeElement.name") == "body"
+    expect(dialog.get_by_label("Your annotation")).to_be_focused()
     page.keyboard.type("Resistance data would tell us whether TMEM sites are residual disease.")
     passage = dialog.get_by_label("Passage")
     passage.focus()
@@ -91,8 +92,7 @@ def test_keyboard_only_annotating(page, make):
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     annotation_id = _new_annotation_id(page)
-    assert highlighted_text(page, annotation_id) == (
-        "What were the levels of resistance to taxanes and other chemotherapies?")
+    expect_highlighted(page, annotation_id, "What were the levels of resistance to taxanes and other chemotherapies?")
 
 
 def test_highlight_crossing_a_citation_marker(page, make):
@@ -106,9 +106,9 @@ def test_highlight_crossing_a_citation_marker(page, make):
     page.get_by_role("dialog").get_by_label("Your annotation").fill("Editorial, not data.")
     page.get_by_role("button", name="Save annotation").click()
     annotation_id = _new_annotation_id(page)
-    assert highlighted_text(page, annotation_id) == phrase
-    assert page.locator(f"sup.cite mark[data-ids~='{annotation_id}']").count() == 1
-    assert page.locator("sup.cite a[href='#ref-1']").inner_text() == "1", "the citation link still works"
+    expect_highlighted(page, annotation_id, phrase)
+    expect(page.locator(f"sup.cite mark[data-ids~='{annotation_id}']")).to_have_count(1)
+    expect(page.locator("sup.cite a[href='#ref-1']")).to_have_text("1")  # the citation link still works
 
 
 def test_private_annotation_is_invisible_to_another_reader(page, browser, live_server, make):
@@ -124,18 +124,18 @@ def test_private_annotation_is_invisible_to_another_reader(page, browser, live_s
     dialog.get_by_label("Only me: a private note").check()
     dialog.get_by_role("button", name="Save annotation").click()
     annotation_id = _new_annotation_id(page)
-    assert "Only you can see this" in page.locator(f"#a-{annotation_id}").inner_text()
+    expect(page.locator(f"#a-{annotation_id}")).to_contain_text("Only you can see this")
 
     context = browser.new_context(base_url=live_server)
     try:
         other_page = context.new_page()
         sign_in(other_page, other.email, other.password)
         other_page.goto(f"/articles/{slug}")
-        content = other_page.content()
-        assert "check the phase 1 data" not in content
-        assert other_page.locator(f"[data-ids~='{annotation_id}']").count() == 0
-        assert other_page.locator(f"#a-{annotation_id}").count() == 0
-        assert "(0 annotations)" in other_page.locator("#discussion-heading").inner_text()
+        # The page is fully drawn (its discussion heading says how many it shows) before absences count.
+        expect(other_page.locator("#discussion-heading")).to_contain_text("(0 annotations)")
+        assert "check the phase 1 data" not in other_page.content()
+        expect(other_page.locator(f"[data-ids~='{annotation_id}']")).to_have_count(0)
+        expect(other_page.locator(f"#a-{annotation_id}")).to_have_count(0)
         response = other_page.goto(f"/annotations/{annotation_id}")
         assert response.status == 404
     finally:
@@ -150,14 +150,14 @@ def test_clicking_a_highlight_opens_its_thread_and_the_quote_leads_back(page, ma
     page.goto(f"/articles/{slug}")
     page.locator(f"#article-body mark[data-ids='{second}']").first.click()
     thread = page.locator(f"#a-{second}")
-    assert "is-open" in thread.get_attribute("class")
-    assert page.evaluate("() => document.activeElement.id") == f"a-{second}"
-    assert page.locator(f"mark.is-active[data-ids='{second}']").count() >= 1
+    expect(thread).to_have_class(re.compile(r"\bis-open\b"))
+    expect(thread).to_be_focused()
+    expect(page.locator(f"mark.is-active[data-ids='{second}']").first).to_be_visible()
 
     page.locator(f"#a-{first} .quote-link").click()
-    assert page.locator(f"mark.is-active[data-ids='{first}']").count() >= 1
-    assert page.locator(f"mark.is-active[data-ids='{second}']").count() == 0
-    assert page.evaluate("() => document.activeElement.id") == f"hl-{first}"
+    expect(page.locator(f"mark.is-active[data-ids='{first}']").first).to_be_visible()
+    expect(page.locator(f"mark.is-active[data-ids='{second}']")).to_have_count(0)
+    expect(page.locator(f"#hl-{first}")).to_be_focused()
 
 
 def test_permalink_opens_the_thread_and_marks_the_passage(page, make):
@@ -165,8 +165,8 @@ def test_permalink_opens_the_thread_and_marks_the_passage(page, make):
     author = make.user(trusted=True)
     annotation_id = make.annotation(author, slug, QUOTE, body="Permalinked.")
     page.goto(f"/annotations/{annotation_id}")
-    assert "is-open" in page.locator(f"#a-{annotation_id}").get_attribute("class")
-    assert page.locator(f"mark.is-active[data-ids='{annotation_id}']").count() >= 1
+    expect(page.locator(f"#a-{annotation_id}")).to_have_class(re.compile(r"\bis-open\b"))
+    expect(page.locator(f"mark.is-active[data-ids='{annotation_id}']").first).to_be_visible()
 
 
 def test_each_kind_is_drawn_with_its_tint_line_style_and_marker(page, make):

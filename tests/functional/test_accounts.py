@@ -1,4 +1,7 @@
 """Accounts through the browser forms: sign-up, sign-in, profile, password, sessions."""
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -43,20 +46,20 @@ def test_sign_up_with_declared_interests(client, app, clean_db):
         assert db.session.scalar(select(User.competing_interests)) == "Speaker fees from Acme Oncology"
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"password": "too short"}, "at least 15 characters"),
-    ({"password": "passwordpassword"}, "commonly used passwords"),
-    ({"email": "not-an-email"}, "Email address is not valid"),
-    ({"display_name": ""}, "Enter your name"),
-    ({"display_name": "x" * 101}, "100 characters"),
-    ({"affiliation": "x" * 201}, "200 characters"),
-    ({"interests_choice": "declare", "competing_interests": ""}, "Describe your competing interests"),
-    ({"csrf_token": ""}, "security token"),
+@pytest.mark.parametrize("overrides, status, message", [
+    ({"password": "too short"}, 422, "at least 15 characters"),
+    ({"password": "passwordpassword"}, 422, "commonly used passwords"),
+    ({"email": "not-an-email"}, 422, "Email address is not valid"),
+    ({"display_name": ""}, 422, "Enter your name"),
+    ({"display_name": "x" * 101}, 422, "100 characters"),
+    ({"affiliation": "x" * 201}, 422, "200 characters"),
+    ({"interests_choice": "declare", "competing_interests": ""}, 422, "Describe your competing interests"),
+    ({"csrf_token": ""}, 400, "security token is missing or expired (The CSRF token is missing.)"),
 ])
 def test_sign_up_refuses_bad_input_with_a_named_problem_and_creates_nothing(client, app, clean_db, overrides,
-                                                                             message):
+                                                                             status, message):
     response = sign_up(client, **overrides)
-    assert response.status_code in (400, 422)
+    assert response.status_code == status
     assert message in response.get_data(as_text=True)
     assert count_users(app) == 0
 
@@ -120,12 +123,31 @@ def test_next_never_redirects_off_site(client, auth, make, target):
     assert location == "/", location
 
 
+def _set_cookie(response, name: str) -> dict[str, str]:
+    """Return the attributes (lower-cased names) of the Set-Cookie header for cookie `name`."""
+    [header] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{name}=")]
+    return {key.strip().lower(): value for key, _, value in (part.partition("=") for part in header.split(";")[1:])}
+
+
 def test_remember_me_sets_a_cookie_valid_at_most_14_days(client, auth, make):
     user = make.user()
+    before = datetime.now(UTC).replace(microsecond=0)
     response = auth.sign_in(user.email, remember=True)
-    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
-    assert cookies and "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0]
-    assert client.get_cookie("remember_token") is not None
+    after = datetime.now(UTC)
+    remember = _set_cookie(response, "remember_token")
+    assert "httponly" in remember and remember["samesite"] == "Lax"
+    # Fourteen days from the sign-in, to the second: not a session cookie, and not a day longer.
+    expires = parsedate_to_datetime(remember["expires"])
+    assert before + timedelta(days=14) <= expires <= after + timedelta(days=14), expires
+    if "max-age" in remember:
+        assert int(remember["max-age"]) <= 14 * 24 * 3600
+    # The session cookie itself ends with the browser; only the remember-me cookie outlives it.
+    session = _set_cookie(response, "session")
+    assert "expires" not in session and "max-age" not in session
+    # A browser that kept only the remember-me cookie is still signed in.
+    fresh = client.application.test_client()
+    fresh.set_cookie("remember_token", client.get_cookie("remember_token").value)
+    assert "Sign out" in fresh.get("/").get_data(as_text=True)
 
 
 def test_profile_edit(client, auth, make, app):
@@ -180,11 +202,22 @@ def test_password_change_needs_the_current_password(client, auth, make):
     assert "Current password is wrong" in response.get_data(as_text=True)
 
 
-def test_password_change_applies_the_policy(client, auth, make):
+@pytest.mark.parametrize("new_password, message", [
+    ("short", "at least 15 characters"),
+    ("passwordpassword", "commonly used passwords"),
+])
+def test_password_change_applies_the_policy(app, client, auth, make, new_password, message):
+    from tests.conftest import AuthActions
+
     user = make.user()
     auth.sign_in(user.email)
-    response = _change_password(client, user.password, "short")
-    assert "at least 15 characters" in response.get_data(as_text=True)
+    response = _change_password(client, user.password, new_password)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    # Nothing changed: the old password still signs in, the refused one does not, this session goes on.
+    assert AuthActions(app.test_client()).sign_in(user.email, user.password).status_code == 302
+    assert AuthActions(app.test_client()).sign_in(user.email, new_password).status_code == 422
+    assert "Sign out" in client.get("/").get_data(as_text=True)
 
 
 def test_sign_out_everywhere_ends_all_sessions(app, make):

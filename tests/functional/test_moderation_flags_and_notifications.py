@@ -137,8 +137,13 @@ def test_notification_counter_list_and_mark_all_read(client, auth, scene, make, 
 
 def test_notifications_are_private_to_their_owner(client, auth, scene, make):
     make.reply(make.user(trusted=True, name="Dr Replier"), scene["id"])
+    auth.sign_in(scene["author"].email)
+    assert "Dr Replier replied to your annotation" in client.get("/notifications").get_data(as_text=True)
+    auth.sign_out()
     auth.sign_in(scene["reader"].email)
-    assert "Dr Replier replied" not in client.get("/notifications").get_data(as_text=True)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Dr Replier replied" not in page
+    assert 'Notifications <span class="badge"' not in client.get("/").get_data(as_text=True)
     auth.sign_out()
     response = client.get("/notifications")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]

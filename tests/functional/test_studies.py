@@ -254,12 +254,36 @@ def test_one_study_an_article_and_all_studies_download_in_each_format(client, ma
             assert len(json.loads(text)) == count
 
 
-def test_downloads_of_unknown_formats_studies_or_draft_articles_are_404(client, make, app):
+def _draft_citing(app, key: str) -> str:
+    """Save a draft article citing the study `key`; return its slug."""
+    from app.models import ArticleStatus
+    from app.services import articles
+
+    with app.app_context():
+        draft = articles.save_article(articles.ArticleInput(title="An embargoed draft", slug="embargoed-draft",
+                                                            body=f"Mice again, before publication. [@{key}]\n"),
+                                      editor=None, status=ArticleStatus.DRAFT)
+        db.session.commit()
+        return draft.slug
+
+
+def test_downloads_of_unknown_formats_studies_or_draft_articles_are_404(client, make, auth, app):
     make.demo_article()
     sid = study_id(app, "chabner2018")
+    draft = _draft_citing(app, "karagiannis2017")
     assert client.get(f"/studies/{sid}.docx").status_code == 404
     assert client.get("/studies/999999.ris").status_code == 404
     assert client.get("/articles/no-such-article/references.ris").status_code == 404
+    # A draft's references are as unknown as the draft, to visitors and readers alike.
+    assert client.get(f"/articles/{draft}/references.ris").status_code == 404
+    auth.sign_in(make.user().email)
+    assert client.get(f"/articles/{draft}/references.ris").status_code == 404
+    auth.sign_out()
+    # The admin who is writing it can download them: the 404s above are about the draft, not the route.
+    auth.sign_in(make.user(role=Role.ADMIN).email)
+    response = client.get(f"/articles/{draft}/references.ris")
+    assert response.status_code == 200
+    assert re.findall(r"^ID  - (\S+)$", response.get_data(as_text=True), re.M) == ["karagiannis2017"]
 
 
 def test_a_study_of_an_unusual_type_can_still_be_edited(client, admin, app):

@@ -28,9 +28,15 @@ def live_database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server_env() -> dict[str, str]:
+    """Settings added to the live server's environment; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path, live_server_env):
     """Postil under `gunicorn wsgi:app` with 4 sync workers, the demo article and 20 reader accounts."""
-    server = LiveServer(live_database_url(tmp_path), tmp_path)
+    server = LiveServer(live_database_url(tmp_path), tmp_path, extra_env=live_server_env)
     try:
         server.prepare(readers=READERS)
         server.start()

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -96,6 +97,7 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     readers: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)  # settings a test adds to the server's environment
 
     @property
     def base_url(self) -> str:
@@ -114,6 +116,7 @@ class LiveServer:
                    # Flags never hide anything here: a reply to a hidden annotation is refused, and these
                    # runs check that every write lands (hiding is the moderation tests' business).
                    FLAGS_TO_HIDE="0")
+        env.update(self.extra_env)
         return env
 
     def __post_init__(self) -> None:
@@ -187,8 +190,8 @@ class LiveServer:
         finally:
             engine.dispose()
 
-    def start(self, timeout: float = 30) -> None:
-        """Start gunicorn and wait until /healthz answers 200."""
+    def start(self, timeout: float = 180) -> None:
+        """Start gunicorn and wait until /healthz answers 200 (a generous bound: the machine may be busy)."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "wsgi:app", "--workers", str(self.workers), "--worker-class", "sync",
@@ -236,6 +239,27 @@ class LiveServer:
     def worker_pids(self) -> list[int]:
         """Return the pids of the running gunicorn workers (children of the master)."""
         return sorted(pid for pid, fields in _processes() if int(fields[1]) == self.process.pid)
+
+    def worker_serving(self, client_port: int) -> int | None:
+        """Return the pid of the worker that has accepted the connection from 127.0.0.1:`client_port`, if any.
+
+        The kernel lists the server's end of each connection in /proc/net/tcp; a connection still
+        waiting in the listen backlog has no socket inode yet, so no worker owns it.
+        """
+        wanted = f"{self.port:04X}", f"{client_port:04X}"
+        inodes = set()
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, remote_port = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+            if (local_port, remote_port) == wanted and fields[3] == "01" and fields[9] != "0":  # 01: ESTABLISHED
+                inodes.add(f"socket:[{fields[9]}]")
+        for pid in self.worker_pids():
+            try:
+                if inodes & {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}:
+                    return pid
+            except OSError:  # the worker exited meanwhile
+                continue
+        return None
 
     def cpu_seconds(self) -> float:
         """Return the CPU time (user + system) used so far by the master and its live workers."""
@@ -287,6 +311,8 @@ class Client:
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
         self.csrf_token: str | None = None
+        # Called with the local port of each new connection, before the request is sent.
+        self.on_connect: Callable[[int], None] | None = None
 
     def copy(self) -> Client:
         """Return a client sharing this one's session (same cookies and CSRF token)."""
@@ -300,6 +326,9 @@ class Client:
         """Send one request; raise OSError (or http.client errors) when the connection fails."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
+            if self.on_connect is not None:
+                conn.connect()
+                self.on_connect(conn.sock.getsockname()[1])
             all_headers = dict(headers or {})
             body = None
             if form is not None:
@@ -386,6 +415,7 @@ class Outcome:
     created_id: int | None = None
     error: str | None = None
     seconds: float = 0.0
+    started_at: float = 0.0  # time.monotonic() when the request was about to be sent
     done_at: float = 0.0  # time.monotonic() when the answer arrived
     excerpt: str = ""  # the start of the answer, kept for 5xx and lock errors
 
@@ -394,7 +424,9 @@ class Load:
     """Threads driving a LiveServer with a mix of reads and writes until stopped, recording every outcome.
 
     Every write carries a unique body ("<tag> w<thread>-<n>"), so the database can be compared with
-    what the clients were told. Actions: page, health, annotate, reply, flag.
+    what the clients were told. Actions: page, health, annotate, reply, flag. Tests synchronise on
+    what the load has achieved (`wait_for`), never on how long it ran: a busy machine only makes
+    the wait longer.
     """
 
     def __init__(self, sessions: list[tuple[str, Client]], threads: int, mix: dict[str, float], seed: int = 1,
@@ -406,9 +438,15 @@ class Load:
         self.fetch = fetch
         self.outcomes: list[Outcome] = []
         self._created: list[tuple[int, str]] = []  # (id, author email) of confirmed top-level annotations
-        self._lock = threading.Lock()
+        # Reentrant, so that a condition given to wait_for (which runs holding it) may call pending_since.
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # notified whenever an outcome is recorded
         self._stop = threading.Event()
+        self._sending = threading.Event()  # cleared by pause(): threads hold their next request
+        self._sending.set()
         self._workers: list[threading.Thread] = []
+        self.connections = 0  # connections opened so far, a clock that counts events rather than seconds
+        self._in_flight: dict[int, tuple[int, int, str | None]] = {}  # thread -> (connection number, port, body)
 
     def start(self) -> Load:
         """Start the threads; thread i uses session i modulo the number of sessions."""
@@ -419,9 +457,10 @@ class Load:
             worker.start()
         return self
 
-    def stop(self, timeout: float = 90) -> list[Outcome]:
+    def stop(self, timeout: float = 300) -> list[Outcome]:
         """Ask the threads to finish their current request, wait for them, and return every outcome."""
         self._stop.set()
+        self._sending.set()
         deadline = time.monotonic() + timeout
         for worker in self._workers:
             worker.join(max(0.1, deadline - time.monotonic()))
@@ -431,25 +470,90 @@ class Load:
         return self.outcomes
 
     def run(self, seconds: float) -> list[Outcome]:
-        """Drive the server for `seconds`, then stop."""
+        """Drive the server for `seconds`, then stop (for benchmarks; tests use run_until)."""
         self.start()
         time.sleep(seconds)
         return self.stop()
 
+    def wait_for(self, condition: Callable[[Load], bool], what: str, timeout: float = 300) -> None:
+        """Block until `condition(self)` holds, checked after each outcome; fail naming `what` after `timeout` s.
+
+        The bound is generous on purpose: it only turns a hang into a failure, it is not a speed target.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"the load never reached {what} in {timeout} s: {self._summary()}")
+                # Also wake now and then: a condition may depend on something besides outcomes.
+                self._changed.wait(min(remaining, 0.5))
+
+    def run_until(self, condition: Callable[[Load], bool], what: str, timeout: float = 300) -> list[Outcome]:
+        """Drive the server until `condition(self)` holds, then stop and return every outcome."""
+        self.start()
+        try:
+            self.wait_for(condition, what, timeout)
+        finally:
+            outcomes = self.stop()
+        return outcomes
+
+    def pause(self, timeout: float = 300) -> None:
+        """Hold every thread's next request and wait until no request is waiting for an answer."""
+        self._sending.clear()
+        self.wait_for(lambda current: not current._in_flight, "every request answered", timeout)
+
+    def resume(self) -> None:
+        """Let the threads send again."""
+        self._sending.set()
+
+    def confirmed(self, *actions: str, started_after: float | None = None) -> int:
+        """Count the answered writes of `actions` (201, or the no-script form's 302 to the new annotation).
+
+        With `started_after` (a time.monotonic() value), count only requests sent after it.
+        """
+        return sum(1 for o in list(self.outcomes) if o.action in actions and o.created_id is not None
+                   and (started_after is None or o.started_at > started_after))
+
+    def count(self, action: str, status: int) -> int:
+        """Count the outcomes of `action` answered with `status`."""
+        return sum(1 for o in list(self.outcomes) if o.action == action and o.status == status)
+
     def created(self) -> dict[str, int]:
         """Return {body: id} of every write the server confirmed (201, or 302 to the new annotation)."""
-        return {o.body: o.created_id for o in self.outcomes if o.created_id is not None}
+        return {o.body: o.created_id for o in list(self.outcomes) if o.created_id is not None}
 
     def unanswered_writes(self) -> set[str]:
         """Return the bodies of writes whose connection broke: the server may or may not have saved them."""
-        return {o.body for o in self.outcomes if o.status is None and o.body is not None}
+        return {o.body for o in list(self.outcomes) if o.status is None and o.body is not None}
+
+    def pending_since(self, connection: int) -> dict[int, str | None]:
+        """Return {local port: body} of the requests still waiting for an answer on connections opened after
+        connection number `connection`."""
+        with self._lock:
+            return {port: body for number, port, body in self._in_flight.values() if number > connection}
+
+    def _summary(self) -> str:
+        statuses = {}
+        for o in list(self.outcomes):
+            statuses[(o.action, o.status)] = statuses.get((o.action, o.status), 0) + 1
+        return f"{len(self.outcomes)} requests answered, by action and status {statuses}"
 
     def _run(self, index: int, email: str, client: Client) -> None:
         rng = random.Random(self.seed * 1000 + index)
         actions, weights = list(self.mix), list(self.mix.values())
         signed_in = dict(client.cookies)
         n = 0
+        current: list[str | None] = [None]
+
+        def connected(port: int) -> None:
+            with self._lock:
+                self.connections += 1
+                self._in_flight[index] = (self.connections, port, current[0])
+
+        client.on_connect = connected
         while not self._stop.is_set():
+            self._sending.wait()
             if not self.fetch:
                 # The no-script form flashes a message that the page after the redirect would consume; a client
                 # that never follows the redirect would otherwise carry a session cookie growing with every write.
@@ -457,6 +561,7 @@ class Load:
             n += 1
             action = rng.choices(actions, weights)[0]
             body = f"{self.tag} w{index}-{n}" if action in ("annotate", "reply") else None
+            current[0] = body
             started = time.monotonic()
             response = None
             try:
@@ -465,19 +570,20 @@ class Load:
                     continue
                 created_id = _created_id(response) if action in ("annotate", "reply") else None
             except (OSError, http.client.HTTPException) as exc:
-                self._record(Outcome(action, None, body, error=repr(exc), seconds=time.monotonic() - started,
-                                     done_at=time.monotonic()))
+                self._record(index, Outcome(action, None, body, error=repr(exc), seconds=time.monotonic() - started,
+                                            started_at=started, done_at=time.monotonic()))
                 continue
             except Exception as exc:  # noqa: BLE001 - an answer the client cannot read (status 0) fails the run
-                self._record(Outcome(action, 0, body, error=repr(exc), done_at=time.monotonic(),
-                                     excerpt=response.body[:500] if response else ""))
+                self._record(index, Outcome(action, 0, body, error=repr(exc), started_at=started,
+                                            done_at=time.monotonic(), excerpt=response.body[:500] if response else ""))
                 continue
             if created_id is not None and action == "annotate":
                 with self._lock:
                     self._created.append((created_id, email))
             suspicious = response.status >= 500 or "database is locked" in response.body
-            self._record(Outcome(action, response.status, body, created_id, seconds=time.monotonic() - started,
-                                 done_at=time.monotonic(), excerpt=response.body[:500] if suspicious else ""))
+            self._record(index, Outcome(action, response.status, body, created_id,
+                                        seconds=time.monotonic() - started, started_at=started,
+                                        done_at=time.monotonic(), excerpt=response.body[:500] if suspicious else ""))
 
     def _pick(self, rng: random.Random, not_by: str | None = None) -> int | None:
         with self._lock:
@@ -500,6 +606,8 @@ class Load:
             return client.post_json(f"/api/annotations/{target}/flags", {"reason": "off_topic", "note": "load test"})
         raise ValueError(f"unknown action {action!r}")
 
-    def _record(self, outcome: Outcome) -> None:
-        with self._lock:
+    def _record(self, index: int, outcome: Outcome) -> None:
+        with self._changed:
+            self._in_flight.pop(index, None)
             self.outcomes.append(outcome)
+            self._changed.notify_all()

@@ -9,8 +9,15 @@ import pytest
 from tests.reliability.live import Load
 
 CLIENTS = 50
-SECONDS = 20
+# What the run must achieve before it stops: enough of each kind of request that fifty clients were
+# really writing at once. How fast it gets there is bench/annotation_writes.py's business.
+ANNOTATIONS, REPLIES, READS = 100, 25, 50
 FLAG_RULE = "/api/annotations/<int:annotation_id>/flags"
+
+
+def _enough(load: Load) -> bool:
+    return (load.confirmed("annotate") >= ANNOTATIONS and load.confirmed("reply") >= REPLIES
+            and load.count("page", 200) + load.count("health", 200) >= READS)
 
 
 @pytest.mark.slow
@@ -22,13 +29,12 @@ def test_fifty_concurrent_clients_lose_nothing_and_never_see_a_server_error(live
         mix["flag"] = 5
 
     load = Load(sessions, threads=CLIENTS, mix=mix)
-    outcomes = load.run(SECONDS)
+    outcomes = load.run_until(_enough, f"{ANNOTATIONS} annotations, {REPLIES} replies and {READS} reads")
 
     by_action = Counter(o.action for o in outcomes)
     statuses = Counter((o.action, o.status) for o in outcomes)
-    print(f"\n{len(outcomes)} requests in {SECONDS} s ({len(outcomes) / SECONDS:.0f}/s) by {CLIENTS} clients: "
-          f"{dict(by_action)}; statuses {dict(statuses)}; median latency "
-          f"{statistics.median(o.seconds for o in outcomes) * 1000:.0f} ms")
+    print(f"\n{len(outcomes)} requests by {CLIENTS} clients: {dict(by_action)}; statuses {dict(statuses)}; "
+          f"median latency {statistics.median(o.seconds for o in outcomes) * 1000:.0f} ms")
 
     broken = [(o.action, o.error) for o in outcomes if o.status is None]
     assert broken == [], f"connections failed: {broken[:5]}"
@@ -40,12 +46,12 @@ def test_fifty_concurrent_clients_lose_nothing_and_never_see_a_server_error(live
     assert "unhandled error" not in log
 
     writes = [o for o in outcomes if o.action in ("annotate", "reply")]
-    assert by_action["annotate"] >= 50 and by_action["reply"] >= 10, "the run wrote too little to prove anything"
     assert {o.status for o in writes} == {201}, Counter(o.status for o in writes)
     assert {o.status for o in outcomes if o.action in ("page", "health")} == {200}
 
     saved = {row.body: row.id for row in live_server.rows(
         "SELECT id, body FROM annotations WHERE body LIKE :tag", tag=f"{load.tag} %")}
+    assert len(saved) >= ANNOTATIONS + REPLIES
     assert saved == load.created()
 
     if flags:

@@ -1,11 +1,12 @@
 """Cross-site request forgery: every state-changing route, found in the URL map, refuses forged requests.
 
 Each unsafe route (POST, PUT, PATCH, DELETE) is sent, by a visitor the access table lets in, with
-no CSRF token, another session's token and an expired one: the answer is 400 and the database is
-exactly as before. A browser's `Sec-Fetch-Site: cross-site` on an unsafe request is refused even
-with a valid token (and with a Bearer token), while the same request marked same-origin gets the
-access table's answer. Bearer-token calls need no CSRF token: the access walk sends every API case
-with a token and no CSRF header.
+no CSRF token, another session's token and an expired one: the answer is 400 with the refusal that
+names the token's problem (a page or a JSON error), and the database is exactly as before. A
+browser's `Sec-Fetch-Site: cross-site` on an unsafe request is refused even with a valid token (and
+with a Bearer token), while the same request marked same-origin gets the access table's answer.
+Bearer-token calls need no CSRF token: the access walk sends every API case with a token and no
+CSRF header.
 """
 from __future__ import annotations
 
@@ -55,12 +56,28 @@ class Forger:
         return case.path.format(**values)
 
 
-def refused_as_forged(response, path: str) -> bool:
+# Flask-WTF's reason for each forgery, which Postil's refusal quotes: a page's own csrf-token meta tag
+# or the word "csrf" somewhere in a page would prove nothing, the refusal's sentence does.
+REASONS = {"no token": "The CSRF token is missing.", "another session's token": "The CSRF tokens do not match.",
+           "an expired token": "The CSRF token has expired."}
+
+
+def refusal_problem(response, path: str, variant: str) -> str | None:
+    """Say how `response` differs from Postil's refusal of a forged request (None when it is that refusal)."""
+    reason = REASONS[variant]
     if response.status_code != 400:
-        return False
+        return f"answered {response.status_code}, not 400"
     if path.startswith("/api/"):
-        return response.get_json()["error"]["code"] == "csrf_failed"
-    return "security token" in response.get_data(as_text=True) or b"csrf" in response.get_data().lower()
+        error = (response.get_json(silent=True) or {}).get("error", {})
+        expected = f"The request's CSRF token is missing or invalid ({reason})"
+        if error.get("code") != "csrf_failed" or not error.get("message", "").startswith(expected):
+            return f"answered {error!r}, not csrf_failed saying {expected!r}"
+        return None
+    expected = f"The form&#39;s security token is missing or expired ({reason}). Reload the page and try again; " \
+               "nothing was changed."
+    if response.mimetype != "text/html" or expected not in response.get_data(as_text=True):
+        return f"answered 400 without saying {expected!r}"
+    return None
 
 
 def test_the_url_map_has_state_changing_routes_to_check(app):
@@ -83,8 +100,9 @@ def test_every_state_changing_route_refuses_a_missing_foreign_or_expired_csrf_to
                 if variant == "an expired token":
                     patch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", -1)
                 response = visitor.open(method, path, form=case.form, json=case.json, csrf=token)
-            if not refused_as_forged(response, path):
-                failures.append(f"{method} {path} as {role} with {variant}: {response.status_code}")
+            problem = refusal_problem(response, path, variant)
+            if problem:
+                failures.append(f"{method} {path} as {role} with {variant}: {problem}")
         if snapshot() != before:
             failures.append(f"{method} {path}: a forged request changed the database")
     assert not failures, "Forged requests were not refused:\n" + "\n".join(failures)

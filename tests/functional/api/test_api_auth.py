@@ -190,10 +190,15 @@ def test_nobody_revokes_someone_elses_token(app, client, auth, make, token_for):
         assert db.session.scalar(select(ApiToken.revoked_at)) is None
 
 
-def test_token_pages_need_a_signed_in_user(client):
-    response = client.post("/profile/tokens", data={"name": "x"})
-    assert response.status_code in (302, 400)
-    assert client.get("/profile").status_code == 302
+def test_token_pages_need_a_signed_in_user(app, client):
+    # A valid token for this visitor's session, so that what refuses is the sign-in check.
+    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/profile/tokens", data={"name": "x", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ApiToken.id))) == 0
+    response = client.get("/profile")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
 
 
 def test_creating_annotations_and_tokens_is_rate_limited(app, limited_client, auth, make, slug, token_for):

@@ -1,5 +1,4 @@
 """Importing reference files: one outcome per record, nothing half-written, whole-file errors change nothing."""
-import time
 from pathlib import Path
 
 import pytest
@@ -129,16 +128,15 @@ def _big_ris(count: int) -> bytes:
     return "\n".join(lines).encode()
 
 
-def test_five_thousand_records_import_in_seconds(ctx):
+def test_five_thousand_records_are_created_then_found_again(ctx):
+    # How long this takes is measured by bench/pure_layers.py; here only the outcome counts.
     data = _big_ris(5000)
-    started = time.perf_counter()
     report = importing.import_file(data, "ris")
-    first = time.perf_counter() - started
-    started = time.perf_counter()
+    assert report.counts["created"] == 5000 and studies_count() == 5000
     again = importing.import_file(data, "ris")
-    second = time.perf_counter() - started
-    assert report.counts["created"] == 5000 and again.counts["updated"] == 5000
-    assert first < 10 and second < 10, (first, second)
+    assert again.counts["updated"] == 5000 and studies_count() == 5000
+    assert db.session.scalar(select(Study.title).where(Study.doi == "10.5555/synthetic.4999")) == (
+        "Synthetic study number 4999 of tumour cells")
 
 
 def test_duplicates_are_found_without_a_query_per_record(ctx, app):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -250,17 +249,24 @@ def test_span_rejects_unsafe_kind_and_id():
         Span(0, 1, "1", "comment")  # type: ignore[arg-type]
 
 
-def test_five_thousand_annotations_are_fast(article):
+def test_five_thousand_overlapping_annotations_are_each_marked_on_their_words(article):
+    # How long this takes is measured by bench/pure_layers.py; here only the result counts.
     rng = random.Random(1)
     length = len(article.text)
     spans = []
     for annotation_id in range(5000):
         start = rng.randrange(length - 1)
         spans.append(Span(start, min(length, start + rng.randint(1, 60)), annotation_id, "comment"))
-    began = time.perf_counter()
     out = highlight(article.html, spans)
-    assert time.perf_counter() - began < 3.0  # generous: a shared machine may be busy
-    assert canonical_text(out) == article.text
+    text, marked = text_and_marks(out)
+    assert text == article.text
+    assert StructureChecker().check(out) == []
+    covering: dict[int, set[int]] = {}
+    for span in spans:
+        for offset in range(span.start, span.end):
+            covering.setdefault(offset, set()).add(span.annotation_id)
+    assert {offset: set(map(int, ids.split())) for offset, ids in marked.items()} == {
+        offset: ids for offset, ids in covering.items() if not article.text[offset].isspace() or offset in marked}
 
 
 # --- block links ----------------------------------------------------------

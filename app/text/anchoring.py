@@ -72,6 +72,10 @@ DISTINCTIVE_QUOTE_SIMILARITY = 0.9
 # are masked is the same passage with other figures: it becomes "changed".
 CHANGED_QUOTE_SIMILARITY = 0.5
 BRACKET_CONTEXT = 0.8
+# Between two sides that both agree strongly, a passage of SHORT_QUOTE_WORDS or
+# more this similar is the same passage reworded ("fewer than 3,000 people" ->
+# "fewer than 3,000 participants").
+BRACKETED_QUOTE_SIMILARITY = 0.6
 # How far the wording may drift from the confirmed one, revision after
 # revision, before it is another passage (digits masked, folded text).
 DRIFT_SIMILARITY = 0.6
@@ -83,8 +87,10 @@ MARGIN = 0.1
 PROBE_QUOTE_LENGTH = 64
 # Unchanged runs shorter than this do not locate a quote inside an alignment.
 MIN_ANCHOR_RUN = 3
-# How far `_refine` may move each end of a fuzzy match.
+# How far `_refine` may move each end of a fuzzy match, and how much context
+# beside each end helps it decide.
 REFINE_RADIUS = 32
+EDGE_CONTEXT = 16
 # Snapping a fuzzy match to a word boundary never moves it further than this,
 # so scripts without spaces cannot swallow a whole sentence.
 MAX_SNAP = 32
@@ -179,9 +185,10 @@ class _Ref(NamedTuple):
     at_start: bool
     at_end: bool
     # The side of context followed by the quote (the quote followed by the side)
-    # occurred once in the text the selector was cut from.
+    # occurred once in the text the selector was cut from; the quote itself did.
     prefix_distinct: bool = False
     suffix_distinct: bool = False
+    unique: bool = False
 
 
 class _Candidate(NamedTuple):
@@ -196,8 +203,9 @@ class _Candidate(NamedTuple):
     suffix_similarity: float
     # The quote weighs as much as its whole context, as in Hypothesis's matcher.
     score: float
-    # Verbatim, with no other verbatim copy within ALONE_WINDOW.
+    # Verbatim, with no other verbatim copy within ALONE_WINDOW (in the whole text).
     alone: bool = False
+    unique: bool = False
 
 
 # `_choose` outcome when several candidates are equally good: the caller must not guess.
@@ -392,14 +400,15 @@ def _locate(text: str, folded: Folded, selector: Selector, old_text: str | None)
 def _ref(selector: Selector, old_text: str | None = None) -> _Ref:
     exact, prefix = fold_plain(selector.exact), fold(selector.prefix).text.lstrip()
     suffix = fold(selector.suffix).text.rstrip()
-    prefix_distinct = suffix_distinct = False
+    prefix_distinct = suffix_distinct = unique = False
     if old_text is not None and exact:
         old = fold_text(old_text).text
         prefix_distinct = len(prefix.strip()) >= CONTEXT_LENGTH // 2 and _once(old, prefix + exact)
         suffix_distinct = len(suffix.strip()) >= CONTEXT_LENGTH // 2 and _once(old, exact + suffix)
+        unique = _once(old, exact)
     return _Ref(exact=exact, prefix=prefix, suffix=suffix, raw=selector, at_start=len(selector.prefix) < CONTEXT_LENGTH,
                 at_end=len(selector.suffix) < CONTEXT_LENGTH, prefix_distinct=prefix_distinct,
-                suffix_distinct=suffix_distinct)
+                suffix_distinct=suffix_distinct, unique=unique)
 
 
 def _once(text: str, needle: str) -> bool:
@@ -481,7 +490,7 @@ def _masked_similarity(a: str, b: str) -> float:
 
 
 def _candidate(text: str, ref: _Ref, start: int, end: int, quote_similarity: float | None = None,
-               alone: bool = False) -> _Candidate:
+               alone: bool = False, unique: bool = False) -> _Candidate:
     """Score folded text[start:end] against `ref`: its quote, and each side of context.
 
     An old side that touched the edge of the old text only matches a candidate
@@ -497,7 +506,8 @@ def _candidate(text: str, ref: _Ref, start: int, end: int, quote_similarity: flo
     prefix_similarity = Levenshtein.normalized_similarity(ref.prefix, text[max(0, start - before):start].lstrip())
     suffix_similarity = Levenshtein.normalized_similarity(ref.suffix, text[end:end + after].rstrip())
     score = 0.5 * quote_similarity + 0.25 * prefix_similarity + 0.25 * suffix_similarity
-    return _Candidate(start, end, quote_similarity, masked, prefix_similarity, suffix_similarity, score, alone)
+    return _Candidate(start, end, quote_similarity, masked, prefix_similarity, suffix_similarity, score, alone,
+                      unique)
 
 
 def _occurrences(text: str, quote: str):
@@ -515,7 +525,7 @@ def _exact_candidates(text: str, ref: _Ref) -> list[_Candidate]:
     for i, at in enumerate(found):
         alone = (i == 0 or at - found[i - 1] > ALONE_WINDOW) and (i == len(found) - 1
                                                                  or found[i + 1] - at > ALONE_WINDOW)
-        candidates.append(_candidate(text, ref, at, at + length, 1.0, alone))
+        candidates.append(_candidate(text, ref, at, at + length, 1.0, alone, unique=len(found) == 1))
     return candidates
 
 
@@ -548,6 +558,10 @@ def _support(candidate: _Candidate, rivals: list[_Candidate], ref: _Ref) -> int:
             if candidate.alone and ((ref.prefix_distinct and prefix >= STRONG_CONTEXT)
                                     or (ref.suffix_distinct and suffix >= STRONG_CONTEXT)):
                 return _FULL
+            # A phrase that occurred once in the old text and occurs once in the
+            # new one, with one side still agreeing, is the same phrase.
+            if candidate.unique and ref.unique and max(prefix, suffix) >= CONTEXT_AGREEMENT:
+                return _FULL
         elif max(prefix, suffix) >= CONTEXT_AGREEMENT:
             return _FULL
         # A long quote whose surroundings were rewritten (a sentence moved to
@@ -556,6 +570,12 @@ def _support(candidate: _Candidate, rivals: list[_Candidate], ref: _Ref) -> int:
         elif (words >= DISTINCTIVE_QUOTE_WORDS and candidate.quote_similarity >= DISTINCTIVE_QUOTE_SIMILARITY
               and all(r.masked_similarity < MIN_QUOTE_SIMILARITY for r in rivals)):
             return _FULL
+    if (words >= SHORT_QUOTE_WORDS and min(prefix, suffix) >= STRONG_CONTEXT
+            and candidate.masked_similarity >= BRACKETED_QUOTE_SIMILARITY):
+        # Both sides intact pin the passage down: a bigger rewording of it is
+        # still the same passage (the reader sees the difference). Not for a
+        # word or two: "human" rewritten "inhuman" is another word.
+        return _FULL
     if candidate.masked_similarity >= CHANGED_QUOTE_SIMILARITY and min(prefix, suffix) >= BRACKET_CONTEXT:
         return _FACTS_ONLY
     return 0
@@ -631,25 +651,35 @@ def _align(text: str, ref: _Ref) -> _Candidate | None:
             span = None
     if span is None:
         return None
-    start, end = _snap(text, *_refine(text, ref.exact, *span), ref)
+    start, end = _snap(text, *_refine(text, ref, *span), ref)
     if start >= end or "\0" in text[start:end] or not _same_edges(text, start, end, ref):
         return None
     return _candidate(text, ref, start, end)
 
 
-def _refine(text: str, quote: str, start: int, end: int) -> tuple[int, int]:
+def _refine(text: str, ref: _Ref, start: int, end: int) -> tuple[int, int]:
     """Move each end of a rough match by up to REFINE_RADIUS characters to where the quote's own ends fit best."""
     # An alignment is only optimal as a whole: where it had to skip text
     # around the passage, it may pair the quote's first letters with earlier
     # words and leave the true start a few words off. Each end is therefore
-    # re-fitted on its own, comparing the quote's first (last) characters with
-    # the text at every offset nearby; ties stay nearest the rough estimate.
+    # re-fitted on its own, comparing the quote's first (last) characters and
+    # the context just outside them with the text at every offset nearby; ties
+    # stay nearest the rough estimate.
+    quote = ref.exact
     width = min(len(quote), CONTEXT_LENGTH)
     head, tail = quote[:width], quote[-width:]
-    start = min(range(max(0, start - REFINE_RADIUS), min(len(text) - 1, start + REFINE_RADIUS) + 1),
-                key=lambda low: (Levenshtein.distance(head, text[low:low + width]), abs(low - start)))
-    end = min(range(max(start + 1, end - REFINE_RADIUS), min(len(text), end + REFINE_RADIUS) + 1),
-              key=lambda high: (Levenshtein.distance(tail, text[max(start, high - width):high]), abs(high - end)))
+    before, after = ref.prefix[-EDGE_CONTEXT:], ref.suffix[:EDGE_CONTEXT]
+
+    def start_cost(low: int) -> tuple[int, int]:
+        outside = Levenshtein.distance(before, text[max(0, low - len(before)):low]) if before else 0
+        return Levenshtein.distance(head, text[low:low + width]) + outside, abs(low - start)
+
+    def end_cost(high: int) -> tuple[int, int]:
+        outside = Levenshtein.distance(after, text[high:high + len(after)]) if after else 0
+        return Levenshtein.distance(tail, text[max(start, high - width):high]) + outside, abs(high - end)
+
+    start = min(range(max(0, start - REFINE_RADIUS), min(len(text) - 1, start + REFINE_RADIUS) + 1), key=start_cost)
+    end = min(range(max(start + 1, end - REFINE_RADIUS), min(len(text), end + REFINE_RADIUS) + 1), key=end_cost)
     return start, end
 
 

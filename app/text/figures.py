@@ -17,10 +17,10 @@ The rule: both wordings must yield the same sequence of facts, where a fact is
   mmol/L, ...), time (days, weeks, months, years), the statistics labels HR,
   OR, RR, CI, NNT...;
 - a negation: not, no, never, without, none, neither, nor, cannot, "n't",
-  non- (non-significant), lack, fail;
+  non- (non-significant, nonsevere), lack, fail;
 - a comparator: more, less, fewer, higher, lower, greater, smaller, better,
-  worse, superior, inferior, non-inferior, increase, reduce, fall, double,
-  than, versus, < > ≤ ≥ = ±.
+  worse, superior, inferior, non-inferior ("not inferior" is the same claim),
+  increase, reduce, fall, double, than, versus, < > ≤ ≥ = ±.
 Anything else (other words, punctuation, case, spacing) may change freely.
 Citation markers glued to a word ("formation?1", "evidence.3") and digits
 inside identifiers ("TIE2", "CD8") are not figures: adding a reference
@@ -43,8 +43,11 @@ _MARKER_RE = re.compile(r"(?:(?<=[^\W\d_])|(?<=[^\W\d_][.?!;:,)\]\"'\u2019\u201d
 _TOKEN_RE = re.compile(
     rf"(?P<minus>(?<![\w.,\u00b7])[-\u2212](?=[\d.\u00b7]))?(?P<number>{_NUMBER})"
     r"|(?P<word>[^\W\d_]+(?:['\u2019][^\W\d_]+)?)"
-    r"|(?P<symbol>[<>=\u2264\u2265\u00b1\u2248~%\u2030])",
+    r"|(?P<symbol>\u00b0\s?[CF]\b|[<>=\u2264\u2265\u00b1\u2248~%\u2030])",
 )
+# "non-severe" and "nonsevere" are one negated word; "non-inferior" is a comparator of its own.
+_NON_HYPHEN = re.compile(r"\b([Nn]on)[-\u2010\u2011]\s?(?=[^\W\d_])")
+_NON_WORDS = re.compile(r"^non(?!e|sense)[^\W\d_]{3,}$")
 
 _UNITS = {
     # dose, mass, volume, length, energy, radiation
@@ -77,7 +80,8 @@ _COMPARATORS = {
     "better": "better", "best": "better", "improve": "better", "improves": "better", "improved": "better",
     "improvement": "better", "worse": "worse", "worst": "worse", "worsen": "worse", "worsens": "worse",
     "worsened": "worse",
-    "superior": "superior", "inferior": "inferior", "noninferior": "non-inferior", "noninferiority": "non-inferior",
+    "superior": "superior", "superiority": "superior", "inferior": "inferior", "inferiority": "inferior",
+    "noninferior": "non-inferior", "noninferiority": "non-inferior",
     "equivalent": "equivalent", "equal": "equal", "similar": "similar", "comparable": "similar",
     "increase": "increase", "increases": "increase", "increased": "increase", "increasing": "increase",
     "rise": "increase", "rises": "increase", "rose": "increase", "risen": "increase",
@@ -90,7 +94,7 @@ _COMPARATORS = {
 _SYMBOLS = {"<": ("comparator", "less"), ">": ("comparator", "more"), "\u2264": ("comparator", "at most"),
             "\u2265": ("comparator", "at least"), "=": ("comparator", "equal"), "\u2248": ("comparator", "about"),
             "~": ("comparator", "about"), "\u00b1": ("comparator", "plus or minus"), "%": ("unit", "%"),
-            "\u2030": ("unit", "per mille")}
+            "\u2030": ("unit", "per mille"), "\u00b0C": ("unit", "°C"), "\u00b0F": ("unit", "°F")}
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -112,6 +116,9 @@ _FIGURE_WORDS = {
 }
 
 
+_VOCABULARY = set(_NEGATIONS) | set(_COMPARATORS) | set(_FIGURE_WORDS) | set(_UNITS) | {"percentage", "point"}
+
+
 class Fact(NamedTuple):
     """One fact of a passage: its kind ("number", "unit", "negation", "comparator", ...), value and wording."""
 
@@ -122,7 +129,7 @@ class Fact(NamedTuple):
 
 def facts(text: str) -> list[Fact]:
     """Return the facts stated in `text`, in reading order."""
-    text = _MARKER_RE.sub("", text)
+    text = _NON_HYPHEN.sub(r"\1", _MARKER_RE.sub("", text))
     found: list[Fact] = []
     pending: list[tuple[int, str]] = []  # consecutive number words: (value, wording)
 
@@ -144,7 +151,18 @@ def facts(text: str) -> list[Fact]:
         if fact is not None:
             found.append(fact)
     flush()
-    return _join_units(found)
+    return _join_not_inferior(_join_units(found))
+
+
+def _join_not_inferior(found: list[Fact]) -> list[Fact]:
+    """Read "not inferior" as "non-inferior", the same claim in other words."""
+    joined: list[Fact] = []
+    for fact in found:
+        if fact.kind == "comparator" and fact.value == "inferior" and joined and joined[-1].kind == "negation":
+            joined[-1] = Fact("comparator", "non-inferior", f"{joined[-1].text} {fact.text}")
+            continue
+        joined.append(fact)
+    return joined
 
 
 def _only_space_between(text: str, found: list[Fact], match: re.Match) -> bool:
@@ -157,16 +175,19 @@ def _fact(match: re.Match, after_number: bool) -> Fact | None:
     if match.group("number") is not None:
         return Fact("number", _value(match.group("number"), negative=bool(match.group("minus"))), match.group(0))
     if match.group("symbol") is not None:
-        kind, value = _SYMBOLS[match.group("symbol")]
+        symbol = match.group("symbol").replace(" ", "")
+        kind, value = _SYMBOLS[symbol]
         return Fact(kind, value, match.group("symbol"))
     word = match.group("word")
-    lower = word.lower()
+    lower = _singular(word.lower())
     if word in _STATISTICS:
         return Fact("unit", lower, word)
     if lower in _NEGATIONS or _CONTRACTED_NOT.search(lower):
         return Fact("negation", "not", word)
     if lower in _COMPARATORS:
         return Fact("comparator", _COMPARATORS[lower], word)
+    if _NON_WORDS.match(lower):
+        return Fact("negation", "not", word)
     if lower in _FIGURE_WORDS:
         return Fact(*_FIGURE_WORDS[lower], word)
     if lower == "percentage":
@@ -176,6 +197,13 @@ def _fact(match: re.Match, after_number: bool) -> Fact | None:
     if lower in _UNITS and (after_number or lower not in _UNITS_AFTER_NUMBER):
         return Fact("unit", _UNITS[lower], word)
     return None
+
+
+def _singular(lower: str) -> str:
+    """Return the vocabulary entry a plural stands for ("reductions" -> "reduction"), else the word itself."""
+    if lower in _VOCABULARY or not lower.endswith("s"):
+        return lower
+    return lower[:-1] if lower[:-1] in _VOCABULARY else lower
 
 
 def _join_units(found: list[Fact]) -> list[Fact]:
@@ -204,6 +232,14 @@ def _value(raw: str, negative: bool) -> str:
         return digits
     value = -value if negative else value
     return format(value.normalize(), "f")
+
+
+def number_from_words(words: list[str]) -> str:
+    """Return the value of number words in order ("three", "hundred", "eighty") as digits ("380")."""
+    return _value_of_words([_NUMBER_WORDS[w.lower()] for w in words if w.lower() in _NUMBER_WORDS])
+
+
+NUMBER_WORD_PATTERN = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 
 
 def _value_of_words(values: list[int]) -> str:

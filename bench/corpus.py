@@ -12,7 +12,8 @@ A revision is a list of edits applied in order, each tagged with its edit class:
 Then `expect` says, for the annotations this revision concerns, what a careful
 editor would conclude, judged against the words the annotation was written on:
 - `{at: QUOTE, n: N, words: same|reworded}`: the passage is now the N-th
-  occurrence (default 1) of QUOTE, with the same words or reworded;
+  occurrence (default 1) of QUOTE, with the same words or reworded (`after:
+  TEXT` instead of `n` means the first occurrence after the unique TEXT);
 - `{changed: QUOTE, n: N}`: the passage is there but its figures, units,
   negations or comparisons changed: it must not be attached;
 - `orphan`: the passage is gone.
@@ -198,7 +199,12 @@ def _expectation(text: str, spec, previous: Expected, where: str) -> Expected:
     words = spec.get("words", "same")
     if words not in ("same", "reworded"):
         raise CorpusError(f"{where}: words must be same or reworded")
-    start = _nth(text, spec["at"], spec.get("n", 1), where)
+    if "after" in spec:
+        start = text.find(spec["at"], _once(text, spec["after"], where) + len(spec["after"]))
+        if start == -1:
+            raise CorpusError(f"{where}: {spec['at']!r} does not occur after {spec['after']!r}")
+    else:
+        start = _nth(text, spec["at"], spec.get("n", 1), where)
     return _with_state(Expected("placed", start, start + len(spec["at"]), words), previous)
 
 

@@ -29,7 +29,7 @@ ERROR_DESCRIPTIONS = {
     422: "The request is well-formed but refused; the message says what to correct.",
     429: "Too many requests; retry after the number of seconds in the Retry-After header.",
 }
-ANCHOR_STATES = ["anchored", "moved", "fuzzy", "orphaned"]
+ANCHOR_STATES = ["anchored", "moved", "reworded", "changed", "orphaned"]
 
 
 def ref(name: str) -> dict:
@@ -105,11 +105,19 @@ SCHEMAS: dict[str, dict] = {
     },
     "Body": {"oneOf": [ref("TextualBody"), ref("LinkingBody")]},
     "Anchor": {
-        "type": "object", "required": ["state", "article_version"],
-        "description": "Where the annotation stands in the current article version: `anchored` (same place), "
-                       "`moved` (same words elsewhere), `fuzzy` (slightly changed words) or `orphaned` "
-                       "(no longer found).",
-        "properties": {"state": {"enum": ANCHOR_STATES}, "article_version": {"type": "integer"}},
+        "type": "object", "required": ["state", "article_version", "original"],
+        "description": "Where the annotation stands in the current article version, judged against the words its "
+                       "author vouched for: `anchored` (same words, same place), `moved` (same words elsewhere), "
+                       "`reworded` (close wording, same figures), `changed` (the passage's figures, units, "
+                       "negations or comparisons changed: not attached, its selector is the vouched quote and "
+                       "`current` the passage now) or `orphaned` (no longer found). `original` is the quote as "
+                       "written and the article version it was written on.",
+        "properties": {
+            "state": {"enum": ANCHOR_STATES}, "article_version": {"type": "integer"},
+            "original": {"type": "object", "required": ["exact", "article_version"],
+                         "properties": {"exact": {"type": "string"}, "article_version": {"type": "integer"}}},
+            "current": {"type": "object", "required": ["exact"], "properties": {"exact": {"type": "string"}}},
+        },
     },
     "Annotation": {
         "type": "object",
@@ -332,8 +340,9 @@ Requests that change data with the session cookie must send the page's CSRF toke
 **Annotations.** Kinds map to W3C motivations: {_MOTIVATION_TABLE}; replies have motivation
 `replying` and target the IRI of the annotation they answer. Selector offsets count Unicode code
 points in the article's `text` and always refer to its current version; `anchor` tells whether the
-passage is where it was written (`anchored`), `moved`, `fuzzy`, or `orphaned` (then only the
-original quote remains). Postil's extra fields have plain names, given IRIs by Postil's JSON-LD
+passage is where it was written (`anchored`), `moved`, `reworded`, `changed` (its figures changed:
+not attached) or `orphaned` (then only the quote remains), and `anchor.original` gives the quote as
+written. Postil's extra fields have plain names, given IRIs by Postil's JSON-LD
 context (`/api/context.jsonld`), listed after the W3C one in each annotation's `@context`.
 Server-managed fields in a posted annotation are ignored.
 

@@ -17,8 +17,10 @@ from app.text.highlight import KIND_MARKERS
 @bp.app_context_processor
 def inject_globals():
     from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
+    from app.text.diff import word_diff
 
     return {"view_functions": current_app.view_functions, "moderation_waiting": _moderation_waiting(),
+            "word_diff": word_diff,
             "unread_notifications": _unread_notifications(),
             "design_labels": DESIGNS, "evidence_meanings": EVIDENCE_LEVELS,
             "kind_labels": {k.value: v for k, v in KIND_LABELS.items()}, "kind_markers": KIND_MARKERS}

@@ -1,5 +1,13 @@
 """The data model, one module per aggregate, re-exported here."""
-from app.models.annotation import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Visibility
+from app.models.annotation import (
+    AnchorEvent,
+    AnchorRecord,
+    Annotation,
+    AnnotationKind,
+    AnnotationRevision,
+    AnnotationStatus,
+    Visibility,
+)
 from app.models.article import Article, ArticleRevision, ArticleStatus
 from app.models.moderation import Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
@@ -7,6 +15,8 @@ from app.models.token import ApiToken
 from app.models.user import Role, User
 
 __all__ = [
+    "AnchorEvent",
+    "AnchorRecord",
     "ApiToken",
     "Flag",
     "FlagReason",

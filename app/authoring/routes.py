@@ -64,6 +64,8 @@ def edit(slug: str):
         return render_template("authoring/editor.html", form=form, article=article)
     article = authoring.lock_article(slug)
     conflict_rows = None
+    if form.validate_on_submit() and request.form.get("action") == "check":
+        return _anchor_preview(form, article)
     if form.validate_on_submit():
         try:
             result = authoring.update_article(
@@ -92,6 +94,18 @@ def edit(slug: str):
     return render_template("authoring/editor.html", form=form, article=article), 422
 
 
+def _anchor_preview(form: ArticleForm, article):
+    """Show, without saving, which annotations the edited text would reword, change or orphan."""
+    try:
+        changes = authoring.anchor_preview(article, form.source.data, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        _apply_error(form, exc)
+        return render_template("authoring/editor.html", form=form, article=article), exc.status
+    db.session.rollback()
+    return render_template("authoring/editor.html", form=form, article=article, anchor_changes=changes)
+
+
 @bp.route("/admin/articles/preview", methods=["POST"])
 @require(Permission.EDIT_ARTICLES)
 def preview():
@@ -110,8 +124,11 @@ def preview():
 @require(Permission.EDIT_ARTICLES)
 def view(slug: str):
     article = authoring.get_article_or_404(slug)
+    from app.services import anchoring
+
     return render_template("authoring/view.html", article=article, status_form=StatusForm(),
-                           references=article_service.references_of(article))
+                           references=article_service.references_of(article),
+                           anchor_changes=anchoring.revision_report(article, current_user))
 
 
 @bp.route("/admin/articles/<slug>/status", methods=["POST"])

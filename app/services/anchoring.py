@@ -150,6 +150,47 @@ def vouched_diff(annotation: Annotation) -> tuple[list[tuple[str, str]], list[tu
     return word_diff(annotation.vouched_exact, annotation.exact or "")
 
 
+def revision_report(article: Article, viewer: User) -> list[Change]:
+    """Return the annotations `viewer` may read that the latest revision warned about or cleared (two queries)."""
+    from app.services.visibility import readable_clause
+
+    annotations = {a.id: a for a in db.session.scalars(
+        select(Annotation).where(Annotation.article_id == article.id, Annotation.parent_id.is_(None),
+                                 Annotation.exact.is_not(None), readable_clause(viewer)))}
+    records: dict[int, list[AnchorRecord]] = {}
+    if annotations:
+        for record in db.session.scalars(select(AnchorRecord).where(AnchorRecord.annotation_id.in_(annotations))
+                                         .order_by(AnchorRecord.id)):
+            records.setdefault(record.annotation_id, []).append(record)
+    report = []
+    for annotation_id, own in sorted(records.items()):
+        latest = [i for i, r in enumerate(own) if r.event == AnchorEvent.REVISION
+                  and r.article_version == article.version]
+        if not latest or latest[-1] == 0:
+            continue
+        record, previous = own[latest[-1]], own[latest[-1] - 1]
+        if not _worth_reporting(previous.state, record.state):
+            continue
+        vouched = [r for r in own[:latest[-1]] if r.event != AnchorEvent.REVISION]
+        wording = vouched[-1].exact if vouched else own[0].exact
+        current = record.exact if record.start is not None else None
+        result = Reanchored(record.state, _record_selector(record) if current is not None else None, 0.0)
+        report.append(Change(annotations[annotation_id], previous.state, record.state, wording, current, result))
+    return report
+
+
+def visible_changes(changes: list[Change], viewer: User) -> list[Change]:
+    """Keep the changes worth a look among annotations `viewer` may read (a preview never reveals private notes)."""
+    from app.services.visibility import can_read
+
+    return [c for c in changes if _worth_reporting(c.before, c.after) and can_read(viewer, c.annotation)]
+
+
+def _worth_reporting(before: str, after: str) -> bool:
+    """Tell whether a change of state concerns a warning (moving with the text does not)."""
+    return before != after and not {before, after} <= {"anchored", "moved"}
+
+
 # --- Computing -------------------------------------------------------------------------------------------
 
 

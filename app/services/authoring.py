@@ -263,6 +263,18 @@ def update_article(article: Article, source: str, editor: User, *, base_version:
     return SaveResult(article, created=False, changed=changed, anchors=anchor_counts(article) if changed else {})
 
 
+def anchor_preview(article: Article, source: str, viewer: User) -> list:
+    """Return how saving `source` would change the state of annotations `viewer` may read; write nothing.
+
+    Raises ServiceError for a source that cannot be saved.
+    """
+    from app.services import anchoring
+
+    data = _parse(source)
+    text = render_article(normalise_source(data.body)).text
+    return anchoring.visible_changes(anchoring.preview(article, text), viewer)
+
+
 def set_status(article: Article, status: ArticleStatus, base_version: int | None) -> None:
     """Publish or unpublish `article` (locked by the caller); raise StaleVersion if it changed meanwhile."""
     check_base(article, base_version, None)

@@ -97,6 +97,8 @@ MAX_SNAP = 32
 # Passages offered to re-attach an orphan, and the least quote similarity worth offering.
 SUGGESTIONS = 3
 MIN_SUGGESTION_SIMILARITY = 0.35
+# A side of context shorter than this (folded) cannot say where a rewritten quote went.
+MIN_BRACKET_SIDE = 8
 
 State = Literal["anchored", "moved", "reworded", "changed", "orphaned"]
 STATES: tuple[State, ...] = ("anchored", "moved", "reworded", "changed", "orphaned")
@@ -331,6 +333,9 @@ def suggest(text: str, trail: Trail, limit: int = SUGGESTIONS) -> list[Suggestio
         ref = _ref(selector, trail.texts.get(selector))
         pool += _exact_candidates(folded.text, ref)
         pool += _fuzzy_pool(folded.text, ref, rounds=limit + 2)
+        between = _between_context(folded.text, ref)
+        if between is not None:
+            pool.append(between)
     chosen: list[_Candidate] = []
     for candidate in sorted(pool, key=lambda c: (-c.score, c.start)):
         if candidate.masked_similarity < MIN_SUGGESTION_SIMILARITY:
@@ -624,6 +629,30 @@ def _fuzzy_pool(text: str, ref: _Ref, rounds: int) -> list[_Candidate]:
         pool.append(found)
         text = _masked(text, found, ref)
     return pool
+
+
+def _between_context(text: str, ref: _Ref) -> _Candidate | None:
+    """Return what now stands where the old context says the quote was: after its prefix, before its suffix.
+
+    A quote rewritten from top to bottom matches nothing, but its neighbours may still be there; the
+    author may want the new words. Without a usable suffix the passage is taken as long as the old one.
+    """
+    if len(ref.prefix.strip()) < MIN_BRACKET_SIDE:
+        return None
+    found = _locate_probe(text, ref.prefix, 0, len(ref.prefix))
+    if found is None:
+        return None
+    start = found[1]
+    end = None
+    if len(ref.suffix.strip()) >= MIN_BRACKET_SIDE:
+        after = _locate_probe(text[start:], ref.suffix, 0, len(ref.suffix))
+        end = start + after[0] if after else None
+    if end is None or not 0 < end - start <= 3 * len(ref.exact) + CONTEXT_LENGTH:
+        end = min(len(text), start + len(ref.exact))
+    start, end = _snap(text, start, end, ref)
+    if start >= end or "\0" in text[start:end]:
+        return None
+    return _candidate(text, ref, start, end)
 
 
 def _masked(text: str, found: _Candidate, ref: _Ref) -> str:

@@ -163,13 +163,21 @@ def describe_anchors(counts: dict[str, int]) -> str:
     return f"Annotations re-anchored ({total}): " + "; ".join(parts) + "."
 
 
-def anchor_counts(article: Article) -> dict[str, int]:
-    """Return, per anchor state, the annotations re-anchored on the article's current version."""
-    rows = db.session.execute(
-        select(Annotation.anchor_state, func.count(Annotation.id))
-        .where(Annotation.article_id == article.id, Annotation.parent_id.is_(None), Annotation.exact.is_not(None),
-               Annotation.anchor_version == article.version, Annotation.created_version < article.version)
-        .group_by(Annotation.anchor_state))
+def anchor_counts(article: Article, viewer: User | None = None) -> dict[str, int]:
+    """Return, per anchor state, the annotations re-anchored on the article's current version.
+
+    With a `viewer`, only the annotations they may read are counted (an editor's confirmation never
+    reveals how many private notes a page holds); without one (the command line), all of them.
+    """
+    from app.services.visibility import readable_clause
+
+    query = (select(Annotation.anchor_state, func.count(Annotation.id))
+             .where(Annotation.article_id == article.id, Annotation.parent_id.is_(None),
+                    Annotation.exact.is_not(None), Annotation.anchor_version == article.version,
+                    Annotation.created_version < article.version))
+    if viewer is not None:
+        query = query.where(readable_clause(viewer))
+    rows = db.session.execute(query.group_by(Annotation.anchor_state))
     return {state: count for state, count in rows}
 
 
@@ -260,7 +268,8 @@ def update_article(article: Article, source: str, editor: User, *, base_version:
     if article.status != status:
         article.status = status
     articles.bump_display(article.id)
-    return SaveResult(article, created=False, changed=changed, anchors=anchor_counts(article) if changed else {})
+    return SaveResult(article, created=False, changed=changed,
+                      anchors=anchor_counts(article, editor) if changed else {})
 
 
 def anchor_preview(article: Article, source: str, viewer: User) -> list:

@@ -49,8 +49,12 @@ class EditForm(BodyFields, FlaskForm):
 
 
 class ReattachForm(FlaskForm):
-    exact = TextAreaField("Passage to attach the annotation to",
-                          validators=[DataRequired(message="Type the words to attach it to."), Length(max=5000)])
+    """Confirm a changed passage, pick a suggested one, or type the words to attach an annotation to."""
+
+    candidate = RadioField("Attach it to one of these passages", choices=[], validate_choice=False,
+                           validators=[Optional()])
+    exact = TextAreaField("Or type the words to attach it to", validators=[Optional(), Length(max=5000)],
+                          description="Copy the exact words from the article.")
 
 
 class FlagForm(FlaskForm):

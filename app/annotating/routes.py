@@ -12,6 +12,7 @@ from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
 from app.security.loaders import get_annotation_or_404, get_published_article_or_404
 from app.security.permissions import Permission, can, require
+from app.services import anchoring
 from app.services import annotations as annotation_service
 from app.services import flags as flag_service
 from app.services.errors import Conflict, Forbidden, ServiceError
@@ -31,7 +32,7 @@ def _study_choices(article) -> list[SelectChoice]:
 
 
 def _field_error(form, exc: ServiceError, default: str = "body") -> None:
-    name = {"target": "exact", "study": "study_id"}.get(exc.field or "", exc.field or default)
+    name = {"target": "exact", "study": "study_id", "anchor": default}.get(exc.field or "", exc.field or default)
     field = getattr(form, name, None) or getattr(form, default)
     field.errors = list(field.errors) + [exc.message]
 
@@ -156,24 +157,56 @@ def delete(annotation_id: int):
 @bp.route("/annotations/<int:annotation_id>/reattach", methods=["GET", "POST"])
 @require(Permission.ANNOTATE)
 def reattach(annotation_id: int):
+    """Show where an annotation stands after revisions; confirm its new wording or re-attach it."""
     annotation = get_annotation_or_404(annotation_id)
     if annotation.author_id != current_user.id and not can(current_user, Permission.ADMINISTER):
         abort(403, description="Only the author or an admin can re-attach this annotation.")
     if annotation.parent_id is not None:
         abort(404, description="Replies follow their thread and cannot be re-attached.")
     form = ReattachForm()
-    if request.method == "GET":
-        form.exact.data = annotation.exact or annotation.original_exact
+    suggestions = anchoring.suggestions(annotation)
+    version = annotation.article.version
+    form.candidate.choices = [SelectChoice(f"{version}:{s.selector.start}:{s.selector.end}", s.selector.exact)
+                              for s in suggestions]
     if form.validate_on_submit():
         try:
-            annotation_service.reattach(annotation, form.exact.data)
+            message = _reattach_action(annotation, form)
         except ServiceError as exc:
             db.session.rollback()
             _field_error(form, exc, default="exact")
         else:
             db.session.commit()
-            return _after_save(annotation, "The annotation is attached to the passage again.")
-    return _form_page(form, "annotating/reattach.html", annotation=annotation)
+            return _after_save(annotation, message)
+    return _form_page(form, "annotating/reattach.html", annotation=annotation, suggestions=suggestions,
+                      diff=anchoring.vouched_diff(annotation), facts=anchoring.fact_changes_of(annotation))
+
+
+def _reattach_action(annotation: Annotation, form: ReattachForm) -> str:
+    """Apply what the re-attach form asked for; return the confirmation; raise ServiceError."""
+    if request.form.get("action") == "confirm":
+        anchoring.confirm(annotation, current_user)
+        return "The annotation stays on the passage as it reads now."
+    if form.candidate.data:
+        version, start, end = _candidate(form.candidate.data)
+        text = annotation.article.body_text
+        if version != annotation.article.version or not 0 <= start < end <= len(text):
+            raise ServiceError("The article was revised while you were choosing: choose the passage again.",
+                               "candidate")
+        anchoring.reattach(annotation, current_user, text[start:end], start, end)
+    elif (form.exact.data or "").strip():
+        anchoring.reattach(annotation, current_user, form.exact.data)
+    else:
+        raise ServiceError("Choose one of the suggested passages, or type the words to attach the annotation to.",
+                           "exact")
+    return "The annotation is attached to the passage again."
+
+
+def _candidate(value: str) -> tuple[int, int, int]:
+    try:
+        version, start, end = (int(part) for part in value.split(":"))
+    except ValueError:
+        raise ServiceError("That choice is not one of the suggested passages: choose again.", "candidate") from None
+    return version, start, end
 
 
 @bp.route("/annotations/<int:annotation_id>/flag", methods=["GET", "POST"])

@@ -223,8 +223,9 @@ change is made unconditionally.)
 **Annotations.** Kinds map to W3C motivations: {MOTIVATION_TABLE}; replies have motivation
 `replying` and target the IRI of the annotation they answer. Selector offsets count Unicode code
 points in the article's `text` and always refer to its current version; `anchor` tells whether the
-passage is where it was written (`anchored`), `moved`, `fuzzy`, or `orphaned` (then only the
-original quote remains). Postil's extra fields have plain names, given IRIs by Postil's JSON-LD
+passage is where it was written (`anchored`), `moved`, `reworded`, `changed` (its figures changed:
+not attached) or `orphaned` (then only the quote remains), and `anchor.original` gives the quote as
+written. Postil's extra fields have plain names, given IRIs by Postil's JSON-LD
 context (`/api/context.jsonld`), listed after the W3C one in each annotation's `@context`.
 A posted `canonical` is kept unchanged and a posted `id` is kept as `via`; other server-managed
 fields are ignored. Moderators also open pending and hidden annotations by their IRI (never

@@ -58,9 +58,10 @@ def _bodies(annotation: Annotation) -> list[dict]:
 
 
 def _selectors(annotation: Annotation) -> list[dict]:
-    if annotation.anchor_state == "orphaned" or annotation.start is None or annotation.end is None:
-        # An orphan keeps the quote it was written about, but no longer has a place in the text.
-        quote = {"type": "TextQuoteSelector", "exact": annotation.original_exact or annotation.exact or ""}
+    if annotation.anchor_state in ("orphaned", "changed") or annotation.start is None or annotation.end is None:
+        # An orphan, or a passage whose figures changed, is not attached: it keeps the quote its author
+        # vouched for, but no place in the text.
+        quote = {"type": "TextQuoteSelector", "exact": annotation.vouched_exact}
         return [quote]
     quote = {"type": "TextQuoteSelector", "exact": annotation.exact or ""}
     if annotation.prefix:
@@ -68,6 +69,20 @@ def _selectors(annotation: Annotation) -> list[dict]:
     if annotation.suffix:
         quote["suffix"] = annotation.suffix
     return [quote, {"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end}]
+
+
+# --- anchor (issue 10: anchor history). Kept apart so a rewrite of the schemas can carry it across. ---------
+
+
+def _anchor(annotation: Annotation) -> dict:
+    """Return where a top-level annotation stands: its state, the version judged, and the quote as written."""
+    anchor = {"state": annotation.anchor_state, "article_version": annotation.anchor_version,
+              "original": {"exact": annotation.original_exact or annotation.exact or "",
+                           "article_version": annotation.created_version}}
+    if annotation.anchor_state == "changed" and annotation.exact is not None:
+        # The passage as it reads now, which the annotation is not attached to.
+        anchor["current"] = {"exact": annotation.exact}
+    return anchor
 
 
 def motivation_of(annotation: Annotation) -> str:
@@ -101,7 +116,7 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
         data["target"] = w3c.annotation_iri(annotation.article.slug, annotation.parent_id)
     else:
         data["target"] = {"source": w3c.article_iri(annotation.article.slug), "selector": _selectors(annotation)}
-        data["anchor"] = {"state": annotation.anchor_state, "article_version": annotation.anchor_version}
+        data["anchor"] = _anchor(annotation)
     for name in ("canonical", "via"):
         if getattr(annotation, name):
             data[name] = getattr(annotation, name)

@@ -10,8 +10,8 @@ from app.extensions import db
 from app.models import ArticleStatus
 from app.security.loaders import get_article_or_404
 from app.security.permissions import Permission, require
+from app.services import anchoring, authoring
 from app.services import articles as article_service
-from app.services import authoring
 from app.services.errors import ServiceError
 from app.text.markdown import normalise_source
 
@@ -73,6 +73,8 @@ def edit(slug: str):
         return render_template("authoring/editor.html", form=form, article=article)
     article = _locked_article_or_404(slug)
     conflict_rows = None
+    if form.validate_on_submit() and request.form.get("action") == "check":
+        return _anchor_preview(form, article)
     if form.validate_on_submit():
         try:
             result = authoring.update_article(
@@ -101,6 +103,18 @@ def edit(slug: str):
     return render_template("authoring/editor.html", form=form, article=article), 422
 
 
+def _anchor_preview(form: ArticleForm, article):
+    """Show, without saving, which annotations the edited text would reword, change or orphan."""
+    try:
+        changes = authoring.anchor_preview(article, form.source.data, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        _apply_error(form, exc)
+        return render_template("authoring/editor.html", form=form, article=article), exc.status
+    db.session.rollback()
+    return render_template("authoring/editor.html", form=form, article=article, anchor_changes=changes)
+
+
 @bp.route("/admin/articles/preview", methods=["POST"])
 @require(Permission.EDIT_ARTICLES)
 def preview():
@@ -120,7 +134,8 @@ def preview():
 def view(slug: str):
     article = get_article_or_404(slug)
     return render_template("authoring/view.html", article=article, status_form=StatusForm(),
-                           references=article_service.references_of(article))
+                           references=article_service.references_of(article),
+                           anchor_changes=anchoring.revision_report(article, current_user))
 
 
 @bp.route("/admin/articles/<slug>/status", methods=["POST"])

@@ -17,12 +17,14 @@ from app.services import articles as article_service
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
 from app.services.reading import Filters, discussion, own_annotations, page_cache, personalise, share
+from app.text.diff import word_diff
 from app.text.kinds import KINDS
 
 
 @bp.app_context_processor
 def inject_globals():
     return {"view_functions": current_app.view_functions, "moderation_waiting": _moderation_waiting(),
+            "word_diff": word_diff,
             "unread_notifications": _unread_notifications(),
             "design_labels": DESIGNS, "evidence_meanings": EVIDENCE_LEVELS,
             "annotation_kinds": list(AnnotationKind)}

@@ -1,5 +1,13 @@
 """The data model, one module per aggregate, re-exported here."""
-from app.models.annotation import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Visibility
+from app.models.annotation import (
+    AnchorEvent,
+    AnchorRecord,
+    Annotation,
+    AnnotationKind,
+    AnnotationRevision,
+    AnnotationStatus,
+    Visibility,
+)
 from app.models.article import Article, ArticleRevision, ArticleStatus
 from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
@@ -9,6 +17,8 @@ from app.models.user import Role, User
 __all__ = [
     "ACTION_LABELS",
     "Action",
+    "AnchorEvent",
+    "AnchorRecord",
     "ApiToken",
     "Flag",
     "FlagReason",

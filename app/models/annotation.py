@@ -60,10 +60,13 @@ class Annotation(db.Model):
     suffix: Mapped[str | None] = mapped_column(Text, nullable=True)
     start: Mapped[int | None] = mapped_column(Integer, nullable=True)
     end: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # The quote as first written, kept for orphans.
+    # The quote as first written (its full selectors are the annotation's first AnchorRecord).
     original_exact: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The wording its author last vouched for: the original until they confirm a change or re-attach.
+    confirmed_exact: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_version: Mapped[int] = mapped_column(Integer, default=1)
     anchor_version: Mapped[int] = mapped_column(Integer, default=1)
+    # anchored, moved, reworded, changed or orphaned (app.text.anchoring.STATES).
     anchor_state: Mapped[str] = mapped_column(String(20), default="anchored")
     # Shown to the author of a hidden annotation.
     moderation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -87,6 +90,9 @@ class Annotation(db.Model):
     revisions: Mapped[list[AnnotationRevision]] = relationship(
         back_populates="annotation", order_by="AnnotationRevision.id", cascade="all, delete-orphan"
     )
+    anchor_records: Mapped[list[AnchorRecord]] = relationship(
+        back_populates="annotation", order_by="AnchorRecord.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_reply(self) -> bool:
@@ -95,6 +101,11 @@ class Annotation(db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def vouched_exact(self) -> str:
+        """Return the wording its author last vouched for (the original quote unless they confirmed another)."""
+        return self.confirmed_exact or self.original_exact or self.exact or ""
 
     def __repr__(self) -> str:
         return f"<Annotation {self.id} {self.kind.value} {self.status.value}>"
@@ -112,3 +123,39 @@ class AnnotationRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     annotation: Mapped[Annotation] = relationship(back_populates="revisions")
+
+
+class AnchorEvent(enum.StrEnum):
+    """Why an anchor record was written."""
+
+    WRITTEN = "written"  # the annotation was created on these selectors
+    REVISION = "revision"  # an article revision re-anchored it
+    CONFIRMED = "confirmed"  # its author (or an admin) vouched for the current wording
+    REATTACHED = "reattached"  # its author (or an admin) attached it to another passage
+    MIGRATED = "migrated"  # the selectors it had when anchor history began
+
+
+class AnchorRecord(db.Model):
+    """Where an annotation stood in one article version: selectors as cut then, and its state.
+
+    Never updated: the first record holds the selectors the annotation was written on, and each
+    revision, confirmation or re-attachment adds one.
+    """
+
+    __tablename__ = "anchor_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), index=True)
+    article_version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[AnchorEvent] = mapped_column(value_enum(AnchorEvent, "anchor_event"))
+    state: Mapped[str] = mapped_column(String(20))
+    exact: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(Text, default="")
+    suffix: Mapped[str] = mapped_column(Text, default="")
+    # None when the passage was not found (orphaned).
+    start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    annotation: Mapped[Annotation] = relationship(back_populates="anchor_records")

@@ -108,6 +108,10 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     annotation.created_at = annotation.modified_at = utcnow()
     db.session.add(annotation)
     db.session.flush()
+    if parent is None:
+        from app.services import anchoring
+
+        anchoring.record_written(annotation, article.version)
     bump_display(article.id)
     if parent is not None:
         notifications.notify_reply(annotation)
@@ -137,6 +141,10 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
                                               body_html=annotation.body_html, created_at=now))
             annotation.body, annotation.body_html = source, html
             annotation.edited_at = now
+            from app.services import anchoring
+
+            # Rewriting the text beside a changed passage vouches for the passage as it reads now.
+            anchoring.acknowledge_edit(annotation, annotation.author)
     if kind is not None and not annotation.is_reply:
         annotation.kind = kind
     if tags is not None:
@@ -161,16 +169,3 @@ def delete(annotation: Annotation) -> None:
     annotation.modified_at = now
     db.session.flush()
     bump_display(annotation.article_id)
-
-
-def reattach(annotation: Annotation, exact: str) -> Annotation:
-    """Attach an orphaned (or misplaced) annotation to a passage of the current text; raise ServiceError."""
-    selector = anchor(annotation.article, exact)
-    annotation.exact, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
-    annotation.start, annotation.end = selector.start, selector.end
-    annotation.anchor_state = "anchored"
-    annotation.anchor_version = annotation.article.version
-    annotation.modified_at = utcnow()
-    db.session.flush()
-    bump_display(annotation.article_id)
-    return annotation

@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Annotation, Article, ArticleRevision, ArticleStatus, Citation, Study, User
 from app.services.errors import ServiceError
-from app.text.anchoring import Selector, reanchor
 from app.text.markdown import normalise_source, render_article, split_front_matter
 
 SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -128,41 +127,14 @@ def save_article(data: ArticleInput, editor: User | None, note: str = "",
     article.display_rev = (article.display_rev or 0) + 1
     _replace_citations(article, rendered.citation_keys, studies)
     db.session.flush()
-    reanchor_annotations(article)
+    from app.services import anchoring
+
+    anchoring.reanchor_article(article)
     db.session.add(ArticleRevision(article_id=article.id, version=article.version, title=article.title,
                                    body_source=body, body_text=rendered.text, note=note,
                                    created_by_id=editor.id if editor else None))
     db.session.flush()
     return article
-
-
-def reanchor_annotations(article: Article) -> dict[str, int]:
-    """Re-anchor every top-level annotation of `article` on its current text; return counts per state.
-
-    An annotation that cannot be placed with confidence becomes an orphan: it keeps its last quote
-    and loses its position, and is listed under the article for its author or an admin to re-attach.
-    """
-    counts: dict[str, int] = {}
-    rows = db.session.scalars(select(Annotation).where(
-        Annotation.article_id == article.id, Annotation.parent_id.is_(None))).all()
-    for annotation in rows:
-        if annotation.anchor_version == article.version or not annotation.exact:
-            continue
-        old = Selector(exact=annotation.exact, prefix=annotation.prefix or "", suffix=annotation.suffix or "",
-                       start=annotation.start if annotation.start is not None else -1,
-                       end=annotation.end if annotation.end is not None else -1)
-        result = reanchor(article.body_text, old)
-        annotation.anchor_state = result.state
-        annotation.anchor_version = article.version
-        if result.selector is None:
-            annotation.start = annotation.end = None
-        else:
-            sel = result.selector
-            annotation.exact, annotation.prefix, annotation.suffix = sel.exact, sel.prefix, sel.suffix
-            annotation.start, annotation.end = sel.start, sel.end
-        counts[result.state] = counts.get(result.state, 0) + 1
-    db.session.flush()
-    return counts
 
 
 def bump_display(article_id: int) -> None:

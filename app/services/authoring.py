@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -22,13 +21,16 @@ from app.extensions import db
 from app.models import Annotation, Article, ArticleRevision, ArticleStatus, Citation, Study, User
 from app.services import articles
 from app.services.errors import Conflict, ServiceError
+from app.text.diff import word_diff
 from app.text.markdown import normalise_source, render_article, split_front_matter
 
 NOTE_MAX_LENGTH = 300
 # Unchanged lines shown around each change in a diff; longer unchanged runs are folded.
 DIFF_CONTEXT = 2
 ANCHOR_STATE_WORDS = {"anchored": "kept their place", "moved": "moved with their passage",
-                      "fuzzy": "were re-attached to a close match", "orphaned": "lost their passage (orphaned)"}
+                      "reworded": "sit on reworded passages (badge and diff shown)",
+                      "changed": "sit on passages whose figures changed (detached until their authors confirm)",
+                      "orphaned": "lost their passage (orphaned)"}
 
 
 class StaleVersion(Conflict):
@@ -152,13 +154,21 @@ def describe_anchors(counts: dict[str, int]) -> str:
     return f"Annotations re-anchored ({total}): " + "; ".join(parts) + "."
 
 
-def anchor_counts(article: Article) -> dict[str, int]:
-    """Return, per anchor state, the annotations re-anchored on the article's current version."""
-    rows = db.session.execute(
-        select(Annotation.anchor_state, func.count(Annotation.id))
-        .where(Annotation.article_id == article.id, Annotation.parent_id.is_(None), Annotation.exact.is_not(None),
-               Annotation.anchor_version == article.version, Annotation.created_version < article.version)
-        .group_by(Annotation.anchor_state))
+def anchor_counts(article: Article, viewer: User | None = None) -> dict[str, int]:
+    """Return, per anchor state, the annotations re-anchored on the article's current version.
+
+    With a `viewer`, only the annotations they may read are counted (an editor's confirmation never
+    reveals how many private notes a page holds); without one (the command line), all of them.
+    """
+    from app.services.visibility import readable_clause
+
+    query = (select(Annotation.anchor_state, func.count(Annotation.id))
+             .where(Annotation.article_id == article.id, Annotation.parent_id.is_(None),
+                    Annotation.exact.is_not(None), Annotation.anchor_version == article.version,
+                    Annotation.created_version < article.version))
+    if viewer is not None:
+        query = query.where(readable_clause(viewer))
+    rows = db.session.execute(query.group_by(Annotation.anchor_state))
     return {state: count for state, count in rows}
 
 
@@ -246,7 +256,20 @@ def update_article(article: Article, source: str, editor: User, *, base_version:
     if article.status != status:
         article.status = status
     articles.bump_display(article.id)
-    return SaveResult(article, created=False, changed=changed, anchors=anchor_counts(article) if changed else {})
+    return SaveResult(article, created=False, changed=changed,
+                      anchors=anchor_counts(article, editor) if changed else {})
+
+
+def anchor_preview(article: Article, source: str, viewer: User) -> list:
+    """Return how saving `source` would change the state of annotations `viewer` may read; write nothing.
+
+    Raises ServiceError for a source that cannot be saved.
+    """
+    from app.services import anchoring
+
+    data = _parse(source)
+    text = render_article(normalise_source(data.body)).text
+    return anchoring.visible_changes(anchoring.preview(article, text), viewer)
 
 
 def set_status(article: Article, status: ArticleStatus, base_version: int | None) -> None:
@@ -314,35 +337,6 @@ class RevisionDiff:
     changed: int
 
 
-_TOKEN_RE = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
-
-
-def _word_diff(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    a, b = _TOKEN_RE.findall(old), _TOKEN_RE.findall(new)
-    old_parts: list[tuple[str, str]] = []
-    new_parts: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            old_parts.append(("same", "".join(a[i1:i2])))
-            new_parts.append(("same", "".join(b[j1:j2])))
-            continue
-        if i2 > i1:
-            old_parts.append(("del", "".join(a[i1:i2])))
-        if j2 > j1:
-            new_parts.append(("ins", "".join(b[j1:j2])))
-    return _merge(old_parts), _merge(new_parts)
-
-
-def _merge(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    merged: list[tuple[str, str]] = []
-    for op, text in parts:
-        if merged and merged[-1][0] == op:
-            merged[-1] = (op, merged[-1][1] + text)
-        else:
-            merged.append((op, text))
-    return merged
-
-
 def diff_lines(old_text: str, new_text: str, context: int = DIFF_CONTEXT) -> list[DiffRow]:
     """Return the line diff of two texts with word-level marks inside changed lines."""
     a, b = old_text.split("\n"), new_text.split("\n")
@@ -353,7 +347,7 @@ def diff_lines(old_text: str, new_text: str, context: int = DIFF_CONTEXT) -> lis
             continue
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
         for k in range(pairs):
-            old_parts, new_parts = _word_diff(a[i1 + k], b[j1 + k])
+            old_parts, new_parts = word_diff(a[i1 + k], b[j1 + k])
             rows.append(DiffRow("changed", i1 + k + 1, j1 + k + 1, old_parts, new_parts))
         for k in range(i1 + pairs, i2):
             rows.append(DiffRow("removed", k + 1, None, [("del", a[k])], []))

@@ -1,4 +1,4 @@
-"""In-app notifications: moderation outcomes for authors and replies to their annotations.
+"""In-app notifications: moderation outcomes, replies, and revisions that moved an author's passage.
 
 Notifications are rows written in the same transaction as the change they report, so a decision
 that is rolled back leaves no message behind. Email is not sent.
@@ -25,6 +25,14 @@ class Kind:
     RESTORED = "restored"
     REMOVED = "removed"
     REPLY = "reply"
+    # The article was revised under an annotation (app.services.anchoring).
+    REWORDED = "reworded"
+    CHANGED = "changed"
+    ORPHANED = "orphaned"
+
+
+# Kinds whose notification leads to the page where the author confirms or re-attaches.
+ANCHOR_KINDS = (Kind.REWORDED, Kind.CHANGED, Kind.ORPHANED)
 
 
 def notify(user_id: int, kind: str, message: str, annotation_id: int | None = None) -> Notification:
@@ -70,6 +78,31 @@ def moderation_outcome(annotation: Annotation, action, old_status: AnnotationSta
     elif status == AnnotationStatus.PUBLISHED and old_status == AnnotationStatus.HIDDEN:
         notify(annotation.author_id, Kind.RESTORED,
                f"A moderator reviewed {where} and made it visible again.{reason_text}", annotation.id)
+
+
+def anchor_changed(annotation: Annotation, state: str) -> None:
+    """Tell the author that a revision reworded, changed or lost the passage their annotation is on."""
+    where = _where_written(annotation)
+    version = annotation.article.version
+    if state == Kind.REWORDED:
+        text = (f"Version {version} of the article rewords the passage of {where}. It stays attached, with a "
+                "“reworded” badge, until you confirm the new wording or re-attach it.")
+    elif state == Kind.CHANGED:
+        text = (f"Version {version} of the article changed the figures, units, negations or comparisons in the "
+                f"passage of {where}. It is no longer shown on the passage: confirm the new wording, edit your "
+                "annotation or re-attach it.")
+    else:
+        text = (f"Version {version} of the article no longer contains the passage of {where}. It is listed "
+                "under the article with the words you wrote it on: re-attach it to a passage.")
+    notify(annotation.author_id, state, text, annotation.id)
+
+
+def _where_written(annotation: Annotation) -> str:
+    """Name an annotation by the words it was written on (the current ones may be gone)."""
+    quote = annotation.vouched_exact
+    if len(quote) > QUOTE_LENGTH:
+        quote = quote[:QUOTE_LENGTH].rstrip() + "…"
+    return f"your annotation on “{annotation.article.title}” (“{quote}”)"
 
 
 def notify_reply(reply: Annotation) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
+from app.services.anchoring import ATTACHED
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
 
@@ -78,6 +79,8 @@ class Discussion:
     """What the article page shows beside and under the article."""
 
     threads: list[Thread]
+    # Annotations not drawn on the article: their passage's figures changed, or it was not found.
+    changed: list[Thread]
     orphans: list[Thread]
     counts: dict[str, int]
     tags: list[str]
@@ -186,7 +189,7 @@ def _highlighted_body(article: Article, roots: list[Annotation], personal: bool,
                       annotate_url: str) -> str:
     by_id = {a.id: a for a in roots}
     spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
-             if a.start is not None and a.end is not None and a.anchor_state != "orphaned"]
+             if a.start is not None and a.end is not None and a.anchor_state in ATTACHED]
     if personal or filters.active:
         return _render_body(article, spans, by_id, annotate_url)
     # created_at tells apart an article re-created under a reused id.
@@ -279,6 +282,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
             collect(child.id, depth + 1, child, out)
 
     threads: list[Thread] = []
+    changed: list[Thread] = []
     orphans: list[Thread] = []
     roots = [a for a in rows if a.parent_id is None]
     for root in roots:
@@ -286,7 +290,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
             continue
         thread = Thread(root)
         collect(root.id, 1, root, thread.replies)
-        (orphans if root.anchor_state == "orphaned" else threads).append(thread)
+        {"orphaned": orphans, "changed": changed}.get(root.anchor_state, threads).append(thread)
     if not filters.active:
         root_ids = {r.id for r in roots}
         for stub in stubs.values():
@@ -297,7 +301,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     threads.sort(key=lambda t: (t.start, t.root.id))
 
     live_roots = [a for a in roots if not a.is_deleted]
-    counts = Counter(a.kind.value for a in live_roots if a.anchor_state != "orphaned")
+    counts = Counter(a.kind.value for a in live_roots if a.anchor_state in ATTACHED)
     tags = sorted({t for a in live_roots for t in (a.tags or [])})
     authors = sorted({(a.author_id, a.author.display_name) for a in rows}, key=lambda x: x[1])
     personal = any(not is_public(a) for a in roots)
@@ -305,5 +309,5 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters,
                              annotate_url)
     kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
-    return Discussion(threads=threads, orphans=orphans, counts=kind_counts,
+    return Discussion(threads=threads, changed=changed, orphans=orphans, counts=kind_counts,
                       tags=tags, authors=authors, body_html=body, total=len(live_roots))

@@ -158,3 +158,31 @@ def test_data_written_at_the_first_migration_survives_upgrade_downgrade_and_upgr
             assert _revision(conn) == head
             assert _counts(conn) == expected
             assert conn.execute(text("SELECT body FROM annotations WHERE id = 2")).scalar() == "Mouse only, so far."
+
+
+def test_anchor_history_starts_from_the_selectors_annotations_have_when_it_is_added(first_revision_app):
+    """Existing annotations get their current selectors as original ones; "fuzzy" becomes "reworded"."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+
+    rows = {table: [dict(row) for row in table_rows] for table, table_rows in ROWS_0001.items()}
+    # The question was re-attached to a close match ("mouse models" written as "murine models").
+    rows["annotations"][0].update(anchor_state="fuzzy", original_exact="murine models", anchor_version=1)
+    with first_revision_app.app_context():
+        with db.engine.begin() as conn:
+            for table, table_rows in rows.items():
+                _insert(conn, table, table_rows)
+        upgrade()
+        with db.engine.connect() as conn:
+            records = conn.execute(text(
+                'SELECT annotation_id, article_version, event, state, exact, prefix, suffix, "start", "end" '
+                "FROM anchor_records ORDER BY annotation_id")).all()
+            assert [tuple(r) for r in records] == [
+                (1, 1, "migrated", "reworded", "mouse models", "metastasis in ", ".", 51, 63),
+                (3, 1, "migrated", "anchored", "Neoadjuvant chemotherapy", "", " may", 0, 24)]
+            annotations = conn.execute(text(
+                "SELECT id, anchor_state, original_exact, confirmed_exact FROM annotations ORDER BY id")).all()
+            assert [tuple(a) for a in annotations] == [
+                (1, "reworded", "murine models", "murine models"), (2, "anchored", None, None),
+                (3, "anchored", "Neoadjuvant chemotherapy", "Neoadjuvant chemotherapy")]

@@ -27,7 +27,7 @@ from app.models import AnnotationStatus, Visibility
 from app.models.base import INTEGER_MAX
 from app.services.annotations import MAX_TAG_LENGTH, MAX_TAGS
 
-ANCHOR_STATES = ["anchored", "moved", "fuzzy", "orphaned"]
+ANCHOR_STATES = ["anchored", "moved", "reworded", "changed", "orphaned"]
 PAGE_SIZE = 200
 MOTIVATIONS = [*w3c.MOTIVATION_OF_KIND.values(), w3c.REPLYING]
 MOTIVATION_TABLE = ", ".join(f"{kind.value} ↔ {motivation}" for kind, motivation in w3c.MOTIVATION_OF_KIND.items())
@@ -70,11 +70,19 @@ _SERVED = {
     },
     "Body": {"oneOf": [ref("TextualBody"), ref("LinkingBody")]},
     "Anchor": {
-        "type": "object", "required": ["state", "article_version"],
-        "description": "Where the annotation stands in the current article version: `anchored` (same place), "
-                       "`moved` (same words elsewhere), `fuzzy` (slightly changed words) or `orphaned` "
-                       "(no longer found).",
-        "properties": {"state": {"enum": ANCHOR_STATES}, "article_version": INTEGER},
+        "type": "object", "required": ["state", "article_version", "original"],
+        "description": "Where the annotation stands in the current article version, judged against the words its "
+                       "author vouched for: `anchored` (same words, same place), `moved` (same words elsewhere), "
+                       "`reworded` (close wording, same figures), `changed` (the passage's figures, units, "
+                       "negations or comparisons changed: not attached, its selector is the vouched quote and "
+                       "`current` the passage now) or `orphaned` (no longer found). `original` is the quote as "
+                       "written and the article version it was written on.",
+        "properties": {
+            "state": {"enum": ANCHOR_STATES}, "article_version": INTEGER,
+            "original": {"type": "object", "required": ["exact", "article_version"],
+                         "properties": {"exact": {"type": "string"}, "article_version": INTEGER}},
+            "current": {"type": "object", "required": ["exact"], "properties": {"exact": {"type": "string"}}},
+        },
     },
     "Annotation": {
         "type": "object",

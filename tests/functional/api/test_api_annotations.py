@@ -37,7 +37,8 @@ def test_a_clinician_annotates_a_passage_and_gets_it_back(app, api, make, slug, 
     assert annotation["creator"]["competing_interests"] == "Speaker fees from Acme Pharma"
     assert annotation["created"].endswith("Z") and annotation["modified"].endswith("Z")
     assert annotation["status"] == "published" and annotation["visibility"] == "public"
-    assert annotation["anchor"] == {"state": "anchored", "article_version": 1}
+    assert annotation["anchor"] == {"state": "anchored", "article_version": 1,
+                                    "original": {"exact": "TMEM sites", "article_version": 1}}
     assert annotation["body"] == [
         {"type": "TextualBody", "value": "Mouse *models* may not transfer.", "format": "text/markdown"},
         {"type": "TextualBody", "purpose": "tagging", "value": "animal models"},
@@ -437,12 +438,14 @@ def test_served_selectors_follow_the_current_article_version(app, api, make, slu
     api.as_token(token_for(author))
 
     moved = api.get(f"/api/annotations/{moved_id}").get_json()
-    assert moved["anchor"] == {"state": "moved", "article_version": 2}
+    assert moved["anchor"] == {"state": "moved", "article_version": 2,
+                               "original": {"exact": SECOND_QUOTE, "article_version": 1}}
     quote, position = moved["target"]["selector"]
     assert text[position["start"]:position["end"]] == quote["exact"] == SECOND_QUOTE
 
     orphan = api.get(f"/api/annotations/{orphan_id}").get_json()
-    assert orphan["anchor"] == {"state": "orphaned", "article_version": 2}
+    assert orphan["anchor"] == {"state": "orphaned", "article_version": 2,
+                                "original": {"exact": QUOTE, "article_version": 1}}
     assert orphan["target"]["selector"] == [{"type": "TextQuoteSelector", "exact": QUOTE}]
     assert api.get(f"/api/articles/{slug}").get_json()["version"] == 2
 

@@ -9,10 +9,12 @@ from app.text.anchoring import (
     AnchorError,
     Reanchored,
     Selector,
+    Trail,
     reanchor,
     reanchor_many,
     resolve,
     selector_at,
+    wording,
 )
 
 # An editorial in the house style of the demo article. Paragraphs are joined by
@@ -112,10 +114,10 @@ EDITS = {
     "typo fixed inside the quote": (
         replaced(ARTICLE, "reported that paclitaxel,", "reported that paclitaxol,"),
         "reported that paclitaxol, and doxorubicin combined with cyclophosphamide", 1,
-        ARTICLE, "fuzzy", ("reported that paclitaxel, and doxorubicin combined with cyclophosphamide", 1)),
+        ARTICLE, "reworded", ("reported that paclitaxel, and doxorubicin combined with cyclophosphamide", 1)),
     "typo fixed in the only word quoted, context intact": (
         replaced(ARTICLE, "such as rebastinib", "such as rebastnib"), "rebastnib", 1,
-        ARTICLE, "fuzzy", ("rebastinib", 1)),
+        ARTICLE, "reworded", ("rebastinib", 1)),
     "typo fixed after the quote": (
         ARTICLE, "Mouse tumours grow quickly", 1,
         replaced(ARTICLE, "cleanly onto clinical", "cleanly on to clinical"),
@@ -147,14 +149,14 @@ EDITS = {
     "typo fixed inside a long quote keeps its first word": (
         replaced(ARTICLE, "given before", "giveo before"),
         "the same drugs are giveo before rather than after surgery. A pathological complete response after", 1,
-        ARTICLE, "fuzzy",
+        ARTICLE, "reworded",
         ("the same drugs are given before rather than after surgery. A pathological complete response after", 1)),
     "whole paragraph with a typo fixed": (
         replaced(ARTICLE, P4, P4_WITH_TYPO), P4_WITH_TYPO, 1,
-        ARTICLE, "fuzzy", (P4, 1)),
+        ARTICLE, "reworded", (P4, 1)),
     "whole paragraph moved and its typo fixed": (
         replaced(ARTICLE, P4, P4_WITH_TYPO), P4_WITH_TYPO, 1,
-        "\n".join([P1, P2, P4, P3, P5, P6]), "fuzzy", (P4, 1)),
+        "\n".join([P1, P2, P4, P3, P5, P6]), "reworded", (P4, 1)),
     "quoted passage deleted": (
         ARTICLE, "Trials of this kind are small, cheap and overdue.", 1,
         replaced(ARTICLE, " Trials of this kind are small, cheap and overdue.", ""),
@@ -221,7 +223,7 @@ EDITS = {
         replaced(ARTICLE, "the stroma is human", "the stroma is inhuman"), "orphaned", None),
     "a quoted word that gained a plural follows the change": (
         ARTICLE, "tumour cell", 1,
-        replaced(ARTICLE, "tumour cell expressing", "tumour cells expressing"), "fuzzy", ("tumour cells", 1)),
+        replaced(ARTICLE, "tumour cell expressing", "tumour cells expressing"), "reworded", ("tumour cells", 1)),
     "quote at the very start, text appended": (
         ARTICLE, "Neoadjuvant chemotherapy has changed how we treat", 1,
         ARTICLE + "\nCorrection: an earlier version misnamed a trial.",
@@ -229,7 +231,7 @@ EDITS = {
     "quote at the very start, typo fixed inside": (
         replaced(ARTICLE, "Neoadjuvant chemotherapy has", "Neoadjuvent chemotherapy has"),
         "Neoadjuvent chemotherapy has changed", 1,
-        ARTICLE, "fuzzy", ("Neoadjuvant chemotherapy has changed", 1)),
+        ARTICLE, "reworded", ("Neoadjuvant chemotherapy has changed", 1)),
     "quote at the very end, sentence inserted before": (
         ARTICLE, "crept into two reviews after neoadjuvant chemotherapy trials.", 1,
         replaced(ARTICLE, "The finding deserves", INSERTED + "The finding deserves"),
@@ -240,10 +242,10 @@ EDITS = {
         "moved", ("studied by Ménard et al. is not related to TIE2", 1)),
     "unicode quote with a typo fixed": (
         replaced(ARTICLE, "« chimiothérapie", "« chimiotérapie"), "« chimiotérapie néoadjuvante »", 1,
-        replaced(ARTICLE, "the 𝛼 chain", "the 𝛼₅ chain"), "fuzzy", ("« chimiothérapie néoadjuvante »", 1)),
+        replaced(ARTICLE, "the 𝛼 chain", "the 𝛼₅ chain"), "reworded", ("« chimiothérapie néoadjuvante »", 1)),
     "whitespace changed inside the quote": (
         replaced(ARTICLE, "used in animals do", "used in animals  do"), "the doses used in animals  do not map", 1,
-        ARTICLE, "fuzzy", ("the doses used in animals do not map", 1)),
+        ARTICLE, "anchored", ("the doses used in animals do not map", 1)),
     "whitespace changed before the quote": (
         replaced(ARTICLE, "Several caveats apply.", "Several  caveats apply."),
         "human tumours are more heterogeneous", 1,
@@ -251,7 +253,7 @@ EDITS = {
     "word inserted inside the quote": (
         ARTICLE, "increased the density of TMEM doorways", 1,
         replaced(ARTICLE, "increased the density", "increased the local density"),
-        "fuzzy", ("increased the local density of TMEM doorways", 1)),
+        "reworded", ("increased the local density of TMEM doorways", 1)),
 }
 
 
@@ -276,7 +278,7 @@ def test_reanchor_many_keeps_order_and_handles_each_annotation():
     new_text = replaced(ARTICLE, " Trials of this kind are small, cheap and overdue.", "")
     selectors = [annotate(ARTICLE, "Trials of this kind"), annotate(ARTICLE, "Mouse tumours grow quickly")]
 
-    results = reanchor_many(new_text, selectors)
+    results = reanchor_many(new_text, [Trail.of(sel) for sel in selectors])
 
     assert [r.state for r in results] == ["orphaned", "anchored"]
 
@@ -318,7 +320,7 @@ def test_reanchor_over_a_long_article_finds_every_surviving_passage_and_nothing_
         ("#" if i in edited else char) for i, char in enumerate(old_text))
     shift = len("Preface added in revision 2. ")
 
-    results = reanchor_many(new_text, selectors)
+    results = reanchor_many(new_text, [Trail.of(sel) for sel in selectors])
 
     for sel, result in zip(selectors, results, strict=True):
         assert_consistent(new_text, result)
@@ -327,7 +329,10 @@ def test_reanchor_over_a_long_article_finds_every_surviving_passage_and_nothing_
             assert (result.selector.start, result.selector.end) == (sel.start + shift, sel.end + shift)
     # Quotes may overlap, so a one-letter edit can touch more than one of them.
     touched = [any(sel.start <= at < sel.end for at in edited) for sel in selectors]
-    assert [r.state for r in results] == ["fuzzy" if hit else "moved" for hit in touched]
+    # A touched quote is reworded, or changed when the "#" fell in a figure or a negation ("not", "more").
+    assert [r.state for r in results] == [
+        wording(sel.exact, new_text[sel.start + shift:sel.end + shift]) if hit else "moved"
+        for sel, hit in zip(selectors, touched, strict=True)]
 
 
 def test_reanchor_follows_sentences_inserted_anywhere_away_from_the_quotes():
@@ -345,7 +350,7 @@ def test_reanchor_follows_sentences_inserted_anywhere_away_from_the_quotes():
         new_text = new_text[:at] + sentence + new_text[at:]
         expected = [start + len(sentence) if start >= at else start for start in expected]
 
-    results = reanchor_many(new_text, selectors)
+    results = reanchor_many(new_text, [Trail.of(sel) for sel in selectors])
 
     for sel, result, start in zip(selectors, results, expected, strict=True):
         assert_consistent(new_text, result)

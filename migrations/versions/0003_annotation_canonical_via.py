@@ -1,6 +1,6 @@
 """Keep the W3C `canonical` and `via` IRIs an API client sends with an annotation
 
-Revision ID: api_1
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29 09:00:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'api_1'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None

@@ -11,6 +11,7 @@ from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Visibility
 from app.security.permissions import Permission, can, require
 from app.services import annotations as annotation_service
+from app.services import appraisals as appraisal_service
 from app.services import articles as article_service
 from app.services.errors import ServiceError
 from app.services.moderation import initial_status
@@ -56,6 +57,7 @@ def annotate(slug: str):
                 article, current_user, body=form.body.data, selector=selector,
                 kind=AnnotationKind(form.kind.data), tags=form.tags.data, study_id=form.study_id.data or None,
                 visibility=visibility, status=initial_status(current_user, visibility))
+            appraisal_service.set_appraisal(created, _appraisal_from_request())
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
             _field_error(form, exc if isinstance(exc, ServiceError) else ServiceError(str(exc), "exact"))
@@ -63,7 +65,22 @@ def annotate(slug: str):
             db.session.commit()
             return _after_save(created, _created_message(created), 201)
     return _form_page(form, "annotating/annotate.html", article=article,
-                      paragraph=_paragraph(article, request.args.get("block", type=int)))
+                      paragraph=_paragraph(article, request.args.get("block", type=int)),
+                      appraisal_values_in=_appraisal_input())
+
+
+def _appraisal_input() -> dict:
+    """Return the appraisal fields as submitted (to show them again with an error)."""
+    names = {"tool": "appraisal_tool", "domain": "appraisal_domain", "judgement": "appraisal_judgement",
+             "grade_factor": "appraisal_grade", "domain_text": "appraisal_domain_text"}
+    return {key: (request.form.get(name) or "")[:200] for key, name in names.items()}
+
+
+def _appraisal_from_request():
+    """Return the validated appraisal the form describes, or None; raise ServiceError."""
+    given = _appraisal_input()
+    return appraisal_service.read_appraisal(given["tool"], given["domain"], given["judgement"],
+                                            given["grade_factor"], given["domain_text"])
 
 
 def _paragraph(article, block: int | None) -> str | None:
@@ -137,13 +154,17 @@ def edit(annotation_id: int):
             annotation_service.edit(annotation, body=form.body.data,
                                     kind=AnnotationKind(form.kind.data) if form.kind.data else None,
                                     tags=form.tags.data)
+            if annotation.parent_id is None and annotation.study_id is not None:
+                appraisal_service.set_appraisal(annotation, _appraisal_from_request())
         except ServiceError as exc:
             db.session.rollback()
             _field_error(form, exc)
         else:
             db.session.commit()
             return _after_save(annotation, "Your changes are saved.")
-    return _form_page(form, "annotating/edit.html", annotation=annotation)
+    shown = _appraisal_input() if request.method == "POST" else (
+        appraisal_service.values_of(annotation.appraisal).__dict__ if annotation.appraisal else {})
+    return _form_page(form, "annotating/edit.html", annotation=annotation, appraisal_values_in=shown)
 
 
 @bp.route("/annotations/<int:annotation_id>/delete", methods=["GET", "POST"])

@@ -49,6 +49,8 @@ def import_studies(file: Path, format_name: str | None, verbose: bool) -> None:
     except ServiceError as exc:
         fail(exc.message)
     db.session.commit()
+    if report.encoding not in ("UTF-8", "ASCII"):
+        click.echo(f"Read {file.name} as {report.encoding}.")
     _echo_report(report, verbose)
 
 

@@ -1,6 +1,7 @@
 """The data model, one module per aggregate, re-exported here."""
 from app.models.annotation import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Visibility
 from app.models.article import Article, ArticleRevision, ArticleStatus
+from app.models.evidence import Appraisal, NoticeKind, StudyNotice
 from app.models.moderation import Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
@@ -8,6 +9,7 @@ from app.models.user import Role, User
 
 __all__ = [
     "ApiToken",
+    "Appraisal",
     "Flag",
     "FlagReason",
     "ModerationLog",
@@ -20,8 +22,10 @@ __all__ = [
     "ArticleRevision",
     "ArticleStatus",
     "Citation",
+    "NoticeKind",
     "Role",
     "Study",
+    "StudyNotice",
     "User",
     "Visibility",
 ]

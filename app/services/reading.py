@@ -207,8 +207,10 @@ def _highlighted_body(article: Article, roots: list[Annotation], personal: bool,
 def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation]) -> str:
     from flask import url_for
 
+    from app.services.evidence_map import mark_body
+
     base = url_for("annotating.annotate", slug=article.slug)
-    with_links = add_block_links(article.body_html, lambda n: f"{base}?block={n}", "annotate",
+    with_links = add_block_links(mark_body(article, article.body_html), lambda n: f"{base}?block={n}", "annotate",
                                  lambda n: f"Annotate paragraph {n + 1}")
     return highlight(with_links, spans, _label(by_id))
 

@@ -71,11 +71,14 @@ def vancouver_html(study) -> Markup:
 
 @bp.route("/studies/<int:study_id>")
 def show(study_id: int):
+    from app.services.appraisals import summarise
+
     study = study_service.get_study_or_404(study_id)
+    annotations = study_service.linked_annotations(study, current_user)
     return render_template("studies/show.html", study=study, citation_html=vancouver_html(study),
                            suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
-                           citing=study_service.citing_articles(study),
-                           annotations=study_service.linked_annotations(study, current_user),
+                           citing=study_service.citing_articles(study), annotations=annotations,
+                           appraisals=summarise(annotations, study.title),
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 
 
@@ -119,7 +122,12 @@ def _save_study(form: StudyForm, save, template: str, **context):
 @bp.route("/studies/new", methods=["GET", "POST"])
 @require(Permission.EDIT_ARTICLES)
 def create():
-    return _save_study(StudyForm(), study_service.create_study, "studies/form.html", study=None)
+    form = StudyForm()
+    if request.method == "GET":
+        # "Enter it by hand" after a failed lookup keeps the identifier that was pasted.
+        for name in ("doi", "pmid", "pmcid"):
+            getattr(form, name).data = (request.args.get(name) or "")[:255] or None
+    return _save_study(form, study_service.create_study, "studies/form.html", study=None)
 
 
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])

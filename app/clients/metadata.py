@@ -75,6 +75,10 @@ class _Cache:
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
 
+    def forget(self, key: str) -> None:
+        with self.lock:
+            self.items.pop(key, None)
+
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
@@ -132,17 +136,19 @@ def fetch(service: str, url: str) -> _Answer:
     return answer
 
 
-def _json(service: str, answer: _Answer) -> Any:
+def _json(service: str, url: str, answer: _Answer) -> Any:
     try:
         return json.loads(answer.body)
     except ValueError:
+        _cache.forget(url)  # an unreadable answer is a failure: ask again next time
         raise SourceUnavailable(f"{service} sent an answer Postil cannot read (not valid JSON).") from None
 
 
-def _read(service: str, read, *args) -> Any:
+def _read(service: str, url: str, read, *args) -> Any:
     try:
         return read(*args)
     except SourceFormatError as exc:
+        _cache.forget(url)
         raise SourceUnavailable(f"{service} sent an answer Postil cannot read ({exc}).") from None
 
 
@@ -155,7 +161,7 @@ def crossref_work(doi: str) -> LookedUp:
     answer = fetch("Crossref", url)
     if answer.status == 404:
         raise NotFoundAtSource(f"Crossref has no record of the DOI {doi}")
-    return _read("Crossref", crossref.read_work, _json("Crossref", answer))
+    return _read("Crossref", url, crossref.read_work, _json("Crossref", url, answer))
 
 
 def _eutils_url(endpoint: str, **params: str) -> str:
@@ -167,10 +173,11 @@ def _eutils_url(endpoint: str, **params: str) -> str:
 
 
 def _summary(database: str, uid: str) -> LookedUp:
-    answer = fetch("PubMed", _eutils_url("esummary.fcgi", db=database, id=uid, retmode="json"))
+    url = _eutils_url("esummary.fcgi", db=database, id=uid, retmode="json")
+    answer = fetch("PubMed", url)
     if answer.status == 404:
         raise NotFoundAtSource(f"PubMed has no record {uid}")
-    return _read("PubMed", pubmed.read_summary, _json("PubMed", answer), uid, database)
+    return _read("PubMed", url, pubmed.read_summary, _json("PubMed", url, answer), uid, database)
 
 
 def pubmed_by_pmid(pmid: str) -> LookedUp:
@@ -179,9 +186,10 @@ def pubmed_by_pmid(pmid: str) -> LookedUp:
         found = _summary("pubmed", pmid)
     except NotFoundAtSource:
         raise NotFoundAtSource(f"PubMed has no record with the PMID {pmid}") from None
-    answer = fetch("PubMed", _eutils_url("efetch.fcgi", db="pubmed", id=pmid, retmode="xml"))
+    url = _eutils_url("efetch.fcgi", db="pubmed", id=pmid, retmode="xml")
+    answer = fetch("PubMed", url)
     if answer.status == 200:
-        abstract, notices = _read("PubMed", pubmed.read_efetch, answer.body)
+        abstract, notices = _read("PubMed", url, pubmed.read_efetch, answer.body)
         if abstract and not found.record.abstract:
             found.record.abstract = abstract
         found.notices.extend(notices)

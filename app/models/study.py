@@ -46,10 +46,9 @@ class Study(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     citations: Mapped[list[Citation]] = relationship(back_populates="study")
-    # Loaded with every study (one query for all of a page's studies): badges show wherever a study does.
+    # Pages showing many studies load their notices in one query (app.services.notices.preload_notices).
     notices: Mapped[list[StudyNotice]] = relationship(  # noqa: F821
-        back_populates="study", lazy="selectin", cascade="all, delete-orphan",
-        order_by="StudyNotice.id")
+        back_populates="study", cascade="all, delete-orphan", order_by="StudyNotice.id")
 
     def __repr__(self) -> str:
         return f"<Study {self.id} {self.citation_key}>"

@@ -17,6 +17,7 @@ from app.bibliography.figures import evidence_pyramid_svg
 from app.bibliography.notices import NOTICE_LABELS, human_date
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, Article, Study, StudyNotice, User
+from app.services.notices import preload_notices
 from app.services.visibility import readable_clause
 from app.text.claims import citing_sentences, mark_citations
 
@@ -101,8 +102,9 @@ class EvidenceMap:
 
 
 def _cited(article: Article) -> list[CitedStudy]:
-    return [CitedStudy(c.position, c.key, c.study, notices=notices_of(c.study))
-            for c in sorted(article.citations, key=lambda c: c.position)]
+    citations = sorted(article.citations, key=lambda c: c.position)
+    preload_notices([c.study for c in citations])
+    return [CitedStudy(c.position, c.key, c.study, notices=notices_of(c.study)) for c in citations]
 
 
 def evidence_map(article: Article, viewer: User | None) -> EvidenceMap:

@@ -45,6 +45,8 @@ class RecordOutcome:
     message: str = ""
     study_id: int | None = None
     citation_key: str | None = None
+    # What was left out of the record so it could be kept (an unusable DOI...), also part of `message`.
+    warnings: tuple[str, ...] = ()
 
     @property
     def outcome_label(self) -> str:
@@ -118,6 +120,7 @@ def import_entries(entries: list[ParsedEntry]) -> ImportReport:
         else:
             outcome = run.store(entry)
             if entry.warnings and outcome.outcome != "rejected":
+                outcome.warnings = entry.warnings
                 outcome.message = "; ".join(filter(None, [outcome.message, *entry.warnings]))
             report.outcomes.append(outcome)
     run.flush()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.bibliography import FormatError
 from app.bibliography.notices import NOTICE_LABELS, NoticeRecord, human_date, read_retraction_watch
@@ -22,6 +23,19 @@ from app.services.studies import bump_citing_articles
 
 # A notification kind of its own, so that preferences (branch "conversation") can address it.
 STUDY_NOTICE = "study_notice"
+
+
+def preload_notices(studies) -> None:
+    """Load the notices of many studies in one query, so badges cost no query per study."""
+    pending = {s.id: s for s in studies if s is not None and "notices" not in inspect(s).dict}
+    if not pending:
+        return
+    found: dict[int, list[StudyNotice]] = {study_id: [] for study_id in pending}
+    for notice in db.session.scalars(select(StudyNotice).where(StudyNotice.study_id.in_(list(pending)))
+                                     .order_by(StudyNotice.id)):
+        found[notice.study_id].append(notice)
+    for study_id, study in pending.items():
+        set_committed_value(study, "notices", found[study_id])
 
 
 def add_notice(study: Study, notice: NoticeRecord) -> tuple[StudyNotice, bool]:

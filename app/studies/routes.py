@@ -22,6 +22,7 @@ from app.services import articles as article_service
 from app.services import authoring, importing
 from app.services import studies as study_service
 from app.services.errors import ServiceError
+from app.services.notices import preload_notices
 from app.studies import bp
 from app.studies.forms import ImportForm, StudyForm
 
@@ -56,6 +57,7 @@ def filters_from_request() -> study_service.StudyFilters:
 def index():
     filters = filters_from_request()
     pagination = study_service.search_studies(filters, page=request.args.get("page", 1, type=int))
+    preload_notices(pagination.items)
     return render_template("studies/index.html", pagination=pagination, filters=filters,
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 

@@ -53,7 +53,8 @@ def test_a_bad_item_is_reported_and_the_others_are_kept():
     result = parse(json.dumps(items).encode(), "csl-json")
     assert [e.index for e in result.records if e.ok] == [1, 2, 5]
     assert result.records[1].record.doi is None
-    assert result.records[1].warnings == ("its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)",)
+    assert result.records[1].warnings == (
+        "its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)",)
     assert result.errors == [
         "Record 3 (c): the record has no title",
         "Record 4: the entry is not a CSL-JSON object",

@@ -13,7 +13,8 @@ def test_zotero_export_reads_every_good_record_and_names_the_bad_one(bib_data):
     assert result.errors == []
     assert result.records[1].label.startswith("Record 2 (\u2018Chemotherapy-induced tumour microenvironment")
     assert result.records[1].record.doi is None
-    assert result.records[1].warnings == ("its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)",)
+    assert result.records[1].warnings == (
+        "its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)",)
 
 
 def test_zotero_record_maps_journal_date_pages_and_identifiers(bib_data):

@@ -39,9 +39,8 @@ def test_the_import_matches_by_pmid_when_the_doi_is_unavailable(runner, make, ap
         study.pmid = "28999001"
         db.session.commit()
     csv_file = tmp_path / "rw.csv"
-    csv_file.write_text(RW_CSV.read_text().splitlines()[0] + "\n" +
-                        "900010,T,,,,,,,,,3/1/2025 0:00,unavailable,0,,unavailable,28999001,Expression of concern,,No,\n",
-                        encoding="utf-8")
+    row = "900010,T,,,,,,,,,3/1/2025 0:00,unavailable,0,,unavailable,28999001,Expression of concern,,No,\n"
+    csv_file.write_text(RW_CSV.read_text().splitlines()[0] + "\n" + row, encoding="utf-8")
     result = runner.invoke(args=["studies", "retractions", "import", str(csv_file)])
     assert "expression of concern of 1 March 2025" in result.output and "matched by PMID (new)" in result.output
 
@@ -90,7 +89,8 @@ def test_a_retracted_study_is_badged_everywhere_and_the_article_shows_a_banner(r
     auth.sign_in(reader.email)
     notes = client.get("/notifications").get_data(as_text=True)
     assert ("\u201cNeoadjuvant chemotherapy induces breast cancer metastasis through a TMEM-mediated mechanism\u201d, "
-            "a study you linked in an annotation, has a retraction notice dated 16 May 2026 (Retraction Watch).") in notes
+            "a study you linked in an annotation, has a retraction notice dated 16 May 2026 "
+            "(Retraction Watch).") in notes
 
 
 def test_only_readers_who_linked_the_study_are_notified_once(runner, make, app):

@@ -31,8 +31,12 @@ def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Anno
 
 
 def _study_choices(article) -> list[SelectChoice]:
-    return [SelectChoice("", "None")] + [SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}")
-                                         for c in article.citations]
+    from app.bibliography.appraisal import tool_for_design
+
+    # data-tool lets the page's script suggest the risk-of-bias tool fitting the study's design.
+    return [SelectChoice("", "None")] + [
+        SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}",
+                     render_kw={"data-tool": tool_for_design(c.study.design)}) for c in article.citations]
 
 
 def _field_error(form, exc: ServiceError, default: str = "body") -> None:

@@ -14,7 +14,7 @@ from html import escape
 
 from app.bibliography.appraisal import JUDGEMENTS
 
-__all__ = ["LEVEL_SHORT_LABELS", "SummaryCell", "SummaryRow", "evidence_pyramid_svg", "risk_of_bias_svg"]
+__all__ = ["SummaryCell", "SummaryRow", "evidence_pyramid_svg", "risk_of_bias_svg"]
 
 # Light fills with dark text (contrast above 7:1 for the text); the symbol and words say the same.
 _JUDGEMENT_FILLS = {"low": "#d3f2dc", "some_concerns": "#fff0b3", "high": "#f9d0d0"}
@@ -23,13 +23,6 @@ _INK = "#1d2b33"
 _MUTED = "#5b6770"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
-LEVEL_SHORT_LABELS: Mapping[int, str] = {
-    1: "Systematic reviews of trials",
-    2: "Randomised trials",
-    3: "Cohort studies",
-    4: "Case series, case-control",
-    5: "Mechanism, animal, opinion",
-}
 
 
 @dataclass(frozen=True)
@@ -111,32 +104,30 @@ def risk_of_bias_svg(rows: Sequence[SummaryRow], *, title: str, title_id: str) -
 
 
 def evidence_pyramid_svg(levels: Mapping[int, Sequence[int]], *, title: str, title_id: str) -> str:
-    """Draw the CEBM levels as a pyramid (level 1 at the top), each band labelled with its count and references.
+    """Draw the CEBM levels as a pyramid (level 1 at the top), each band labelled with its level and count.
 
     `levels` maps a level (1-5) to the reference numbers at that level; missing levels count as none.
+    The description lists the references per level; pages show the same as text beside the figure.
     """
-    band, base, top_width, gap = 34, 240, 48, 4
-    label_x = base + 16
-    width, height = label_x + 330, 5 * band + 4
+    band, base, top_width, gap = 30, 240, 96, 3
+    width, height = base, 5 * band + 2
     parts: list[str] = []
     summary: list[str] = []
+    middle = base / 2
     for level in range(1, 6):
         refs = list(levels.get(level, ()))
-        y0, y1 = (level - 1) * band + 2, level * band - gap + 2
+        y0, y1 = (level - 1) * band + 1, level * band - gap + 1
         half_top = (top_width + (base - top_width) * (level - 1) / 5) / 2
         half_bottom = (top_width + (base - top_width) * level / 5) / 2
-        middle = base / 2
         points = (f"{middle - half_top:g},{y0} {middle + half_top:g},{y0} "
                   f"{middle + half_bottom:g},{y1} {middle - half_bottom:g},{y1}")
         filled = bool(refs)
         parts.append(f'<polygon points="{points}" fill="{"#2d6a4f" if filled else "#eef2f4"}" '
                      f'stroke="#5b6770" stroke-width="1"/>')
-        parts.append(_text(middle, y1 - 9, str(level), size=14, weight="700", anchor="middle",
-                           fill="#ffffff" if filled else _INK))
         count = f"{len(refs)} stud{'y' if len(refs) == 1 else 'ies'}" if refs else "none"
+        parts.append(_text(middle, y1 - 8, f"{level}: {count}", size=13, weight="700" if refs else "400",
+                           anchor="middle", fill="#ffffff" if filled else _INK))
         where = f" (ref. {', '.join(map(str, refs))})" if refs else ""
-        parts.append(_text(label_x, y1 - 9, f"Level {level}: {count}{where}", weight="700" if refs else "400",
-                           fill=_INK if refs else _MUTED))
         summary.append(f"level {level}: {count}{where}")
     description = "; ".join(summary)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="evidence-pyramid" role="img" '

@@ -273,3 +273,19 @@ def test_a_study_of_an_unusual_type_can_still_be_edited(client, admin, app):
     with app.app_context():
         study = db.session.get(Study, sid)
         assert (study.title, study.csl_type) == ("A film, restored", "motion_picture")
+
+
+def test_the_same_study_in_two_messy_files_is_found_as_a_duplicate(client, admin, app):
+    endnote = ("TY  - JOUR\r\nT1  - Neoadjuvant taxanes and TMEM doorways: a cohort study\r\nA1  - Søndergaard, Åse\r\n"
+               "Y1  - 2021\r\nDO  - https://www.example-journal.org/doi/full/10.5555/messy.2021.7\r\nER  - \r\n")
+    first = post_import(client, endnote.encode("utf-16"), "EndNote.ris").get_data(as_text=True)
+    assert "1 record: 1 created." in first and "The file was read as UTF-16" in first
+    latin = ("TY  - JOUR\nTI  - Neoadjuvant taxanes and TMEM doorways: a cohort study\nAU  - Søndergaard, Åse\n"
+             "PY  - 2021\nDO  - 10.5555/MESSY.2021.7\nER  - \n")
+    second = post_import(client, latin.encode("latin-1"), "refworks.ris").get_data(as_text=True)
+    assert "1 record: 1 updated." in second and "matched by DOI" in second
+    assert "The file was read as Windows-1252: check that accented names read correctly." in second
+    assert study_count(app) == 1
+    with app.app_context():
+        study = db.session.scalar(select(Study))
+        assert study.doi == "10.5555/messy.2021.7" and study.authors[0] == {"family": "Søndergaard", "given": "Åse"}

@@ -65,6 +65,14 @@ class Config:
     # from a request's Host header. Required in production.
     BASE_URL = os.environ.get("POSTIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
 
+    # Looking studies up by DOI, PMID or PMCID. The contact address goes in the User-Agent (Crossref's
+    # "polite pool") and in NCBI's `email` parameter; set it to an address that reads its mail.
+    CROSSREF_API_URL = os.environ.get("CROSSREF_API_URL", "https://api.crossref.org")
+    EUTILS_API_URL = os.environ.get("EUTILS_API_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils")
+    CROSSREF_MAILTO = os.environ.get("CROSSREF_MAILTO", "admin@postil.example")
+    LOOKUP_TIMEOUT = float(os.environ.get("LOOKUP_TIMEOUT", "5"))
+    LOOKUP_CACHE_SECONDS = _env_int("LOOKUP_CACHE_SECONDS", 24 * 3600)
+
     HSTS = False
     DEMO_CONTENT_DIR = BASE_DIR / "app" / "demo"
     # Number of a new account's public annotations that wait for a moderator.
@@ -93,6 +101,11 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True
     PREMODERATION_COUNT = "3"
+    # Never the real services: the discard port refuses connections; tests that look studies up
+    # point these at a local server replaying the services' documented answers.
+    CROSSREF_API_URL = "http://127.0.0.1:9"
+    EUTILS_API_URL = "http://127.0.0.1:9"
+    CROSSREF_MAILTO = "tests@postil.example"
 
 
 class ProductionConfig(Config):

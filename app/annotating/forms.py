@@ -20,7 +20,13 @@ class BodyFields:
                                                         Length(max=10_000)], description=BODY_HELP)
 
 
-class AnnotationForm(BodyFields, FlaskForm):
+class AppraisalField:
+    # The appraisal's inputs are plain fields (templates/annotating/_appraisal.html) read by the view;
+    # this one carries their data and error messages in the form.
+    appraisal_tool = HiddenField()
+
+
+class AnnotationForm(AppraisalField, BodyFields, FlaskForm):
     """A new annotation on a typed quote (the paragraph form) or a selection (the script)."""
 
     exact = TextAreaField("Passage you are annotating",
@@ -43,7 +49,7 @@ class ReplyForm(BodyFields, FlaskForm):
                                                    Length(max=10_000)], description=BODY_HELP)
 
 
-class EditForm(BodyFields, FlaskForm):
+class EditForm(AppraisalField, BodyFields, FlaskForm):
     kind = RadioField("Kind", choices=KIND_CHOICES)
     tags = StringField("Tags", validators=[Optional(), Length(max=400)])
 

@@ -14,6 +14,7 @@ from app.security.loaders import get_annotation_or_404, get_published_article_or
 from app.security.permissions import Permission, can, require
 from app.services import anchoring
 from app.services import annotations as annotation_service
+from app.services import appraisals as appraisal_service
 from app.services import flags as flag_service
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.premoderation import initial_status
@@ -27,8 +28,12 @@ def _annotation_limit() -> str:
 
 
 def _study_choices(article) -> list[SelectChoice]:
-    return [SelectChoice("", "None")] + [SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}")
-                                         for c in article.citations]
+    from app.bibliography.appraisal import tool_for_design
+
+    # data-tool lets the page's script suggest the risk-of-bias tool fitting the study's design.
+    return [SelectChoice("", "None")] + [
+        SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}",
+                     render_kw={"data-tool": tool_for_design(c.study.design)}) for c in article.citations]
 
 
 def _field_error(form, exc: ServiceError, default: str = "body") -> None:
@@ -52,6 +57,7 @@ def annotate(slug: str):
                 article, current_user, body=form.body.data, selector=selector,
                 kind=AnnotationKind(form.kind.data), tags=form.tags.data, study_id=form.study_id.data or None,
                 visibility=visibility, status=initial_status(current_user, visibility))
+            appraisal_service.set_appraisal(created, _appraisal_from_request())
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
             _field_error(form, exc if isinstance(exc, ServiceError) else ServiceError(str(exc), "exact"))
@@ -59,7 +65,22 @@ def annotate(slug: str):
             db.session.commit()
             return _after_save(created, _created_message(created), 201)
     return _form_page(form, "annotating/annotate.html", article=article,
-                      paragraph=_paragraph(article, request.args.get("block", type=int)))
+                      paragraph=_paragraph(article, request.args.get("block", type=int)),
+                      appraisal_values_in=_appraisal_input())
+
+
+def _appraisal_input() -> dict:
+    """Return the appraisal fields as submitted (to show them again with an error)."""
+    names = {"tool": "appraisal_tool", "domain": "appraisal_domain", "judgement": "appraisal_judgement",
+             "grade_factor": "appraisal_grade", "domain_text": "appraisal_domain_text"}
+    return {key: (request.form.get(name) or "")[:200] for key, name in names.items()}
+
+
+def _appraisal_from_request():
+    """Return the validated appraisal the form describes, or None; raise ServiceError."""
+    given = _appraisal_input()
+    return appraisal_service.read_appraisal(given["tool"], given["domain"], given["judgement"],
+                                            given["grade_factor"], given["domain_text"])
 
 
 def _paragraph(article, block: int | None) -> str | None:
@@ -130,13 +151,17 @@ def edit(annotation_id: int):
             annotation_service.edit(annotation, body=form.body.data,
                                     kind=AnnotationKind(form.kind.data) if form.kind.data else None,
                                     tags=form.tags.data)
+            if annotation.parent_id is None and annotation.study_id is not None:
+                appraisal_service.set_appraisal(annotation, _appraisal_from_request())
         except ServiceError as exc:
             db.session.rollback()
             _field_error(form, exc)
         else:
             db.session.commit()
             return _after_save(annotation, "Your changes are saved.")
-    return _form_page(form, "annotating/edit.html", annotation=annotation)
+    shown = _appraisal_input() if request.method == "POST" else (
+        appraisal_service.values_of(annotation.appraisal).__dict__ if annotation.appraisal else {})
+    return _form_page(form, "annotating/edit.html", annotation=annotation, appraisal_values_in=shown)
 
 
 @bp.route("/annotations/<int:annotation_id>/delete", methods=["GET", "POST"])

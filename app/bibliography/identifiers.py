@@ -1,4 +1,9 @@
-"""Normalise DOIs, PMIDs, PMCIDs and titles, and decide when two records are one study.
+"""Normalise DOIs, PMIDs, PMCIDs and titles, read what a person pastes, and decide when two records are one study.
+
+``parse_identifier`` reads whatever a clinician pastes to look a study up: a DOI (bare, ``doi:``, any
+resolver URL or a publisher's page whose path holds the DOI), a PMID, a PMCID, or a PubMed / PMC
+address. None of these identifiers carries a check digit (unlike an ISSN or ISBN), so typos are caught
+by their shape here and by the registry's "not found" afterwards.
 
 Duplicate rule: two records are the same study when both have a DOI and the
 DOIs match; otherwise when both have a PMID and the PMIDs match; otherwise
@@ -10,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -20,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DuplicateIndex",
+    "Identifier",
+    "doi_from_url",
+    "parse_identifier",
     "InvalidIdentifier",
     "duplicate_key",
     "is_duplicate",
@@ -32,6 +41,18 @@ __all__ = [
 _DOI_URL_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
 _DOI_SCHEME_PREFIX = re.compile(r"^doi:\s*", re.IGNORECASE)
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# A DOI inside a longer text, e.g. a publisher's address: ".../doi/full/10.1056/NEJMoa2034577".
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s?#]+")
+# What publishers append after the DOI in their addresses.
+_DOI_URL_TAIL = re.compile(r"(?:/(?:full|abstract|pdf|epdf|fulltext|html|summary|references|figures|meta)"
+                           r"|\.pdf|\.full|[.,;)\]]+)$", re.IGNORECASE)
+_URL = re.compile(r"^(?:https?://|www\.)", re.IGNORECASE)
+_PUBMED_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)"
+                         r"(\d+)/?(?:[?#].*)?$", re.IGNORECASE)
+_PMC_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/"
+                      r"|europepmc\.org/(?:article/PMC/|abstract/PMC/)?)(PMC\d+)\b.*$", re.IGNORECASE)
+# "1126/scitranslmed.aan0026" or ".1126/...": a DOI whose "10." was lost when copying.
+_DOI_WITHOUT_PREFIX = re.compile(r"^\.?\d{4,9}/\S+$")
 _PMID = re.compile(r"^(?:pmid\s*:?\s*)?(\d{1,8})$", re.IGNORECASE)
 _PMCID = re.compile(r"^(?:pmcid\s*:?\s*)?pmc\s*(\d{1,9})$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+")
@@ -47,7 +68,8 @@ def _clean(value: str | int | None) -> str | None:
 def normalise_doi(value: str | None) -> str | None:
     """Return the bare lower-case DOI, or None for a blank value.
 
-    Accepts ``https://doi.org/``, ``http://dx.doi.org/`` and ``doi:`` prefixes.
+    Accepts ``https://doi.org/``, ``http://dx.doi.org/`` and ``doi:`` prefixes, and a publisher's
+    address whose path holds the DOI (``https://www.science.org/doi/10.1126/...``).
     Raises InvalidIdentifier when what remains is not ``10.<registrant>/<suffix>``.
     """
     text = _clean(value)
@@ -57,10 +79,75 @@ def normalise_doi(value: str | None) -> str | None:
     if doi != text:
         # Only the URL form percent-encodes, e.g. "10.1000%2Fabc" in a link.
         doi = unquote(doi)
+    elif _URL.match(text):
+        found = doi_from_url(text)
+        if found is None:
+            raise InvalidIdentifier(f"DOI '{text}' is not valid: this web address holds no DOI")
+        return found
     doi = _DOI_SCHEME_PREFIX.sub("", doi, count=1).strip().lower()
     if not _DOI.match(doi):
+        if _DOI_WITHOUT_PREFIX.match(doi):
+            raise InvalidIdentifier(f"DOI '{text}' is not valid: it lacks the \u201c10.\u201d prefix every DOI "
+                                    f"starts with (perhaps 10.{doi.lstrip('.')})")
         raise InvalidIdentifier(f"DOI '{text}' is not valid: a DOI looks like 10.1234/abcd")
     return doi
+
+
+def doi_from_url(url: str) -> str | None:
+    """Return the lower-case DOI held in a publisher's or resolver's address, or None if it holds none."""
+    text = unquote(url.strip())
+    match = _DOI_IN_TEXT.search(text)
+    if match is None:
+        return None
+    doi = match.group(0)
+    while (trimmed := _DOI_URL_TAIL.sub("", doi)) != doi:
+        doi = trimmed
+    doi = doi.lower()
+    return doi if _DOI.match(doi) else None
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """An identifier to look a study up by: `kind` is "doi", "pmid" or "pmcid"; `value` is normalised."""
+
+    kind: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        """Return how people name the identifier, e.g. "DOI 10.1126/scitranslmed.aan0026"."""
+        return f"{self.kind.upper()} {self.value}"
+
+
+def parse_identifier(text: str | None) -> Identifier:
+    """Read a pasted DOI, PMID, PMCID or PubMed/PMC/publisher address; raise InvalidIdentifier saying what is wrong."""
+    value = " ".join((text or "").split())
+    if not value:
+        raise InvalidIdentifier("Paste a DOI (such as 10.1126/scitranslmed.aan0026), a PMID (such as 28679654) "
+                                "or a PMCID (such as PMC5609456)")
+    if match := _PUBMED_URL.match(value):
+        return Identifier("pmid", normalise_pmid(match.group(1)))
+    if match := _PMC_URL.match(value):
+        return Identifier("pmcid", normalise_pmcid(match.group(1)))
+    if _URL.match(value) and not _DOI_URL_PREFIX.match(value):
+        doi = doi_from_url(value)
+        if doi is None:
+            raise InvalidIdentifier(f"The address '{value[:120]}' holds no DOI, PMID or PMCID: paste the study's "
+                                    "DOI, or its PubMed address")
+        return Identifier("doi", doi)
+    compact = value.replace(" ", "")
+    if compact.lower().startswith(("pmc", "pmcid")):
+        return Identifier("pmcid", normalise_pmcid(value))
+    if compact.isdigit() or compact.lower().startswith("pmid"):
+        digits = compact.lower().removeprefix("pmid").lstrip(":")
+        if digits.isdigit() and len(digits) > 8:
+            raise InvalidIdentifier(f"PMID '{value}' is not valid: a PMID has at most 8 digits "
+                                    f"({len(digits)} here); check for an extra digit")
+        return Identifier("pmid", normalise_pmid(value))
+    if "/" not in compact:
+        raise InvalidIdentifier(f"'{value[:120]}' is not a DOI, PMID or PMCID: a DOI looks like 10.1234/abcd, "
+                                "a PMID is up to 8 digits, a PMCID is PMC followed by digits")
+    return Identifier("doi", normalise_doi(value))
 
 
 def normalise_pmid(value: str | int | None) -> str | None:

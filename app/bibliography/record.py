@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from app.bibliography.dates import parse_date
-from app.bibliography.errors import InvalidRecord
+from app.bibliography.errors import InvalidIdentifier, InvalidRecord
 from app.bibliography.evidence import (
     infer_design,
     population_from_note,
@@ -122,6 +122,21 @@ def _issued(item: Mapping[str, Any]) -> tuple[int | None, int | None, int | None
     return parse_date(_text(issued.get("raw")) or _text(issued.get("literal")))
 
 
+_IDENTIFIERS = (("doi", "DOI", normalise_doi), ("pmid", "PMID", normalise_pmid), ("pmcid", "PMCID", normalise_pmcid))
+
+
+def _drop_unusable_identifiers(values: dict[str, Any], warnings: list[str]) -> None:
+    for name, label, normalise in _IDENTIFIERS:
+        raw = _text(values.get(name))
+        if raw is None:
+            continue
+        try:
+            values[name] = normalise(raw)
+        except InvalidIdentifier as exc:
+            values[name] = None
+            warnings.append(f"its {label} was left out ({exc})")
+
+
 @dataclass(kw_only=True)
 class StudyRecord:
     """One study: CSL bibliographic fields plus Postil appraisal extras."""
@@ -224,7 +239,7 @@ class StudyRecord:
         return item
 
     @classmethod
-    def from_csl(cls, item: Mapping[str, Any]) -> StudyRecord:
+    def from_csl(cls, item: Mapping[str, Any], warnings: list[str] | None = None) -> StudyRecord:
         """Build a record from a CSL-JSON item.
 
         Extras come from its "postil" object; without one, the design and
@@ -260,7 +275,7 @@ class StudyRecord:
         postil = item.get("postil")
         if postil is not None and not isinstance(postil, Mapping):
             raise InvalidRecord("its \"postil\" value is not an object")
-        return cls.from_fields(bibliographic, extras=postil, note=_text(lookup.get("note")))
+        return cls.from_fields(bibliographic, extras=postil, note=_text(lookup.get("note")), warnings=warnings)
 
     @classmethod
     def from_fields(
@@ -270,14 +285,20 @@ class StudyRecord:
         extras: Mapping[str, Any] | None = None,
         note: str | None = None,
         publication_types: Iterable[str] = (),
+        warnings: list[str] | None = None,
     ) -> StudyRecord:
         """Build a record from mapped fields, taking Postil extras as given or inferring them.
 
         With ``extras`` (Postil's own export), nothing is inferred. Without,
         the design comes from the note, publication types and genre, and the
-        population from the note. Raises InvalidRecord or InvalidIdentifier.
+        population from the note. Raises InvalidRecord, or InvalidIdentifier
+        unless ``warnings`` is given: then an unusable DOI, PMID or PMCID is
+        left out and a message saying so is appended to it, so the record
+        (which a person wants to keep) is not lost for one bad identifier.
         """
         values = dict(bibliographic)
+        if warnings is not None:
+            _drop_unusable_identifiers(values, warnings)
         if extras is not None:
             values.update(coerce_extras(extras))
         else:

@@ -31,7 +31,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def _echo_report(report: importing.ImportReport, verbose: bool) -> None:
     for outcome in report.outcomes:
-        if verbose or outcome.outcome in ("rejected", "duplicate"):
+        if verbose or outcome.outcome in ("rejected", "duplicate") or outcome.warnings:
             details = f": {outcome.message}" if outcome.message else ""
             click.echo(f"  {outcome.label} \u2014 {outcome.outcome_label.lower()}{details}")
     click.echo(report.summary())
@@ -49,6 +49,8 @@ def import_studies(file: Path, format_name: str | None, verbose: bool) -> None:
     except ServiceError as exc:
         fail(exc.message)
     db.session.commit()
+    if report.encoding not in ("UTF-8", "ASCII"):
+        click.echo(f"Read {file.name} as {report.encoding}.")
     _echo_report(report, verbose)
 
 

@@ -97,10 +97,13 @@ def render_article_page(article: Article, status: int = 200):
 
 def _article_content(article: Article, mode: str, filters: Filters) -> Markup:
     """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal"."""
+    from app.services.evidence_map import evidence_map
+
     viewer = current_user if mode == "personal" else None
     data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug))
     return Markup(render_template("main/_article_content.html", article=article, discussion=data, filters=filters,
-                                  references=article_service.references_of(article), mode=mode))
+                                  references=article_service.references_of(article), mode=mode,
+                                  evidence=evidence_map(article, viewer)))
 
 
 @bp.route("/articles/<slug>")

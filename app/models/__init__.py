@@ -9,6 +9,7 @@ from app.models.annotation import (
     Visibility,
 )
 from app.models.article import Article, ArticleRevision, ArticleStatus
+from app.models.evidence import Appraisal, NoticeKind, StudyNotice
 from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
@@ -20,6 +21,7 @@ __all__ = [
     "AnchorEvent",
     "AnchorRecord",
     "ApiToken",
+    "Appraisal",
     "Flag",
     "FlagReason",
     "ModerationLog",
@@ -32,8 +34,10 @@ __all__ = [
     "ArticleRevision",
     "ArticleStatus",
     "Citation",
+    "NoticeKind",
     "Role",
     "Study",
+    "StudyNotice",
     "User",
     "Visibility",
 ]

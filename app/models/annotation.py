@@ -93,6 +93,9 @@ class Annotation(db.Model):
     anchor_records: Mapped[list[AnchorRecord]] = relationship(
         back_populates="annotation", order_by="AnchorRecord.id", cascade="all, delete-orphan"
     )
+    # Joined so that every page listing annotations shows the appraisal chip without another query.
+    appraisal: Mapped[Appraisal | None] = relationship(  # noqa: F821
+        back_populates="annotation", uselist=False, lazy="joined", cascade="all, delete-orphan")
 
     @property
     def is_reply(self) -> bool:

@@ -46,6 +46,9 @@ class Study(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     citations: Mapped[list[Citation]] = relationship(back_populates="study")
+    # Pages showing many studies load their notices in one query (app.services.notices.preload_notices).
+    notices: Mapped[list[StudyNotice]] = relationship(  # noqa: F821
+        back_populates="study", cascade="all, delete-orphan", order_by="StudyNotice.id")
 
     def __repr__(self) -> str:
         return f"<Study {self.id} {self.citation_key}>"

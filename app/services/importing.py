@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from app.bibliography import FormatError, ParsedEntry, parse
+from app.bibliography import FormatError, ParsedEntry, ParseResult, parse
 from app.bibliography.identifiers import normalise_title
 from app.bibliography.record import StudyRecord
 from app.extensions import db
@@ -47,6 +47,8 @@ class RecordOutcome:
     message: str = ""
     study_id: int | None = None
     citation_key: str | None = None
+    # What was left out of the record so it could be kept (an unusable DOI...), also part of `message`.
+    warnings: tuple[str, ...] = ()
 
     @property
     def outcome_label(self) -> str:
@@ -59,6 +61,7 @@ class ImportReport:
     """Every record's outcome, in file order, and the counts per outcome."""
 
     outcomes: list[RecordOutcome] = field(default_factory=list)
+    encoding: str = "UTF-8"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -75,7 +78,7 @@ class ImportReport:
         return f"{total} record{'s' if total != 1 else ''}: " + (", ".join(parts) or "nothing to import") + "."
 
 
-def read_file(data: bytes | str, format_name: str | None = None, filename: str | None = None) -> list[ParsedEntry]:
+def read_file(data: bytes | str, format_name: str | None = None, filename: str | None = None) -> ParseResult:
     """Parse a reference file; raise ServiceError (field "file") when the file as a whole is unreadable."""
     try:
         result = parse(data, format_name or None, filename)
@@ -83,15 +86,19 @@ def read_file(data: bytes | str, format_name: str | None = None, filename: str |
         raise ServiceError(f"{str(exc).rstrip('.')}. Nothing was imported.", "file") from None
     if not result.records:
         raise ServiceError("The file holds no reference records. Nothing was imported.", "file")
-    return result.records
+    return result
 
 
 def import_file(data: bytes | str, format_name: str | None = None, filename: str | None = None) -> ImportReport:
     """Import every record of a reference file; return the per-record report (flushes, never commits).
 
-    Raises ServiceError when the file cannot be read at all; nothing is written then.
+    The report names the encoding the file was read in. Raises ServiceError when the file cannot be
+    read at all; nothing is written then.
     """
-    return import_entries(read_file(data, format_name, filename))
+    result = read_file(data, format_name, filename)
+    report = import_entries(result.records)
+    report.encoding = result.encoding
+    return report
 
 
 def import_entries(entries: list[ParsedEntry]) -> ImportReport:
@@ -113,7 +120,11 @@ def import_entries(entries: list[ParsedEntry]) -> ImportReport:
             report.outcomes.append(RecordOutcome(entry.index, entry.label, "rejected",
                                                  _reason(entry.error, entry.label)))
         else:
-            report.outcomes.append(run.store(entry))
+            outcome = run.store(entry)
+            if entry.warnings and outcome.outcome != "rejected":
+                outcome.warnings = entry.warnings
+                outcome.message = "; ".join(filter(None, [outcome.message, *entry.warnings]))
+            report.outcomes.append(outcome)
     run.flush()
     if run.changed_ids:
         study_service.bump_articles_citing(run.changed_ids)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
 from app.services.anchoring import ATTACHED
+from app.services.evidence_map import mark_body
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
 
@@ -202,7 +203,8 @@ def _highlighted_body(article: Article, roots: list[Annotation], personal: bool,
 
 
 def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation], annotate_url: str) -> str:
-    with_links = add_block_links(article.body_html, lambda n: f"{annotate_url}?block={n}", "annotate",
+    with_links = add_block_links(mark_body(article, article.body_html), lambda n: f"{annotate_url}?block={n}",
+                                 "annotate",
                                  lambda n: f"Annotate paragraph {n + 1}")
     return highlight(with_links, spans, _label(by_id))
 

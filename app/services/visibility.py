@@ -32,6 +32,14 @@ def readable_clause(viewer: User | None) -> ColumnElement[bool]:
     return or_(public_clause(), own)
 
 
+def authored_clause(viewer: User) -> ColumnElement[bool]:
+    """Return the SQL condition for everything `viewer` wrote, whatever its visibility or status (their own data)."""
+    viewer_id = _viewer_id(viewer)
+    if viewer_id is None:
+        return Annotation.id.is_(None)
+    return Annotation.author_id == viewer_id
+
+
 def is_public(annotation: Annotation) -> bool:
     """Tell whether everyone may read `annotation`."""
     return annotation.visibility == Visibility.PUBLIC and annotation.status == AnnotationStatus.PUBLISHED

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("studies", __name__)
 
-from app.studies import routes  # noqa: E402,F401
+from app.studies import helpers, lookup, routes  # noqa: E402,F401

@@ -5,7 +5,7 @@ import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.bibliography import DESIGNS, EVIDENCE_LEVELS, InvalidIdentifier
@@ -185,3 +185,19 @@ class ImportForm(FlaskForm):
                      description="Exported from Zotero, EndNote, Mendeley, PubMed or Postil. "
                                  "Each record is checked on its own; one bad record never stops the others.")
     format = SelectField("Format", choices=_choices(IMPORT_FORMATS), default="")
+
+
+class LookupForm(FlaskForm):
+    """Paste an identifier to add a study by it."""
+
+    identifier = StringField(
+        "DOI, PMID or PMCID", validators=[DataRequired(message="Paste a DOI, a PMID or a PMCID."), Length(max=2000)],
+        description="For example 10.1126/scitranslmed.aan0026, https://doi.org/…, 28679654, PMC5609456, or the "
+                    "study's PubMed or publisher address.")
+
+
+class ReviewForm(StudyForm):
+    """A looked-up study to check and save, with the notices found about it."""
+
+    notices = HiddenField()
+    source = HiddenField()

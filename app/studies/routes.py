@@ -21,8 +21,10 @@ from app.security.loaders import get_article_or_404, get_published_article_or_40
 from app.security.permissions import Permission, can, require
 from app.services import importing, study_reading
 from app.services import studies as study_service
+from app.services.appraisals import summarise
 from app.services.duplicates import DuplicateStudy
 from app.services.errors import ServiceError
+from app.services.notices import preload_notices
 from app.services.pagination import page_number
 from app.studies import bp
 from app.studies.forms import ImportForm, StudyForm
@@ -58,6 +60,7 @@ def filters_from_request() -> study_reading.StudyFilters:
 def index():
     filters = filters_from_request()
     pagination = study_reading.search_studies(filters, page=page_number(request.args.get("page")))
+    preload_notices(pagination.items)
     return render_template("studies/index.html", pagination=pagination, filters=filters,
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 
@@ -74,10 +77,11 @@ def vancouver_html(study) -> Markup:
 @bp.route("/studies/<int:study_id>")
 def show(study_id: int):
     study = get_study_or_404(study_id)
+    annotations = study_reading.linked_annotations(study, current_user)
     return render_template("studies/show.html", study=study, citation_html=vancouver_html(study),
                            suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
-                           citing=study_reading.citing_articles(study),
-                           annotations=study_reading.linked_annotations(study, current_user),
+                           citing=study_reading.citing_articles(study), annotations=annotations,
+                           appraisals=summarise(annotations, study.title),
                            can_edit=can(current_user, Permission.EDIT_ARTICLES))
 
 
@@ -121,7 +125,12 @@ def _save_study(form: StudyForm, save, template: str, **context):
 @bp.route("/studies/new", methods=["GET", "POST"])
 @require(Permission.EDIT_ARTICLES)
 def create():
-    return _save_study(StudyForm(), study_service.create_study, "studies/form.html", study=None)
+    form = StudyForm()
+    if request.method == "GET":
+        # "Enter it by hand" after a failed lookup keeps the identifier that was pasted.
+        for name in ("doi", "pmid", "pmcid"):
+            getattr(form, name).data = (request.args.get(name) or "")[:255] or None
+    return _save_study(form, study_service.create_study, "studies/form.html", study=None)
 
 
 @bp.route("/studies/<int:study_id>/edit", methods=["GET", "POST"])

@@ -36,9 +36,9 @@ def test_demo_studies_then_a_newcomer_imports_ris_cites_it_and_everything_export
     report = client.post("/studies/import", content_type="multipart/form-data", data={
         "csrf_token": token, "format": "", "file": (io.BytesIO(ZOTERO_EXPORT.read_bytes()), "My Library.ris")})
     report_page = report.get_data(as_text=True)
-    assert "4 records: 3 created, 1 rejected." in report_page
+    assert "4 records: 4 created." in report_page
     keys = re.findall(r"cite it as \[@([\w:.\-+/]+)\]", report_page)
-    assert len(keys) == 3
+    assert len(keys) == 4
 
     # 3. ... and cites two of those studies in a new article, previewed, then published.
     source = (f"---\ntitle: Circulating tumour cells and neoadjuvant treatment\ntags: [CTC]\n---\n\n"
@@ -63,7 +63,7 @@ def test_demo_studies_then_a_newcomer_imports_ris_cites_it_and_everything_export
     # 4. Every study exports to RIS, BibTeX and CSL-JSON, and each export reads back as the same study.
     with app.app_context():
         stored = {s.id: record_of(s) for s in db.session.scalars(select(Study))}
-    assert len(stored) == 6
+    assert len(stored) == 7
     for study_id, expected in stored.items():
         for ext, format_name in (("ris", "ris"), ("bib", "bibtex"), ("json", "csl-json")):
             response = client.get(f"/studies/{study_id}.{ext}")

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sqlite3
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -83,13 +84,30 @@ def _kill_the_worker_holding_a_write(server, load: Load) -> str:
     return str(found["body"])
 
 
+def _kill_a_live_worker(server, n: int) -> int:
+    """SIGKILL one of the server's live workers (the n-th, round robin) and return its pid.
+
+    A worker listed a moment ago may have exited since (gunicorn replaces workers it finds stuck):
+    then another one is chosen, until one is killed.
+    """
+    while True:
+        workers = server.worker_pids()
+        if not workers:
+            time.sleep(0.05)
+            continue
+        victim = workers[n % len(workers)]
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        return victim
+
+
 def _kill_busy_workers(server, load: Load, kills: int) -> None:
     """SIGKILL a worker at a time while writes go on, each time waiting until the site writes again."""
     for n in range(kills):
-        workers = server.worker_pids()
-        victim = workers[n % len(workers)]
         confirmed = load.confirmed(*WRITES)
-        os.kill(victim, signal.SIGKILL)
+        victim = _kill_a_live_worker(server, n)
         load.wait_for(lambda current, before=confirmed: current.confirmed(*WRITES) >= before + 10,
                       f"ten more writes after kill {n + 1}")
         load.wait_for(lambda current, dead=victim: dead not in server.worker_pids()

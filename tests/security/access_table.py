@@ -115,6 +115,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/studies/<int:study_id>"): [Case("/studies/{study}", everyone(200))],
     ("GET", "/studies/<int:study_id>.<ext>"): [Case("/studies/{study}.ris", everyone(200))],
     ("GET", "/studies/export.<ext>"): [Case("/studies/export.json", everyone(200))],
+    # Exports hold what the visitor may read on the page (private notes only for their author).
+    ("GET", "/articles/<slug>/discussion.<ext>"): [
+        Case(ARTICLE + "/discussion.csv", everyone(200)), Case(ARTICLE + "/discussion.jsonld", everyone(200)),
+        Case(ARTICLE + "/discussion.md", everyone(200)), Case(DRAFT + "/discussion.csv", everyone(404))],
+    ("GET", "/profile/annotations.<ext>"): [Case("/profile/annotations.jsonld", signed_in(200)),
+                                            Case("/profile/annotations.csv", signed_in(200))],
 
     # --- Accounts ----------------------------------------------------------------------------------
     ("GET", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=200))],
@@ -137,6 +143,11 @@ TABLE: dict[tuple[str, str], list[Case]] = {
                                            Case(DRAFT + "/annotate", writers(404))],
     ("POST", "/articles/<slug>/annotate"): [Case(ARTICLE + "/annotate", writers(422), form={"body": ""}),
                                             Case(DRAFT + "/annotate", writers(404), form={"body": ""})],
+    ("GET", "/articles/<slug>/import-annotations"): [Case(ARTICLE + "/import-annotations", writers(200)),
+                                                     Case(DRAFT + "/import-annotations", writers(404))],
+    ("POST", "/articles/<slug>/import-annotations"): [
+        Case(ARTICLE + "/import-annotations", writers(422), form={}),
+        Case(DRAFT + "/import-annotations", writers(404), form={})],
     ("GET", "/annotations/<int:annotation_id>/replies"): [
         Case(A_NOTE + "/replies", writers(200)),
         Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
@@ -208,6 +219,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("POST", "/studies/new"): [Case("/studies/new", admins(422), form={})],
     ("GET", "/studies/<int:study_id>/edit"): [Case("/studies/{study}/edit", admins(200))],
     ("POST", "/studies/<int:study_id>/edit"): [Case("/studies/{study}/edit", admins(422), form={})],
+    ("GET", "/studies/lookup"): [Case("/studies/lookup", admins(200))],
+    # A pasted identifier is read before anything else: a mistyped one asks no outside service.
+    ("POST", "/studies/lookup"): [Case("/studies/lookup", admins(422), form={"identifier": "not an identifier"})],
+    ("POST", "/studies/lookup/save"): [Case("/studies/lookup/save", admins(422), form={})],
     ("GET", "/studies/import"): [Case("/studies/import", admins(200))],
     ("POST", "/studies/import"): [Case("/studies/import", admins(422), form={})],
 

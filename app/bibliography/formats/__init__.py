@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
 
+from app.bibliography.encodings import decode_text
 from app.bibliography.errors import FormatError
 from app.bibliography.formats._common import (
     ParsedEntry,
@@ -125,13 +126,6 @@ def guess_format(text: str, filename: str | None = None) -> str:
     raise FormatError(f"Could not tell what kind of reference file this is: {_SUPPORTED}")
 
 
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FormatError("The file is not UTF-8 text") from None
 
 
 def parse(
@@ -140,14 +134,15 @@ def parse(
     """Read a reference file into a ParseResult, one entry per record, in file order.
 
     ``format`` is one of FORMATS (or an alias such as "bib"); when None it is
-    guessed. Raises FormatError when the file is empty, not UTF-8, of an
-    unknown format, or yields no record at all.
+    guessed. Bytes in any encoding are decoded (app.bibliography.encodings)
+    and the result names the encoding used. Raises FormatError when the file
+    is empty, not text, of an unknown format, or yields no record at all.
     """
-    text = _decode(data)
+    text, encoding = decode_text(data)
     if not text.strip():
         raise FormatError("The file is empty")
     name = normalise_format(format) if format else guess_format(text, filename)
-    return ParseResult(records=_PARSERS[name](text))
+    return ParseResult(records=_PARSERS[name](text), encoding=encoding)
 
 
 def export(records: Iterable[StudyRecord], format: str) -> str:

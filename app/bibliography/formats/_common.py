@@ -55,6 +55,8 @@ class ParsedEntry:
     record: StudyRecord | None
     error: str | None
     label: str
+    # What was left out or taken from elsewhere so the record could be kept (an unusable DOI...).
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -67,6 +69,7 @@ class ParseResult:
     """Every record of a file, read or failed, in file order."""
 
     records: list[ParsedEntry] = field(default_factory=list)
+    encoding: str = "UTF-8"
 
     @property
     def studies(self) -> list[StudyRecord]:
@@ -93,18 +96,21 @@ def entry_label(index: int, title: str | None = None, key: str | None = None) ->
 
 def build_entry(
     index: int,
-    make: Callable[[], StudyRecord],
+    make: Callable[[list[str]], StudyRecord],
     title: str | None = None,
     key: str | None = None,
 ) -> ParsedEntry:
-    """Run ``make`` for one record and capture any failure as that record's error.
+    """Run ``make(warnings)`` for one record and capture any failure as that record's error.
 
+    ``make`` appends to ``warnings`` what it left out to keep the record.
     Unexpected exceptions are caught too: a file that trips a bug in one
     record must still import the others; the traceback goes to the log.
     """
     label = entry_label(index, title, key)
+    warnings: list[str] = []
     try:
-        return ParsedEntry(index=index, record=make(), error=None, label=label)
+        record = make(warnings)
+        return ParsedEntry(index=index, record=record, error=None, label=label, warnings=tuple(warnings))
     except BibliographyError as error:
         return ParsedEntry(index=index, record=None, error=f"{label}: {error}", label=label)
     except Exception:

@@ -180,6 +180,10 @@ def _authors(value: str | None) -> list[dict[str, str]]:
     return [name for raw in split_multiple_persons_names(value) if (name := _name(raw))]
 
 
+# Entry types whose booktitle names the volume of proceedings (the title when the entry lacks its own).
+_PROCEEDINGS = frozenset({"proceedings", "inproceedings", "conference", "mvproceedings"})
+
+
 def _date(fields: dict[str, str]) -> tuple[int | None, int | None, int | None]:
     year, month, day = parse_date(_latex_text(fields.get("date")))
     if year is None:
@@ -203,7 +207,7 @@ def _entry_fields(entry: Entry, enclosed: bool) -> dict[str, str]:
     return fields
 
 
-def _record(entry: Entry, enclosed: bool) -> StudyRecord:
+def _record(entry: Entry, enclosed: bool, warnings: list[str]) -> StudyRecord:
     fields = _entry_fields(entry, enclosed)
     entry_type = entry.entry_type.lower()
     year, month, day = _date(fields)
@@ -214,7 +218,7 @@ def _record(entry: Entry, enclosed: bool) -> StudyRecord:
     bibliographic = {
         "citation_key": entry.key,
         "csl_type": _BIBTEX_TO_CSL.get(entry_type, "article"),
-        "title": _latex_text(fields.get("title")) or "",
+        "title": _title_of(fields, entry_type, warnings),
         "authors": _authors(fields.get("author")),
         "container_title": _latex_text(container),
         "container_title_short": _latex_text(fields.get("shortjournal")),
@@ -231,7 +235,16 @@ def _record(entry: Entry, enclosed: bool) -> StudyRecord:
         "abstract": _latex_text(fields.get("abstract")),
         "genre": _latex_text(fields.get("type")),
     }
-    return StudyRecord.from_fields(bibliographic, extras=decode_postil_note(note), note=note)
+    return StudyRecord.from_fields(bibliographic, extras=decode_postil_note(note), note=note, warnings=warnings)
+
+
+def _title_of(fields: dict[str, str], entry_type: str, warnings: list[str]) -> str:
+    """Return the title, or for proceedings without one the `booktitle` (saying so)."""
+    title = _latex_text(fields.get("title"))
+    if not title and entry_type in _PROCEEDINGS and (booktitle := _latex_text(fields.get("booktitle"))):
+        warnings.append("it has no title, so its booktitle was used")
+        return booktitle
+    return title or ""
 
 
 def _title_hint(entry: Entry, enclosed: bool) -> str | None:
@@ -260,7 +273,7 @@ def parse_bibtex(text: str) -> list[ParsedEntry]:
             entries.append(
                 build_entry(
                     index,
-                    lambda e=entry, enc=enclosed: _record(e, enc),
+                    lambda warnings, e=entry, enc=enclosed: _record(e, enc, warnings),
                     _title_hint(entry, enclosed),
                     entry.key,
                 )

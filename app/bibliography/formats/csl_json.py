@@ -53,7 +53,7 @@ def parse_csl_json(text: str) -> list[ParsedEntry]:
         entries.append(
             build_entry(
                 index,
-                lambda item=item: StudyRecord.from_csl(item),
+                lambda warnings, item=item: StudyRecord.from_csl(item, warnings=warnings),
                 title=title if isinstance(title, str) else None,
                 key=str(key) if key is not None else None,
             )

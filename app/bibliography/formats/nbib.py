@@ -111,7 +111,7 @@ def _title(fields: list[_Field]) -> str:
     return title[:-1] if title.endswith(".") and not title.endswith("..") else title
 
 
-def _record(fields: list[_Field]) -> StudyRecord:
+def _record(fields: list[_Field], warnings: list[str]) -> StudyRecord:
     publication_types = _values(fields, "PT")
     retracted = any(pt.lower() == _RETRACTED for pt in publication_types)
     retraction = _one(fields, "RIN")
@@ -136,7 +136,7 @@ def _record(fields: list[_Field]) -> StudyRecord:
         "retracted": retracted,
         "retraction_note": f"Retraction in: {retraction}" if retraction else None,
     }
-    return StudyRecord.from_fields(bibliographic, publication_types=publication_types)
+    return StudyRecord.from_fields(bibliographic, publication_types=publication_types, warnings=warnings)
 
 
 def parse_nbib(text: str) -> list[ParsedEntry]:
@@ -149,7 +149,7 @@ def parse_nbib(text: str) -> list[ParsedEntry]:
     return [
         build_entry(
             index,
-            lambda fields=fields: _record(fields),
+            lambda warnings, fields=fields: _record(fields, warnings),
             title=_title(fields) or None,
             key=f"PMID {pmid}" if (pmid := _one(fields, "PMID")) else None,
         )

@@ -173,7 +173,7 @@ def _pmid_from_accession(ris: dict[str, Any]) -> str | None:
     return None
 
 
-def _record(ris: dict[str, Any]) -> StudyRecord:
+def _record(ris: dict[str, Any], warnings: list[str]) -> StudyRecord:
     notes = _list(ris.get("notes")) + _list(ris.get("note"))
     csl_type = _RIS_TO_CSL.get((_first(ris.get("type_of_reference")) or "").upper(), "article")
     year, month, day = _date(ris)
@@ -194,7 +194,7 @@ def _record(ris: dict[str, Any]) -> StudyRecord:
     fields = {
         "citation_key": _first(ris.get("id")),
         "csl_type": csl_type,
-        "title": _title(ris) or "",
+        "title": _title(ris) or _secondary_title(ris, csl_type, warnings) or "",
         "authors": [name for text in names if (name := parse_inverted(text))],
         "container_title": container,
         "container_title_short": _first(ris.get("alternate_title1"))
@@ -213,7 +213,9 @@ def _record(ris: dict[str, Any]) -> StudyRecord:
         "genre": type_of_work,
     }
     note = "\n".join(notes) or None
-    return StudyRecord.from_fields(fields, extras=decode_postil_note(notes), note=note)
+    if not _title(ris) and fields["title"] and fields["container_title"] == fields["title"]:
+        fields["container_title"] = None
+    return StudyRecord.from_fields(fields, extras=decode_postil_note(notes), note=note, warnings=warnings)
 
 
 def _url(value: Any) -> str | None:
@@ -235,6 +237,25 @@ def _loads(lines: list[str]) -> dict[str, Any] | None:
 
 def _title(ris: dict[str, Any]) -> str | None:
     return _first(ris.get("title")) or _first(ris.get("primary_title"))
+
+
+# Types whose T2 is the title of the work itself for some exporters (a conference paper's or report's
+# title filed as the secondary title), not a periodical it appeared in.
+_T2_MAY_BE_TITLE = frozenset({"paper-conference", "report", "book", "chapter", "thesis", "webpage", "article",
+                              "manuscript", "dataset"})
+
+
+def _secondary_title(ris: dict[str, Any], csl_type: str, warnings: list[str]) -> str | None:
+    """Return a title from a secondary field (ST, then T2 for some types) when TI/T1 is missing, saying so."""
+    short = _first(ris.get("short_title"))
+    if short:
+        warnings.append("it has no title (TI), so its short title (ST) was used")
+        return short
+    secondary = _first(ris.get("secondary_title"))
+    if secondary and csl_type in _T2_MAY_BE_TITLE:
+        warnings.append("it has no title (TI), so its secondary title (T2) was used")
+        return secondary
+    return None
 
 
 def parse_ris(text: str) -> list[ParsedEntry]:
@@ -261,7 +282,8 @@ def parse_ris(text: str) -> list[ParsedEntry]:
             entries.append(failed_entry(index, "could not be read as RIS"))
             continue
         entries.append(
-            build_entry(index, lambda ris=ris: _record(ris), _title(ris), _first(ris.get("id")))
+            build_entry(index, lambda warnings, ris=ris: _record(ris, warnings),
+                        _title(ris) or _first(ris.get("short_title")), _first(ris.get("id")))
         )
     if truncated is not None:
         ris = _loads([*truncated, "ER  - "]) or {}

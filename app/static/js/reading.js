@@ -269,6 +269,11 @@
       var freshDiscussion = page.getElementById("discussion");
       if (freshBody) { body.innerHTML = freshBody.innerHTML; }
       if (freshDiscussion) { discussion.innerHTML = freshDiscussion.innerHTML; }
+      // The evidence map and the claims table count the discussion too.
+      ["evidence-map", "claims"].forEach(function (id) {
+        var fresh = page.getElementById(id), current = document.getElementById(id);
+        if (fresh && current) { current.innerHTML = fresh.innerHTML; }
+      });
       indexText();
       enhanceDiscussion();
       if (data.id) { focusThread(data.id, true); }

@@ -55,12 +55,11 @@ def test_entry_types_map_to_csl_types_and_braced_names_stay_whole(library):
     assert misc.url == "https://example.org/forum/thread_42"
 
 
-def test_a_bad_doi_fails_only_its_entry(library):
-    assert len(library.studies) == 3
-    assert library.errors == [
-        "Record 4 (\u2018A study with a malformed identifier\u2019): "
-        "DOI 'not-a-doi' is not valid: a DOI looks like 10.1234/abcd"
-    ]
+def test_a_bad_doi_is_left_out_with_a_warning_and_the_entry_kept(library):
+    assert len(library.studies) == 4 and library.errors == []
+    kept = library.records[3]
+    assert kept.record.title == "A study with a malformed identifier" and kept.record.doi is None
+    assert kept.warnings == ("its DOI was left out (DOI 'not-a-doi' is not valid: a DOI looks like 10.1234/abcd)",)
 
 
 def test_a_syntax_error_fails_only_its_entry():

@@ -51,9 +51,11 @@ def test_a_bad_item_is_reported_and_the_others_are_kept():
         {"id": "e", "title": "Also good"},
     ]
     result = parse(json.dumps(items).encode(), "csl-json")
-    assert [e.index for e in result.records if e.ok] == [1, 5]
+    assert [e.index for e in result.records if e.ok] == [1, 2, 5]
+    assert result.records[1].record.doi is None
+    assert result.records[1].warnings == (
+        "its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)",)
     assert result.errors == [
-        "Record 2 (\u2018Bad DOI\u2019): DOI 'abc' is not valid: a DOI looks like 10.1234/abcd",
         "Record 3 (c): the record has no title",
         "Record 4: the entry is not a CSL-JSON object",
     ]

@@ -66,14 +66,12 @@ def test_retracted_publications_are_flagged_with_the_retraction_notice(pubmed):
     assert not pubmed[0].retracted
 
 
-def test_a_bad_pmid_fails_only_its_record():
+def test_a_bad_pmid_is_left_out_with_a_warning_and_the_record_kept():
     text = b"PMID- 12\nTI  - Fine.\n\nPMID- 123456789\nTI  - Too long a PMID.\n"
     result = parse(text, "nbib")
-    assert len(result.studies) == 1
-    assert result.errors == [
-        "Record 2 (\u2018Too long a PMID\u2019): PMID '123456789' is not valid: "
-        "a PMID is 1 to 8 digits, like 28679654"
-    ]
+    assert [s.pmid for s in result.studies] == ["12", None] and result.errors == []
+    assert result.records[1].warnings == (
+        "its PMID was left out (PMID '123456789' is not valid: a PMID is 1 to 8 digits, like 28679654)",)
 
 
 def test_text_without_medline_records_is_refused():

@@ -27,10 +27,11 @@ def test_extension_decides_when_content_does_not():
         guess_format("nothing recognisable", "notes.txt")
 
 
-def test_a_non_utf8_file_is_refused(bib_data):
-    with pytest.raises(FormatError) as error:
-        parse(bib_data("latin1.ris"), filename="latin1.ris")
-    assert str(error.value) == "The file is not UTF-8 text"
+def test_a_latin1_file_is_decoded_and_its_encoding_named(bib_data):
+    result = parse(bib_data("latin1.ris"), filename="latin1.ris")
+    assert result.encoding in ("Windows-1252", "Latin-1 (ISO-8859-1)")
+    assert "\u00e9" in bib_data("latin1.ris").decode("latin-1") and result.studies
+    assert all("\ufffd" not in s.title for s in result.studies)
 
 
 def test_a_byte_order_mark_is_ignored():
@@ -52,8 +53,8 @@ def test_format_names_have_aliases_and_unknown_ones_are_refused(bib_data):
 def test_parse_result_splits_studies_from_errors(bib_data):
     result = parse(bib_data("zotero.ris"))
     assert len(result.records) == 4
-    assert len(result.studies) == 3
-    assert len(result.errors) == 1
+    assert len(result.studies) == 4  # record 2's bad DOI is left out, the record kept
+    assert result.errors == [] and result.records[1].warnings
     assert [entry.index for entry in result.records] == [1, 2, 3, 4]
 
 

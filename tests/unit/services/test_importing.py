@@ -30,12 +30,12 @@ def import_fixture(name: str, format_name: str | None = None) -> importing.Impor
 
 def test_every_record_gets_an_outcome_and_a_bad_identifier_is_named(ctx):
     report = import_fixture("zotero.ris")
-    assert [o.outcome for o in report.outcomes] == ["created", "rejected", "created", "created"]
-    rejected = report.outcomes[1]
-    assert rejected.label.startswith("Record 2 (\u2018Chemotherapy-induced tumour microenvironment")
-    assert rejected.message == "DOI 'abc' is not valid: a DOI looks like 10.1234/abcd"
-    assert report.summary() == "4 records: 3 created, 1 rejected."
-    assert studies_count() == 3
+    assert [o.outcome for o in report.outcomes] == ["created", "created", "created", "created"]
+    kept = report.outcomes[1]
+    assert kept.label.startswith("Record 2 (\u2018Chemotherapy-induced tumour microenvironment")
+    assert "its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)" in kept.message
+    assert report.summary() == "4 records: 4 created." and report.encoding == "UTF-8"
+    assert studies_count() == 4
 
 
 def test_importing_the_same_file_again_updates_by_identifier_and_creates_nothing(ctx):
@@ -89,7 +89,6 @@ def test_a_record_matched_by_citation_key_and_title_is_updated(ctx):
 @pytest.mark.parametrize("name, message", [
     ("truncated.ris", "the file looks truncated"),
     ("invalid.bib", "BibTeX syntax error in the entry on line 1"),
-    ("latin1.ris", "The file is not UTF-8 text"),
     ("not_csl.json", "The JSON is not CSL-JSON"),
 ])
 def test_an_unreadable_file_is_refused_whole_and_changes_nothing(ctx, name, message):

@@ -69,9 +69,22 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from app import annotating, api, auth, authoring, health, main, moderation, notifications, studies
+    from app import (
+        annotating,
+        api,
+        auth,
+        authoring,
+        following,
+        health,
+        main,
+        moderation,
+        notifications,
+        people,
+        studies,
+    )
 
-    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, health):
+    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, following, people,
+                    health):
         app.register_blueprint(package.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 

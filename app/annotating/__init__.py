@@ -1,6 +1,6 @@
-"""Annotating in the browser: the no-JavaScript forms, replies, edits, deletions, permalinks."""
+"""Annotating in the browser: the no-JavaScript forms, replies, edits, deletions, permalinks, helpful, answers."""
 from flask import Blueprint
 
 bp = Blueprint("annotating", __name__)
 
-from app.annotating import routes  # noqa: E402,F401
+from app.annotating import conversation, routes  # noqa: E402,F401

@@ -151,9 +151,7 @@ def _digest_email(row: OutboxMessage) -> EmailMessage:
         raise Withheld("nothing in the digest is still readable or wanted by the recipient")
     stop = unsubscribe.link(user.id, period)
     context = {"user": user, "groups": groups, "count": count, "period": period, "unsubscribe_url": stop,
-               "settings_url": _settings_url(), "home_url": url_for("main.index", _external=True),
-               "type_stop_links": {key: unsubscribe.link(user.id, key) for key in prefs.EVENT_TYPES},
-               "event_type_of": prefs.event_type_of, "event_types": prefs.EVENT_TYPES}
+               "settings_url": _settings_url()}
     subject = f"Your {period} Postil digest: {count} {'update' if count == 1 else 'updates'}"
     return _envelope(row, _recipient(user), subject, render_template("email/digest.txt", **context),
                      render_template("email/digest.html", **context), stop)

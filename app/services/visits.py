@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -51,12 +51,14 @@ def state_for(user_id: int, article_id: int, now: datetime | None = None) -> Vis
 
 
 def store(user_id: int, article_id: int, state: VisitState) -> None:
-    """Write the visit (insert or update); flush, don't commit. A concurrent first visit is not an error."""
-    row = db.session.scalar(select(ArticleVisit).where(ArticleVisit.user_id == user_id,
-                                                       ArticleVisit.article_id == article_id))
-    if row is not None:
-        row.new_since, row.last_seen_at = state.store_new_since, state.store_last_seen
-        db.session.flush()
+    """Write the visit (update, else insert); flush, don't commit. A concurrent first visit is not an error.
+
+    The first statement writes, so on SQLite the transaction takes the write lock before reading anything.
+    """
+    updated = db.session.execute(
+        update(ArticleVisit).where(ArticleVisit.user_id == user_id, ArticleVisit.article_id == article_id)
+        .values(new_since=state.store_new_since, last_seen_at=state.store_last_seen))
+    if updated.rowcount:
         return
     try:
         with db.session.begin_nested():

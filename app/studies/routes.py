@@ -76,7 +76,16 @@ def show(study_id: int):
                            suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
                            citing=study_service.citing_articles(study),
                            annotations=study_service.linked_annotations(study, current_user),
-                           can_edit=can(current_user, Permission.EDIT_ARTICLES))
+                           can_edit=can(current_user, Permission.EDIT_ARTICLES), following=_following(study.id))
+
+
+def _following(study_id: int) -> bool:
+    """Tell whether the signed-in reader follows the study."""
+    from app.models import FollowTarget
+    from app.services import follows
+
+    return current_user.is_authenticated and follows.find(current_user.id, FollowTarget.STUDY,
+                                                          str(study_id)) is not None
 
 
 def _record_from(form: StudyForm) -> StudyRecord | None:

@@ -15,7 +15,8 @@ KIND_CHOICES = [
 ]
 VISIBILITY_CHOICES = [SelectChoice("public", "Public: everyone can read it"),
                       SelectChoice("private", "Only me: a private note")]
-BODY_HELP = "Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most."
+BODY_HELP = ("Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most. "
+             "Type @ and a name to mention a colleague.")
 
 
 class BodyFields:

@@ -144,6 +144,11 @@ SCHEMAS: dict[str, dict] = {
             "visibility": {"enum": [v.value for v in Visibility]},
             "moderation_reason": {"type": ["string", "null"]},
             "open_flags": {"type": "integer"},
+            "helpful": {"type": "integer", "minimum": 0,
+                        "description": "How many readers found it helpful (postil:helpful)."},
+            "answer": {**_IRI, "type": ["string", "null"],
+                       "description": "On a question: the IRI of the reply accepted as its answer, or null "
+                                      "(postil:answer; absent on other kinds). Only an answer the caller may read."},
         },
     },
     "AnnotationInput": {

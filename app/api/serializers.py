@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import url_for
 
 from app.api import w3c
-from app.models import Annotation, Article, Citation, User
+from app.models import Annotation, AnnotationKind, Article, Citation, User
 
 
 def _is_moderator(viewer: User | None) -> bool:
@@ -104,6 +104,12 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
         data["anchor"] = {"state": annotation.anchor_state, "article_version": annotation.anchor_version}
     data["status"] = annotation.status.value
     data["visibility"] = annotation.visibility.value
+    data["helpful"] = annotation.helpful_count or 0
+    if annotation.kind == AnnotationKind.QUESTION and not annotation.is_reply:
+        from app.services.answers import visible_answer
+
+        answer = visible_answer(annotation, viewer)
+        data["answer"] = w3c.annotation_iri(answer.id) if answer is not None else None
     data["edited"] = w3c.timestamp(annotation.edited_at)
     if annotation.is_deleted:
         data["deleted"] = w3c.timestamp(annotation.deleted_at)

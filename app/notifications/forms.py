@@ -36,5 +36,7 @@ def preferences_form(choices: dict, auto_follow: bool, formdata=None) -> FlaskFo
     for key, event in EVENT_TYPES.items():
         setattr(PreferencesForm, key, RadioField(event.label, choices=delivery_choices, description=event.description,
                                                  validators=[DataRequired(message="Choose one.")]))
+    if formdata is not None:  # a sent form says everything: nothing missing is filled in from the saved choices
+        return PreferencesForm(formdata=formdata)
     data = {key: delivery.value for key, delivery in choices.items()}
-    return PreferencesForm(formdata=formdata, data={**data, "auto_follow": auto_follow})
+    return PreferencesForm(formdata=None, data={**data, "auto_follow": auto_follow})

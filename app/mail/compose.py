@@ -8,6 +8,7 @@ remain. Links are absolute, built from POSTIL_BASE_URL.
 """
 from __future__ import annotations
 
+import email.policy
 import hashlib
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -26,8 +27,12 @@ from app.models.base import utcnow
 from app.services import notifications
 from app.services import preferences as prefs
 from app.services.outbox import Category
+from app.text.mentions import mentioned_ids, plain_mentions
 
 EXCERPT_LENGTH = 600
+# RFC 5322 allows lines of 998 characters: long enough that List-Unsubscribe stays a plain <URL>
+# (RFC 8058 clients do not decode an encoded-word there).
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class Withheld(Exception):
@@ -70,6 +75,11 @@ def _excerpt(note: Notification) -> str:
     if annotation is None or note.kind in notifications.ABOUT_OWN_ANNOTATION or annotation.author_id == note.user_id:
         return ""
     text = annotation.body.strip()
+    ids = mentioned_ids(text)
+    if ids:
+        names = {row.id: row.display_name
+                 for row in db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
+        text = plain_mentions(text, names)
     return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH].rstrip() + "…"
 
 
@@ -81,7 +91,7 @@ def _recipient(user: User | None, to_address: str | None = None) -> Address:
 
 def _envelope(row: OutboxMessage, to: Address, subject: str, text: str, html: str | None,
               unsubscribe_url: str | None) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     name, address = parseaddr(current_app.config["MAIL_FROM"])
     message["From"] = Address(display_name=name, addr_spec=address) if name else address
     message["To"] = to
@@ -92,9 +102,9 @@ def _envelope(row: OutboxMessage, to: Address, subject: str, text: str, html: st
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
+    message.set_content(text, cte="quoted-printable")
     if html:
-        message.add_alternative(html, subtype="html")
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
 
 

@@ -56,3 +56,11 @@ def link_mentions(source: str, names: Mapping[int, str], url_for_id: Callable[[i
         return f"[@{escape_markdown(names[user_id])}]({url_for_id(user_id)})"
 
     return MENTION_RE.sub(replace, source or "")
+
+
+def plain_mentions(source: str, names: Mapping[int, str]) -> str:
+    """Replace each mention token by "@Name" (the account's name when known, else as typed), for plain text."""
+    def replace(match: re.Match) -> str:
+        return "@" + names.get(int(match.group(2)), match.group(1))
+
+    return MENTION_RE.sub(replace, source or "")

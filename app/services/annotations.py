@@ -60,7 +60,7 @@ def _with_mention_links(source: str) -> str:
             raise BadRequest(f"{person.display_name}'s account is suspended, so they cannot be mentioned. Remove the "
                              "mention to save.", "body")
     return link_mentions(source, {i: p.display_name for i, p in people.items()},
-                         lambda user_id: url_for("people.show", user_id=user_id))
+                         lambda user_id: url_for("people.show", user_id=user_id, _external=False))
 
 
 def clean_tags(tags) -> list[str]:

@@ -19,7 +19,7 @@ from app.services.visibility import can_read
 TYPE_LABELS = {FollowTarget.ARTICLE: "article", FollowTarget.THREAD: "thread", FollowTarget.STUDY: "study",
                FollowTarget.TAG: "tag", FollowTarget.PERSON: "person"}
 MAX_TAG_LENGTH = 40
-NOT_FOUND = "There is no {label} {target!r} that you can follow."
+NOT_FOUND = "There is no {label} “{target}” that you can follow."
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def parse_type(value) -> FollowTarget:
     try:
         return FollowTarget(str(value or "").strip().lower())
     except ValueError:
-        raise BadRequest(f"Cannot follow a {str(value)[:30]!r}: choose one of "
+        raise BadRequest(f"Cannot follow a “{str(value)[:30]}”: choose one of "
                          f"{', '.join(t.value for t in FollowTarget)}.", "type") from None
 
 

@@ -129,7 +129,8 @@ def test_done_when_question_mention_reply_answer_digest_and_unsubscribe(app, mak
     # RFC 8058: the URL in angle brackets, as sent, and the one-click marker.
     assert digest.raw_header("List-Unsubscribe").startswith("<http://localhost/unsubscribe?token=")
     assert digest.raw_header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
-    assert "@Dr Colm Colleague, have TMEM sites" in digest.text  # the mention as readers see it    assert digest.message["Subject"] == "Your daily Postil digest: 2 updates"
+    assert "@Dr Colm Colleague, have TMEM sites" in digest.text  # the mention as readers see it
+    assert digest.message["Subject"] == "Your daily Postil digest: 2 updates"
     assert "== Chemotherapy: a cause of metastases? ==" in digest.text
     text = digest.text
     assert text.index("Dr Colm Colleague replied") < text.index("Dr Asha Asker annotated")  # newest first

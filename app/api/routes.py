@@ -9,7 +9,7 @@ import json
 
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import bp, openapi, payloads, w3c
 from app.api.auth import api_permission, current_api_user, rate_limit_key
@@ -103,7 +103,7 @@ def _page_number() -> int:
 def _page(article: Article, viewer: User | None, number: int, total: int) -> dict:
     rows = db.session.scalars(
         select(Annotation).where(Annotation.article_id == article.id, _listed(viewer))
-        .options(joinedload(Annotation.author), joinedload(Annotation.study))
+        .options(joinedload(Annotation.author), joinedload(Annotation.study), selectinload(Annotation.accepted_answer))
         .order_by(Annotation.created_at, Annotation.id)
         .offset(number * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()

@@ -64,6 +64,9 @@ def message_id(key: str) -> str:
 
 
 def _link(note: Notification) -> str | None:
+    if note.kind in (notifications.Kind.RETRACTION, notifications.Kind.CONCERN) and note.event_key:
+        study_id = note.event_key.split(":")[1]
+        return url_for("studies.show", study_id=int(study_id), _external=True) if study_id.isdigit() else None
     if note.annotation_id is None or note.kind == notifications.Kind.REMOVED:
         return None
     return url_for("annotating.permalink", annotation_id=note.annotation_id, _external=True)

@@ -49,6 +49,11 @@ class Kind:
     FOLLOWED = "followed"
     ANSWER_ACCEPTED = "answer_accepted"
     ANSWER_CHOSEN = "answer_chosen"
+    RETRACTION = "retraction"
+    CONCERN = "concern"
+
+
+STUDY_NOTICE_KEY = "study-notice:{study_id}:{kind}"
 
 
 # Notifications about the recipient's own annotation, shown even when it is no longer readable (removed).
@@ -222,6 +227,24 @@ def answer_accepted(question: Annotation, answer: Annotation, actor: User) -> No
         notify(answer.author_id, Kind.ANSWER_CHOSEN,
                f"Your reply was accepted as the answer to {asker} question on “{title}”.", answer.id,
                actor_id=actor.id, event_key=key)
+
+
+def study_notice(study, kind: str, note: str = "") -> int:
+    """Tell the followers of `study` and the authors of annotations linking it about a retraction or concern.
+
+    `kind` is Kind.RETRACTION or Kind.CONCERN; each person hears once per study and kind. Returns how
+    many were told. (For the evidence feature's notices; today called when a study is marked retracted.)
+    """
+    from app.models import Study
+
+    if not isinstance(study, Study) or kind not in (Kind.RETRACTION, Kind.CONCERN):
+        raise ValueError("study_notice needs a Study and Kind.RETRACTION or Kind.CONCERN")
+    what = "was retracted" if kind == Kind.RETRACTION else "received an expression of concern"
+    message = f"A study you cited or follow {what}: “{study.title[:150]}”." + (f" {note[:300]}" if note else "")
+    linked = select(Annotation.author_id).where(Annotation.study_id == study.id, Annotation.deleted_at.is_(None))
+    people = set(db.session.scalars(linked)) | set(follows.followers_of([(FollowTarget.STUDY, str(study.id))]))
+    key = STUDY_NOTICE_KEY.format(study_id=study.id, kind=kind)
+    return sum(notify(user_id, kind, message, event_key=key) is not None for user_id in sorted(people))
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:

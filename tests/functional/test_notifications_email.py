@@ -287,3 +287,31 @@ def test_digests_group_by_article_are_built_once_and_weekly_is_separate(app, mak
     assert bad.exit_code != 0
     status = runner.invoke(args=["notifications", "status"]).output
     assert "sent: 1" in status
+
+
+def test_marking_a_study_retracted_tells_its_followers_and_citers_once(app, make, people, smtp_server):
+    from app.models import Study
+    from app.services import follows, studies
+
+    slug, author, replier = people
+    with app.app_context():
+        study = db.session.scalar(select(Study).order_by(Study.id))
+        study_id = study.id
+        follows.follow(db.session.get(User, replier.id), "study", study_id)
+        db.session.commit()
+    make.annotation(author, slug, QUOTE, body="Cites it.", study_id=study_id)
+    with app.app_context():
+        study = db.session.get(Study, study_id)
+        record = studies.record_of(study)
+        record.retracted, record.retraction_note = True, "Retracted for image duplication."
+        studies.update_study(study, record)
+        db.session.commit()
+        studies.update_study(study, record)  # still retracted: nobody is told again
+        db.session.commit()
+    assert send_outbox(app).sent == 2
+    assert sorted(r for m in smtp_server.received for r in m.recipients) == ["author@example.org",
+                                                                             "replier@example.org"]
+    mail = smtp_server.received[0]
+    assert "was retracted" in mail.message["Subject"] and f"http://localhost/studies/{study_id}" in mail.links()
+    page = signed_in(app, replier).get("/notifications").get_data(as_text=True)
+    assert f'href="/studies/{study_id}">See the study' in page

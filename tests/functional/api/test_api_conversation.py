@@ -71,3 +71,30 @@ def test_api_follows_preferences_and_notifications(app, make, scene, api, token_
     assert listed["items"][0]["event_type"] == "reply"
     assert api.post("/api/notifications/read").get_json() == {"marked": 1}
     assert api.get("/api/notifications").get_json()["items"][0]["read"] is True
+
+
+def test_listing_answered_questions_costs_the_same_queries_for_1_or_30(app, api, make, scene, token_for):
+    from app.extensions import db
+    from app.models import Annotation, User
+    from app.services import answers
+    from tests.functional.api.test_api_queries import _queries_for
+
+    slug, asker, helper = scene
+
+    def answered_question():
+        question = make.annotation(asker, slug, QUOTE, kind=AnnotationKind.QUESTION)
+        reply = make.reply(helper, question, "Answer.")
+        with app.app_context():
+            answers.accept(db.session.get(Annotation, question), db.session.get(Annotation, reply),
+                           db.session.get(User, asker.id))
+            db.session.commit()
+
+    answered_question()
+    api.as_token(token_for(helper))
+    path = f"/api/articles/{slug}/annotations"
+    one = _queries_for(app, api, [path])
+    for _ in range(29):
+        answered_question()
+    assert _queries_for(app, api, [path]) == one
+    answered = [a for a in api.get(path).get_json()["first"]["items"] if a.get("answer")]
+    assert len(answered) == 30

@@ -110,3 +110,33 @@ def test_the_unsubscribe_link_from_an_email_works_in_the_browser(page, make, app
         assert choices_of(author.id)["reply"] == Delivery.APP
     page.goto(link.replace("http://localhost", "")[:-3] + "xyz")
     page.get_by_role("heading", name="This link does not work").wait_for()
+
+
+def test_settings_following_activity_and_profile_pages_read_well(page, make, app):
+    slug = make.demo_article()
+    reader = make.user(trusted=True, name="Dr Rea Reader", profession="Pathologist")
+    writer = make.user(trusted=True, name="Dr Wes Writer")
+    question = make.annotation(reader, slug, QUOTE, body="Any human data?", kind=AnnotationKind.QUESTION,
+                               tags=["taxanes"])
+    sign_in(page, reader.email, reader.password)
+    page.goto(f"/articles/{slug}?tag=taxanes")
+    page.get_by_role("link", name="Follow the tag “taxanes”").click()
+    page.get_by_role("button", name="Follow").click()
+    page.get_by_text("You follow this tag").wait_for()
+    make.reply(writer, question, f"Yes, @[Rea](/people/{reader.id}): 20 patients.")
+    page.goto("/notifications/settings")
+    page.get_by_role("group", name="Mentions").get_by_label("Weekly digest email").check()
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Your notification settings are saved.").wait_for()
+    assert page.get_by_role("group", name="Mentions").get_by_label("Weekly digest email").is_checked()
+    page.screenshot(path=str(ARTIFACTS / "notification-settings.png"), full_page=True)
+    page.goto("/following")
+    assert "taxanes" in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "following.png"), full_page=True)
+    page.goto("/activity")
+    assert "Yes, @Dr Rea Reader" not in page.locator("main").inner_text()  # messages, not bodies
+    assert "Dr Wes Writer mentioned you" in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "my-activity.png"), full_page=True)
+    page.goto(f"/people/{reader.id}")
+    page.get_by_role("heading", name="Dr Rea Reader").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "profile.png"), full_page=True)

@@ -66,7 +66,8 @@ SCHEMAS: dict[str, dict] = {
         "type": "object", "required": ["id", "type", "name"],
         "properties": {"id": _IRI, "type": {"const": "Person"}, "name": _string(),
                        "profession": _string(), "affiliation": _string(),
-                       "competing_interests": _string("The author's competing-interests statement.")},
+                       "competing_interests": _string("The author's competing-interests statement."),
+                       "orcid": {**_IRI, "description": "The author's ORCID iD as an orcid.org IRI, when given."}},
     },
     "TextQuoteSelector": {
         "type": "object", "required": ["type", "exact"],

@@ -25,9 +25,12 @@ def _is_author(viewer: User | None, annotation: Annotation) -> bool:
 
 def serialize_person(user: User) -> dict:
     """Return the public profile of an author, as a W3C `Person` agent."""
-    return {"id": w3c.person_iri(user.id), "type": "Person", "name": user.display_name,
-            "profession": user.profession or "", "affiliation": user.affiliation or "",
-            "competing_interests": user.interests_statement}
+    person = {"id": w3c.person_iri(user.id), "type": "Person", "name": user.display_name,
+              "profession": user.profession or "", "affiliation": user.affiliation or "",
+              "competing_interests": user.interests_statement}
+    if user.orcid:
+        person["orcid"] = f"https://orcid.org/{user.orcid}"
+    return person
 
 
 def _citation_of(article: Article, study_id: int | None) -> Citation | None:

@@ -47,6 +47,7 @@ POSTIL_TERMS = {
     "profession": "postil:profession",
     "affiliation": "postil:affiliation",
     "competing_interests": "postil:competingInterests",
+    "orcid": {"@id": "postil:orcid", "@type": "@id"},
 }
 
 

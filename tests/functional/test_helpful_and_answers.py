@@ -143,3 +143,5 @@ def test_a_public_profile_shows_public_work_only_and_validates_the_orcid(app, ma
     assert "SECRET" not in page and "Oncologist" in page and "None declared" in page
     assert app.test_client().get(f"/people/{helper.id}").status_code == 404  # no public work yet
     assert signed_in(app, asker).get(f"/people/{helper.id}").status_code == 200
+    person = app.test_client().get(f"/api/users/{asker.id}").get_json()
+    assert person["orcid"] == "https://orcid.org/0000-0002-1825-0097"

@@ -81,6 +81,23 @@ class Config:
     ANNOTATION_MAX_LENGTH = 10_000
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Email, sent only by `flask notifications send` from the outbox, never from a web request.
+    # With no MAIL_SERVER, messages are written to the log (postil.mail) instead.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Postil <no-reply@postil.example>")
+    MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 20)
+    # Attempts before an email is given up (kept as "failed"); waits double from the base, capped at 6 hours.
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 10)
+    MAIL_RETRY_BASE_SECONDS = _env_int("MAIL_RETRY_BASE_SECONDS", 60)
+    # An email claimed by a sender that has not reported back after this long is never sent again.
+    MAIL_CLAIM_TIMEOUT_SECONDS = _env_int("MAIL_CLAIM_TIMEOUT_SECONDS", 600)
+    # How long the unsubscribe link in an email works.
+    UNSUBSCRIBE_MAX_AGE_DAYS = _env_int("UNSUBSCRIBE_MAX_AGE_DAYS", 90)
+
 
 class DevelopmentConfig(Config):
     """Local development: `make run`."""
@@ -106,6 +123,11 @@ class TestingConfig(Config):
     CROSSREF_API_URL = "http://127.0.0.1:9"
     EUTILS_API_URL = "http://127.0.0.1:9"
     CROSSREF_MAILTO = "tests@postil.example"
+    # Tests point MAIL_SERVER at their own SMTP server when they need one.
+    MAIL_SERVER = None
+    MAIL_USE_TLS = False
+    MAIL_FROM = "Postil <no-reply@postil.test>"
+    MAIL_TIMEOUT_SECONDS = 5
 
 
 class ProductionConfig(Config):

@@ -104,9 +104,23 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from app import annotating, api, auth, authoring, exports, health, main, moderation, notifications, studies
+    from app import (
+        annotating,
+        api,
+        auth,
+        authoring,
+        exports,
+        following,
+        health,
+        main,
+        moderation,
+        notifications,
+        people,
+        studies,
+    )
 
-    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, health, exports):
+    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, following, people,
+                    health, exports):
         app.register_blueprint(package.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 

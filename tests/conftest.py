@@ -172,3 +172,25 @@ class AuthActions:
 def auth(client):
     """Sign-in helper bound to `client`."""
     return AuthActions(client)
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    """A real SMTP server on 127.0.0.1 for this test, with the app's MAIL_SERVER pointing at it."""
+    from tests.mail import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_USE_TLS", False)
+    yield server
+    server.stop()
+
+
+def send_outbox(app, **kwargs):
+    """Run one pass of the sender (what `flask notifications send --once` does); return its report."""
+    from app.mail import worker
+
+    with app.app_context():
+        return worker.run_once(**kwargs)

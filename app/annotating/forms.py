@@ -12,7 +12,8 @@ from app.services.flags import MAX_NOTE_LENGTH, REASON_LABELS
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in AnnotationKind]
 VISIBILITY_CHOICES = [SelectChoice("public", "Public: everyone can read it"),
                       SelectChoice("private", "Only me: a private note")]
-BODY_HELP = "Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most."
+BODY_HELP = ("Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most. "
+             "Type @ and a name to mention a colleague.")
 
 
 class BodyFields:

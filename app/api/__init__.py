@@ -10,6 +10,7 @@ _errors.init_blueprint(bp)
 bp.before_request(check_request)
 
 from app.api import annotations as _annotations  # noqa: E402,F401
+from app.api import conversation as _conversation  # noqa: E402,F401
 from app.api import moderation as _moderation  # noqa: E402,F401
 from app.api import routes  # noqa: E402,F401
 from app.api import studies as _studies  # noqa: E402,F401

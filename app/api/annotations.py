@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import bp, payloads, protocol, w3c
 from app.api.auth import api_permission, current_api_user, rate_limit_key
@@ -85,7 +85,7 @@ def may_read(viewer: User | None, annotation: Annotation) -> bool:
 def _page(article: Article, viewer: User | None, number: int, total: int, iris: bool) -> dict:
     flavour = {"iris": 1} if iris else {}
     stmt = (select(Annotation.id) if iris else select(Annotation).options(
-        joinedload(Annotation.author), joinedload(Annotation.study)))
+        joinedload(Annotation.author), joinedload(Annotation.study), selectinload(Annotation.accepted_answer)))
     stmt = (stmt.where(Annotation.article_id == article.id, listed(viewer))
             .order_by(Annotation.created_at, Annotation.id))
     rows = paginate(stmt, page=number + 1, per_page=PAGE_SIZE, total=total)  # W3C pages count from 0

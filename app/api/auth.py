@@ -135,6 +135,18 @@ def _refuse_anonymous() -> None:
                    headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
+def api_signed_in(view: Callable) -> Callable:
+    """Decorate an API view that any signed-in caller may use (suspended ones too): 401 JSON when anonymous."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_api_user() is None:
+            _refuse_anonymous()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def api_permission(permission: Permission) -> Callable:
     """Decorate an API view: 401 JSON when anonymous, 403 JSON without `permission` (suspension explained)."""
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from flask import url_for
 
 from app.api import w3c
-from app.models import Annotation, Article, Citation, User
+from app.models import Annotation, AnnotationKind, Article, Citation, User
+from app.services.answers import visible_answer
 
 
 def _is_moderator(viewer: User | None) -> bool:
@@ -25,9 +26,12 @@ def _is_author(viewer: User | None, annotation: Annotation) -> bool:
 
 def serialize_person(user: User) -> dict:
     """Return the public profile of an author, as a W3C `Person` agent."""
-    return {"id": w3c.person_iri(user.id), "type": "Person", "name": user.display_name,
-            "profession": user.profession or "", "affiliation": user.affiliation or "",
-            "competing_interests": user.interests_statement}
+    person = {"id": w3c.person_iri(user.id), "type": "Person", "name": user.display_name,
+              "profession": user.profession or "", "affiliation": user.affiliation or "",
+              "competing_interests": user.interests_statement}
+    if user.orcid:
+        person["orcid"] = f"https://orcid.org/{user.orcid}"
+    return person
 
 
 def _citation_of(article: Article, study_id: int | None) -> Citation | None:
@@ -122,6 +126,10 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
             data[name] = getattr(annotation, name)
     data["status"] = annotation.status.value
     data["visibility"] = annotation.visibility.value
+    data["helpful"] = annotation.helpful_count or 0
+    if annotation.kind == AnnotationKind.QUESTION and not annotation.is_reply:
+        answer = visible_answer(annotation, viewer)
+        data["answer"] = w3c.annotation_iri(annotation.article.slug, answer.id) if answer is not None else None
     data["edited"] = w3c.timestamp(annotation.edited_at)
     if annotation.is_deleted:
         data["deleted"] = w3c.timestamp(annotation.deleted_at)

@@ -36,9 +36,12 @@ POSTIL_TERMS = {
     "deleted": {"@id": "postil:deleted", "@type": "xsd:dateTime"},
     "moderation_reason": "postil:moderationReason",
     "open_flags": "postil:openFlags",
+    "helpful": "postil:helpful",
+    "answer": {"@id": "postil:answer", "@type": "@id"},
     "profession": "postil:profession",
     "affiliation": "postil:affiliation",
     "competing_interests": "postil:competingInterests",
+    "orcid": {"@id": "postil:orcid", "@type": "@id"},
 }
 
 

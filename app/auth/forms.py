@@ -39,7 +39,9 @@ class SignUpForm(ProfileFields, FlaskForm):
 
 
 class ProfileForm(ProfileFields, FlaskForm):
-    pass
+    orcid = StringField("ORCID iD (optional)", validators=[Length(max=60)],
+                        description="For example 0000-0002-1825-0097; shown on your public profile, linked to "
+                                    "orcid.org.")
 
 
 class PasswordForm(FlaskForm):

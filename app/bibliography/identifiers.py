@@ -251,3 +251,31 @@ class DuplicateIndex:
             if is_duplicate(seen, record):
                 return seen, ref
         return None
+
+
+_ORCID_RE = re.compile(r"^(?:https?://(?:www\.)?orcid\.org/)?(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
+
+
+def orcid_check_digit(base_digits: str) -> str:
+    """Return the ISO 7064 MOD 11-2 check character for the first 15 digits of an ORCID iD."""
+    total = 0
+    for digit in base_digits:
+        total = (total + int(digit)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
+
+
+def normalise_orcid(value: str | None) -> str | None:
+    """Return an ORCID iD as 0000-0002-1825-0097 (also from its URL), None when empty; raise ValueError if invalid."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    match = _ORCID_RE.match(text.replace(" ", ""))
+    if match is None:
+        raise ValueError(f"{text[:40]!r} is not an ORCID iD: write it as 0000-0002-1825-0097 (16 characters, "
+                         "the last a digit or X).")
+    digits = "".join(match.groups()).upper()
+    if orcid_check_digit(digits[:15]) != digits[15]:
+        raise ValueError(f"{text[:40]!r} is not a valid ORCID iD: its last character (the check digit) does not "
+                         "match. Copy it from your ORCID record.")
+    return "-".join(digits[i:i + 4] for i in range(0, 16, 4))

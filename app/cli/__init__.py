@@ -4,7 +4,8 @@
 - `demo`: `seed-demo`;
 - `content`: `studies import|export` and `articles import`;
 - `retractions`: `studies retractions import` (the Retraction Watch CSV);
-- `operations`: `backup` and `restore`.
+- `operations`: `backup` and `restore`;
+- `notifications`: `notifications send|digest|status` (the email outbox).
 
 Every command fails the same way (`app.cli.errors.fail`).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import content, demo, operations, retractions, users
+from app.cli import content, demo, notifications, operations, retractions, users
 
 
 def init_app(app: Flask) -> None:
@@ -25,3 +26,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content.articles_cli)
     app.cli.add_command(operations.backup_command)
     app.cli.add_command(operations.restore_command)
+    app.cli.add_command(notifications.notifications_cli)

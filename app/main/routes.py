@@ -1,6 +1,7 @@
 """Article list and article page."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from flask import Response, abort, current_app, has_request_context, render_template, request, session, url_for
@@ -11,12 +12,25 @@ from sqlalchemy import select
 from app.bibliography.evidence import DESIGNS, EVIDENCE_LEVELS
 from app.extensions import db
 from app.main import bp
-from app.models import AnnotationKind, Article, ArticleStatus
+from app.models import AnnotationKind, Article, ArticleStatus, FollowTarget
 from app.security.loaders import NO_PUBLISHED_ARTICLE, get_published_article_or_404
 from app.services import articles as article_service
+from app.services import follows, helpful, visits
+from app.services.evidence_map import evidence_map
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
-from app.services.reading import Filters, discussion, own_annotations, page_cache, personalise, share
+from app.services.reading import (
+    NO_MARKS,
+    SORTS,
+    UNANSWERED,
+    Filters,
+    ReaderMarks,
+    discussion,
+    own_annotations,
+    page_cache,
+    personalise,
+    share,
+)
 from app.text.diff import word_diff
 from app.text.kinds import KINDS
 
@@ -27,7 +41,7 @@ def inject_globals():
             "word_diff": word_diff,
             "unread_notifications": _unread_notifications(),
             "design_labels": DESIGNS, "evidence_meanings": EVIDENCE_LEVELS,
-            "annotation_kinds": list(AnnotationKind)}
+            "annotation_kinds": list(AnnotationKind), "sort_labels": SORTS, "marks": NO_MARKS}
 
 
 def _signed_in_user():
@@ -81,28 +95,28 @@ def index():
 def filters_from_request() -> Filters:
     """Read the thread filters from the query string, ignoring values that make no sense."""
     kind = request.args.get("kind") or None
-    if kind not in set(AnnotationKind):
+    if kind not in {*AnnotationKind, UNANSWERED}:
         kind = None
     tag = (request.args.get("tag") or "").strip().lower()[:40] or None
     author = request.args.get("author", type=int)
     mine = request.args.get("mine") == "1" and current_user.is_authenticated
-    return Filters(kind=kind, tag=tag, author=author, mine=mine)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "position"
+    return Filters(kind=kind, tag=tag, author=author, mine=mine, sort=sort)
 
 
-def render_article_page(article: Article, status: int = 200):
+def render_article_page(article: Article, status: int = 200, reader: ReaderState | None = None):
     """Render the article with its highlights, threads and references for the current viewer."""
-    content_html = _article_content(article, "personal", filters_from_request())
-    return render_template("main/article.html", article=article, content_html=content_html), status
+    marks = reader.marks if reader else NO_MARKS
+    content_html = _article_content(article, "personal", filters_from_request(), marks)
+    return render_template("main/article.html", article=article, content_html=content_html, reader=reader), status
 
 
-def _article_content(article: Article, mode: str, filters: Filters) -> Markup:
+def _article_content(article: Article, mode: str, filters: Filters, marks: ReaderMarks = NO_MARKS) -> Markup:
     """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal"."""
-    from app.services.evidence_map import evidence_map
-
     viewer = current_user if mode == "personal" else None
     data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug))
     return Markup(render_template("main/_article_content.html", article=article, discussion=data, filters=filters,
-                                  references=article_service.references_of(article), mode=mode,
+                                  references=article_service.references_of(article), mode=mode, marks=marks,
                                   evidence=evidence_map(article, viewer)))
 
 
@@ -116,8 +130,9 @@ def article(slug: str):
     """
     key = article_service.page_key(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
     filters = filters_from_request()
+    reader = _reader_state(key.id) if current_user.is_authenticated else None
     if filters.active or session.get("_flashes"):
-        return render_article_page(get_published_article_or_404(slug))
+        return render_article_page(get_published_article_or_404(slug), reader=reader)
     if not current_user.is_authenticated:
         body = page_cache.get(("page", key))
         if body is None:
@@ -128,10 +143,38 @@ def article(slug: str):
         return Response(body, mimetype="text/html")
     own = own_annotations(key.id, current_user.id)
     if own.personal or current_user.is_moderator:
-        return render_article_page(get_published_article_or_404(slug))
+        return render_article_page(get_published_article_or_404(slug), reader=reader)
     content = page_cache.get(("member", key))
     if content is None:
         article_obj = get_published_article_or_404(slug)
         content = share(_article_content(article_obj, "member", filters))
         page_cache.put(("member", key), content)
-    return render_template("main/article.html", article=key, content_html=personalise(content, own.ids))
+    return render_template("main/article.html", article=key, content_html=personalise(content, own.ids, reader.marks),
+                           reader=reader)
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    """The signed-in reader's side of an article page: their marks, and whether they follow the article."""
+
+    marks: ReaderMarks
+    follows_article: bool
+
+
+def _reader_state(article_id: int) -> ReaderState:
+    """Record the reader's visit and gather what is theirs on the page (a fixed number of small queries).
+
+    The visit is written in its own short transaction, opened by the write itself, so that a GET
+    never turns a read transaction into a write one (which SQLite may refuse under concurrency).
+    """
+    user_id = current_user.id
+    state = visits.state_for(user_id, article_id)
+    if state.write:
+        db.session.rollback()
+        visits.store(user_id, article_id, state)
+        db.session.commit()
+    threads = {int(k) for k in follows.followed_keys(user_id, FollowTarget.THREAD) if k.isdigit()}
+    marks = ReaderMarks(voted=frozenset(helpful.voted_ids(user_id, article_id)), followed_threads=frozenset(threads),
+                        new=tuple(visits.new_ids(article_id, current_user, state.new_since)))
+    following = follows.find(user_id, FollowTarget.ARTICLE, str(article_id)) is not None
+    return ReaderState(marks=marks, follows_article=following)

@@ -6,10 +6,13 @@ from app.models.annotation import (
     AnnotationKind,
     AnnotationRevision,
     AnnotationStatus,
+    HelpfulVote,
     Visibility,
 )
 from app.models.article import Article, ArticleRevision, ArticleStatus
+from app.models.delivery import NotificationPreference, OutboxMessage
 from app.models.evidence import Appraisal, NoticeKind, StudyNotice
+from app.models.follow import ArticleVisit, Follow, FollowTarget
 from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
@@ -20,6 +23,12 @@ __all__ = [
     "Action",
     "AnchorEvent",
     "AnchorRecord",
+    "ArticleVisit",
+    "Follow",
+    "FollowTarget",
+    "HelpfulVote",
+    "NotificationPreference",
+    "OutboxMessage",
     "ApiToken",
     "Appraisal",
     "Flag",

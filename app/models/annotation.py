@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -79,12 +79,20 @@ class Annotation(db.Model):
     # (the `id` it arrived with).
     canonical: Mapped[str | None] = mapped_column(String(IRI_MAX_LENGTH), nullable=True)
     via: Mapped[str | None] = mapped_column(String(IRI_MAX_LENGTH), nullable=True)
+    # "Helpful" votes, kept in step with helpful_votes by the helpful service (pages read no COUNT).
+    helpful_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # On a question: the reply its asker (or a moderator) accepted as the answer.
+    accepted_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotations.id", ondelete="SET NULL"), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
+    accepted_answer: Mapped[Annotation | None] = relationship(foreign_keys=[accepted_answer_id], remote_side=[id],
+                                                              lazy="select")
     article: Mapped[Article] = relationship()  # noqa: F821
     study: Mapped[Study | None] = relationship()  # noqa: F821
     revisions: Mapped[list[AnnotationRevision]] = relationship(
@@ -162,3 +170,15 @@ class AnchorRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     annotation: Mapped[Annotation] = relationship(back_populates="anchor_records")
+
+
+class HelpfulVote(db.Model):
+    """One reader finding one annotation helpful (a reader votes once; the author never)."""
+
+    __tablename__ = "helpful_votes"
+    __table_args__ = (UniqueConstraint("annotation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -103,10 +103,18 @@ def _log_is_append_only(_mapper, _connection, target: ModerationLog) -> None:
 
 
 class Notification(db.Model):
-    """An in-app message to a user: moderation outcomes and replies."""
+    """A message to a user about an event: shown in the app, and emailed at once or in a digest.
+
+    `event_key` names the event (a new annotation, a mention, an accepted answer) so that a person
+    hears about one event once, whatever the number of reasons they have to hear about it.
+    `delivery` is the person's choice for the event's type when it happened; digests collect the
+    ones marked "daily" or "weekly" that no digest has carried yet (`digested_at`).
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),
+                      UniqueConstraint("user_id", "event_key"),
+                      Index("ix_notifications_digest", "delivery", "digested_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -115,3 +123,10 @@ class Notification(db.Model):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    event_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    delivery: Mapped[str] = mapped_column(String(10), default="app", server_default="app")
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    annotation: Mapped[Annotation | None] = relationship()  # noqa: F821
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])  # noqa: F821

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Index, Integer, String, Text, func
+from sqlalchemy import Boolean, Index, Integer, String, Text, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -53,6 +53,10 @@ class User(UserMixin, db.Model):
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     suspended_indefinitely: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An ORCID iD in its hyphenated form (0000-0002-1825-0097), checked when saved.
+    orcid: Mapped[str | None] = mapped_column(String(19), nullable=True)
+    # Starting or replying to a thread follows it, unless the person turns this off.
+    auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def get_id(self) -> str:

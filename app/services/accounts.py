@@ -93,7 +93,17 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def update_profile(user: User, **fields) -> User:
-    """Change profile fields (display name, profession, affiliation, competing interests)."""
+    """Change profile fields (display name, profession, affiliation, competing interests, ORCID iD).
+
+    Raises ServiceError naming the field when a value is refused (an ORCID iD with a wrong check digit).
+    """
+    if "orcid" in fields:
+        from app.bibliography.identifiers import normalise_orcid
+
+        try:
+            user.orcid = normalise_orcid(fields.pop("orcid"))
+        except ValueError as exc:
+            raise ServiceError(str(exc), "orcid") from None
     for name, value in _clean_profile(fields).items():
         setattr(user, name, value)
     if "competing_interests" in fields and not (fields["competing_interests"] or "").strip():

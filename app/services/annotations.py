@@ -16,10 +16,11 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
-from app.services import moderation, notifications
+from app.services import anchoring, follows, moderation, notifications
 from app.services.articles import bump_display
-from app.services.errors import ServiceError
+from app.services.errors import BadRequest, ServiceError
 from app.text.anchoring import AnchorError, Selector, resolve
+from app.text.mentions import link_mentions, mentioned_ids, typed_name
 from app.text.sanitize import clean_text, render_markdown
 
 MAX_TAGS = 10
@@ -39,7 +40,25 @@ def clean_body(body: str) -> tuple[str, str]:
     limit = _max_length()
     if len(body) > limit:
         raise ServiceError(f"The annotation text is too long: {len(body):,} characters, {limit:,} at most.", "body")
-    return body, render_markdown(body)
+    return body, render_markdown(_with_mention_links(body))
+
+
+def _with_mention_links(source: str) -> str:
+    """Turn each @mention into a link to the person's profile; raise BadRequest for unknown or suspended people."""
+    ids = mentioned_ids(source)
+    if not ids:
+        return source
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    for user_id in ids:
+        person = people.get(user_id)
+        if person is None:
+            raise BadRequest(f"The mention @{typed_name(source, user_id)} does not match anyone on Postil: type @ "
+                             "and choose the person from the list.", "body")
+        if person.is_suspended:
+            raise BadRequest(f"{person.display_name}'s account is suspended, so they cannot be mentioned. Remove the "
+                             "mention to save.", "body")
+    return link_mentions(source, {i: p.display_name for i, p in people.items()},
+                         lambda user_id: current_app.url_for("people.show", user_id=user_id, _external=False))
 
 
 def clean_tags(tags) -> list[str]:
@@ -109,12 +128,11 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     db.session.add(annotation)
     db.session.flush()
     if parent is None:
-        from app.services import anchoring
-
         anchoring.record_written(annotation, article.version)
     bump_display(article.id)
-    if parent is not None:
-        notifications.notify_reply(annotation)
+    if annotation.visibility == Visibility.PUBLIC:
+        follows.follow_thread_automatically(author, annotation.root_id or annotation.id)
+    notifications.annotation_published(annotation)
     return annotation
 
 
@@ -134,6 +152,7 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     if annotation.is_deleted:
         raise ServiceError("A deleted annotation cannot be edited.", "body")
     now = utcnow()
+    mentioned_before = mentioned_ids(annotation.body)
     if body is not None:
         source, html = clean_body(body)
         if source != annotation.body:
@@ -155,6 +174,7 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     if annotation.status == AnnotationStatus.HIDDEN:
         # Editing a hidden annotation sends it back to the queue, once per moderator decision.
         moderation.resubmit_if_hidden(annotation, annotation.author)
+    notifications.mentions_added(annotation, mentioned_before)
     return annotation
 
 

@@ -26,3 +26,10 @@ class Forbidden(ServiceError):
 
     status = 403
     code = "forbidden"
+
+
+class BadRequest(ServiceError):
+    """The request names something that does not exist or cannot be used here; nothing was written."""
+
+    status = 400
+    code = "bad_request"

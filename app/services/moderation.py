@@ -229,8 +229,7 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
     bump_display(annotation.article_id)
     notifications.moderation_outcome(annotation, action, old, reason)
     if new == S.PUBLISHED and old == S.PENDING:
-        if annotation.parent_id is not None:
-            notifications.notify_reply(annotation)
+        notifications.annotation_published(annotation)
         if annotation.visibility == Visibility.PUBLIC:
             _trust_if_earned(annotation.author)
     db.session.flush()

@@ -1,30 +1,58 @@
-"""In-app notifications: moderation outcomes, replies, and revisions that moved an author's passage.
+"""Notifications: who hears about what, in the app and by email, written with the change they report.
 
-Notifications are rows written in the same transaction as the change they report, so a decision
-that is rolled back leaves no message behind. Email is not sent.
+`notify` is the one way to tell a person something: it writes the in-app notification and, when the
+person chose "email at once" for the event's type, an outbox row, both in the caller's transaction,
+so a change that is rolled back leaves no message behind and a committed one cannot lose its email.
+Digests are built later from the notifications marked for them (app.services.digests). Events that
+concern content (a new annotation, a mention, an accepted answer) are fanned out here: each person
+hears about one event once, for the most specific reason they have, and only if they may read it.
+Private notes never notify anyone; pending annotations notify when a moderator approves them.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import Action, Annotation, AnnotationStatus, Notification, User
+from app.models import (
+    Action,
+    Annotation,
+    AnnotationStatus,
+    Article,
+    ArticleStatus,
+    FollowTarget,
+    Notification,
+    Study,
+    User,
+    Visibility,
+)
 from app.models.base import utcnow
+from app.services import follows, outbox
+from app.services import preferences as prefs
 from app.services.pagination import Page, paginate
-from app.services.visibility import can_read
+from app.services.visibility import can_read, readable_clause
+from app.text.mentions import mentioned_ids
 
 PAGE_SIZE = 50
 QUOTE_LENGTH = 80
 
 
 class Kind:
-    """The kinds of notification (stored as plain strings)."""
+    """The kinds of notification (stored as plain strings); app.services.preferences maps them to event types."""
 
     APPROVED = "approved"
     HIDDEN = "hidden"
     RESTORED = "restored"
     REMOVED = "removed"
     REPLY = "reply"
+    THREAD_REPLY = "thread_reply"
+    MENTION = "mention"
+    FOLLOWED = "followed"
+    ANSWER_ACCEPTED = "answer_accepted"
+    ANSWER_CHOSEN = "answer_chosen"
+    RETRACTION = "retraction"
+    CONCERN = "concern"
     # The article was revised under an annotation (app.services.anchoring).
     REWORDED = "reworded"
     CHANGED = "changed"
@@ -35,23 +63,47 @@ class Kind:
 ANCHOR_KINDS = (Kind.REWORDED, Kind.CHANGED, Kind.ORPHANED)
 
 
-def notify(user_id: int, kind: str, message: str, annotation_id: int | None = None) -> Notification:
-    """Queue an in-app message for `user_id`; flush, don't commit."""
+STUDY_NOTICE_KEY = "study-notice:{study_id}:{kind}"
+
+
+# Notifications about the recipient's own annotation, shown even when it is no longer readable (removed).
+ABOUT_OWN_ANNOTATION = frozenset({Kind.APPROVED, Kind.HIDDEN, Kind.RESTORED, Kind.REMOVED})
+
+
+def notify(user_id: int, kind: str, message: str, annotation_id: int | None = None, *,
+           actor_id: int | None = None, event_key: str | None = None) -> Notification | None:
+    """Tell `user_id` about an event, in the app and as they chose for its type; flush, don't commit.
+
+    Returns None, writing nothing, when the person turned the event's type off or was already told
+    about `event_key`. Email goes through the outbox; nothing is sent from here.
+    """
+    delivery = prefs.delivery_for(user_id, prefs.event_type_of(kind))
+    if delivery == prefs.Delivery.OFF:
+        return None
+    if event_key is not None and db.session.scalar(select(Notification.id).where(
+            Notification.user_id == user_id, Notification.event_key == event_key).limit(1)):
+        return None
     note = Notification(user_id=user_id, kind=kind, message=message, annotation_id=annotation_id,
-                        created_at=utcnow())
-    db.session.add(note)
-    db.session.flush()
+                        actor_id=actor_id, event_key=event_key, delivery=delivery.value, created_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(note)
+    except IntegrityError:  # told about this event by a concurrent request a moment ago
+        return None
+    if delivery == prefs.Delivery.INSTANT:
+        outbox.queue_notification(note)
     return note
 
 
-def _where(annotation: Annotation) -> str:
-    """Name an annotation for its author: the article and the start of the quoted passage."""
+def _where(annotation: Annotation, owner: str = "your") -> str:
+    """Name an annotation for a person: the article and the start of the quoted passage."""
     title = annotation.article.title
     what = "reply" if annotation.parent_id else "annotation"
-    quote = annotation.exact or ""
+    root = annotation if annotation.parent_id is None else db.session.get(Annotation, annotation.root_id)
+    quote = (root.exact if root is not None else "") or ""
     if len(quote) > QUOTE_LENGTH:
         quote = quote[:QUOTE_LENGTH].rstrip() + "…"
-    return f"your {what} on “{title}”" + (f" (“{quote}”)" if quote else "")
+    return f"{owner} {what} on “{title}”" + (f" (“{quote}”)" if quote else "")
 
 
 def moderation_outcome(annotation: Annotation, action, old_status: AnnotationStatus, reason: str) -> None:
@@ -105,34 +157,160 @@ def _where_written(annotation: Annotation) -> str:
     return f"your annotation on “{annotation.article.title}” (“{quote}”)"
 
 
+def _announceable(annotation: Annotation) -> bool:
+    """Tell whether an annotation may notify anyone: published, not private, not deleted, on a published article."""
+    return (annotation.visibility == Visibility.PUBLIC and annotation.status == AnnotationStatus.PUBLISHED
+            and not annotation.is_deleted and annotation.article.status == ArticleStatus.PUBLISHED)
+
+
+def _follow_targets(annotation: Annotation) -> list[tuple[FollowTarget, str]]:
+    """Return what someone may follow to hear about `annotation`, most specific first."""
+    targets = []
+    if annotation.parent_id is not None:
+        targets.append((FollowTarget.THREAD, str(annotation.root_id or annotation.parent_id)))
+    targets.append((FollowTarget.PERSON, str(annotation.author_id)))
+    if annotation.study_id is not None:
+        targets.append((FollowTarget.STUDY, str(annotation.study_id)))
+    if annotation.parent_id is None:
+        targets += [(FollowTarget.TAG, tag) for tag in annotation.tags or []]
+    targets.append((FollowTarget.ARTICLE, str(annotation.article_id)))
+    return targets
+
+
+FOLLOW_REASONS = {FollowTarget.PERSON: "you follow {author}", FollowTarget.STUDY: "you follow the study it links",
+                  FollowTarget.TAG: "you follow one of its tags", FollowTarget.ARTICLE: "you follow the article"}
+
+
+def annotation_published(annotation: Annotation) -> None:
+    """Tell the people concerned about an annotation everyone can now read (on creation, or on approval).
+
+    In order of precedence, each person once: those it @mentions, the author of the annotation it
+    replies to, followers of its thread, then followers of its author, study, tags or article.
+    """
+    if not _announceable(annotation):
+        return
+    author = db.session.get(User, annotation.author_id)
+    parent = db.session.get(Annotation, annotation.parent_id) if annotation.parent_id else None
+    title = annotation.article.title
+    told: set[int] = {annotation.author_id}
+    _tell_mentioned(annotation, mentioned_ids(annotation.body), told)
+    key = f"annotation:{annotation.id}"
+    if parent is not None and parent.author_id not in told:
+        told.add(parent.author_id)
+        notify(parent.author_id, Kind.REPLY, f"{author.display_name} replied to {_where(parent)}.", annotation.id,
+               actor_id=author.id, event_key=key)
+    for user_id, reason in follows.followers_of(_follow_targets(annotation)).items():
+        if user_id in told:
+            continue
+        told.add(user_id)
+        reader = db.session.get(User, user_id)
+        if reader is None or not can_read(reader, annotation):
+            continue
+        if reason == FollowTarget.THREAD:
+            notify(user_id, Kind.THREAD_REPLY, f"{author.display_name} replied in a thread you follow on “{title}”.",
+                   annotation.id, actor_id=author.id, event_key=key)
+        else:
+            why = FOLLOW_REASONS[reason].format(author=author.display_name)
+            what = "replied" if annotation.parent_id else "annotated"
+            notify(user_id, Kind.FOLLOWED, f"{author.display_name} {what} on “{title}” ({why}).", annotation.id,
+                   actor_id=author.id, event_key=key)
+
+
+def _tell_mentioned(annotation: Annotation, user_ids: list[int], told: set[int]) -> None:
+    """Tell the mentioned people who may read `annotation`, once per annotation each."""
+    if not user_ids:
+        return
+    author = db.session.get(User, annotation.author_id)
+    people = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+    for person in people:
+        if person.id in told or not can_read(person, annotation):
+            continue
+        told.add(person.id)
+        notify(person.id, Kind.MENTION, f"{author.display_name} mentioned you on “{annotation.article.title}”.",
+               annotation.id, actor_id=author.id, event_key=f"mention:{annotation.id}")
+
+
+def mentions_added(annotation: Annotation, before: list[int]) -> None:
+    """After an edit, tell only the people newly mentioned (if the annotation can notify anyone yet)."""
+    if not _announceable(annotation):
+        return
+    added = [user_id for user_id in mentioned_ids(annotation.body) if user_id not in before]
+    _tell_mentioned(annotation, added, {annotation.author_id})
+
+
 def notify_reply(reply: Annotation) -> None:
-    """Tell the parent's author about `reply`: not themselves, only if they may read it, only once."""
-    parent = db.session.get(Annotation, reply.parent_id) if reply.parent_id else None
-    if parent is None or parent.author_id == reply.author_id:
+    """Tell the people concerned about a newly readable reply (kept for callers of the first version)."""
+    annotation_published(reply)
+
+
+def answer_accepted(question: Annotation, answer: Annotation, actor: User) -> None:
+    """Tell the asker (when a moderator chose) and the reply's author that the reply is the accepted answer."""
+    if not _announceable(answer) or not _announceable(question):
         return
-    parent_author = db.session.get(User, parent.author_id)
-    if not can_read(parent_author, reply):
-        return
-    already = db.session.scalar(select(Notification.id).where(
-        Notification.user_id == parent.author_id, Notification.kind == Kind.REPLY,
-        Notification.annotation_id == reply.id).limit(1))
-    if already:
-        return
-    author = db.session.get(User, reply.author_id)
-    notify(parent.author_id, Kind.REPLY,
-           f"{author.display_name} replied to {_where(parent)}.", reply.id)
+    key = f"answer:{question.id}:{answer.id}"
+    title = question.article.title
+    if question.author_id != actor.id:
+        notify(question.author_id, Kind.ANSWER_ACCEPTED,
+               f"A moderator accepted {answer.author.display_name}'s reply as the answer to your question on "
+               f"“{title}”.", answer.id, actor_id=actor.id, event_key=key)
+    if answer.author_id != actor.id:
+        asker = "your own" if answer.author_id == question.author_id else f"{question.author.display_name}'s"
+        notify(answer.author_id, Kind.ANSWER_CHOSEN,
+               f"Your reply was accepted as the answer to {asker} question on “{title}”.", answer.id,
+               actor_id=actor.id, event_key=key)
+
+
+def study_notice(study, kind: str, note: str = "") -> int:
+    """Tell the followers of `study` and the authors of annotations linking it about a retraction or concern.
+
+    `kind` is Kind.RETRACTION or Kind.CONCERN; each person hears once per study and kind. Returns how
+    many were told. (For the evidence feature's notices; today called when a study is marked retracted.)
+    """
+    if not isinstance(study, Study) or kind not in (Kind.RETRACTION, Kind.CONCERN):
+        raise ValueError("study_notice needs a Study and Kind.RETRACTION or Kind.CONCERN")
+    what = "was retracted" if kind == Kind.RETRACTION else "received an expression of concern"
+    message = f"A study you cited or follow {what}: “{study.title[:150]}”." + (f" {note[:300]}" if note else "")
+    linked = select(Annotation.author_id).where(Annotation.study_id == study.id, Annotation.deleted_at.is_(None))
+    people = set(db.session.scalars(linked)) | set(follows.followers_of([(FollowTarget.STUDY, str(study.id))]))
+    key = STUDY_NOTICE_KEY.format(study_id=study.id, kind=kind)
+    return sum(notify(user_id, kind, message, event_key=key) is not None for user_id in sorted(people))
+
+
+def visible_clause(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition for the user's notifications they may still see.
+
+    A notification about someone else's content disappears when that content is hidden, removed,
+    deleted or made private after the event; moderation outcomes about one's own annotation stay.
+    """
+    readable = exists(select(Annotation.id).join(Article, Article.id == Annotation.article_id).where(
+        Annotation.id == Notification.annotation_id, readable_clause(user), Annotation.deleted_at.is_(None),
+        Article.status == ArticleStatus.PUBLISHED))
+    return and_(Notification.user_id == user.id,
+                or_(Notification.annotation_id.is_(None), Notification.kind.in_(ABOUT_OWN_ANNOTATION), readable))
+
+
+def is_visible(note: Notification, user: User) -> bool:
+    """Tell whether `user` may still see `note` (the Python twin of visible_clause)."""
+    if note.user_id != user.id:
+        return False
+    if note.annotation_id is None or note.kind in ABOUT_OWN_ANNOTATION:
+        return True
+    annotation = note.annotation
+    return (annotation is not None and not annotation.is_deleted and can_read(user, annotation)
+            and annotation.article.status == ArticleStatus.PUBLISHED)
 
 
 def unread_count(user: User) -> int:
-    """Count `user`'s unread notifications (one query)."""
+    """Count `user`'s unread notifications that they may still see (one query)."""
     return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+        visible_clause(user), Notification.read_at.is_(None)))
 
 
-def page_of(user: User, page: int = 1) -> Page[Notification]:
-    """Return one page of `user`'s notifications, newest first."""
-    return paginate(select(Notification).where(Notification.user_id == user.id)
-                    .order_by(Notification.created_at.desc(), Notification.id.desc()), page, PAGE_SIZE)
+def page_of(user: User, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
+    """Return one page of `user`'s visible notifications, newest first."""
+    stmt = (select(Notification).where(visible_clause(user))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return paginate(stmt, page, per_page)
 
 
 def mark_all_read(user: User) -> int:

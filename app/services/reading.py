@@ -50,10 +50,15 @@ class Reply:
 
 @dataclass
 class Thread:
-    """A top-level annotation (or a stub) and its replies in order."""
+    """A top-level annotation (or a stub) and its replies in order; a question's accepted answer comes first."""
 
     root: Annotation | Stub
     replies: list[Reply] = field(default_factory=list)
+    answer_id: int | None = None
+
+    @property
+    def is_question(self) -> bool:
+        return isinstance(self.root, Annotation) and self.root.kind == AnnotationKind.QUESTION
 
     @property
     def start(self) -> int:
@@ -61,18 +66,23 @@ class Thread:
         return start if start is not None else 10 ** 9
 
 
+UNANSWERED = "unanswered"
+SORTS = {"position": "Reading order", "helpful": "Most helpful first"}
+
+
 @dataclass
 class Filters:
-    """Thread filters from the query string."""
+    """Thread filters and order from the query string (`kind` may be "unanswered": questions without an answer)."""
 
     kind: str | None = None
     tag: str | None = None
     author: int | None = None
     mine: bool = False
+    sort: str = "position"
 
     @property
     def active(self) -> bool:
-        return bool(self.kind or self.tag or self.author or self.mine)
+        return bool(self.kind or self.tag or self.author or self.mine or self.sort != "position")
 
 
 @dataclass
@@ -134,38 +144,58 @@ def own_annotations(article_id: int, user_id: int) -> OwnAnnotations:
     return OwnAnnotations(ids=tuple(r.id for r in rows), personal=personal)
 
 
-_OWN_OR_FLAG = re.compile(r'(data-own|data-flag)="(\d+)"(?: hidden)?>')
+# Per-reader switches in shared member content: each element carrying one of these attributes,
+# last in its start tag, is shown or hidden for a reader by `personalise`.
+_SWITCH = re.compile(r'(data-own|data-flag|data-vote|data-unvote|data-new|data-follow|data-unfollow|data-asker)'
+                     r'="(\d+)"( hidden)?>')
 
 
 @dataclass(frozen=True)
 class SharedContent:
-    """Member content as seen by a reader with no annotations, and where each annotation's controls are."""
+    """Member content as seen by a reader with nothing of their own, and where each per-reader switch is."""
 
     html: str
-    # annotation id -> [(start, end, replacement)] spans of `html` to rewrite for that annotation's author.
-    own_edits: dict[str, list[tuple[int, int, str]]]
+    # (attribute, id) -> [(start, end, replacement)]: the spans of `html` to flip for readers it concerns.
+    edits: dict[tuple[str, str], list[tuple[int, int, str]]]
 
 
 def share(content_html: str) -> SharedContent:
     """Index rendered member content once, when it is cached."""
     html = str(content_html)
-    edits: dict[str, list[tuple[int, int, str]]] = {}
-    for match in _OWN_OR_FLAG.finditer(html):
-        attribute, annotation_id = match.group(1), match.group(2)
-        # For the author: own-actions shown, flag link hidden.
-        replacement = f'{attribute}="{annotation_id}"' + ("" if attribute == "data-own" else " hidden") + ">"
-        edits.setdefault(annotation_id, []).append((match.start(), match.end(), replacement))
+    edits: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for match in _SWITCH.finditer(html):
+        attribute, annotation_id, hidden = match.groups()
+        replacement = f'{attribute}="{annotation_id}"' + ("" if hidden else " hidden") + ">"
+        edits.setdefault((attribute, annotation_id), []).append((match.start(), match.end(), replacement))
     return SharedContent(html, edits)
 
 
-def personalise(content: SharedContent, own_ids: tuple[int, ...]) -> Markup:
-    """Switch on the edit/delete controls of the viewer's own annotations in shared member content.
+@dataclass(frozen=True)
+class ReaderMarks:
+    """What is particular to one reader on an article page: their votes, followed threads, what is new."""
 
-    The shared content carries every annotation's own-actions hidden and a flag link; for the
-    viewer's annotations the former are shown and the latter hidden (one cannot flag oneself).
-    Costs time in the number of the viewer's annotations, plus one copy of the page.
+    voted: frozenset[int] = frozenset()
+    followed_threads: frozenset[int] = frozenset()
+    new: tuple[int, ...] = ()
+
+
+NO_MARKS = ReaderMarks()
+
+
+def personalise(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderMarks = NO_MARKS) -> Markup:
+    """Flip the per-reader switches of shared member content for one reader.
+
+    For the reader's own annotations: edit/delete and "accept as answer" (on their questions) shown,
+    flag and helpful hidden; for those they found helpful, "withdraw" shown; for the threads they
+    follow, "unfollow" shown; for annotations new since their last visit, the "new" marker shown.
+    Costs time in the number of switches concerning the reader, plus one copy of the page.
     """
-    edits = sorted(edit for i in own_ids for edit in content.own_edits.get(str(i), ()))
+    own = set(own_ids)
+    flips = {"data-own": own, "data-flag": own, "data-asker": own, "data-vote": own | marks.voted,
+             "data-unvote": marks.voted, "data-new": set(marks.new), "data-follow": marks.followed_threads,
+             "data-unfollow": marks.followed_threads}
+    edits = sorted(edit for attribute, ids in flips.items() for i in ids
+                   for edit in content.edits.get((attribute, str(i)), ()))
     if not edits:
         return Markup(content.html)
     out, position = [], 0
@@ -227,8 +257,11 @@ def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:
     return {row.id: Stub(id=row.id, start=row.start) for row in rows}
 
 
-def _matches(annotation: Annotation, filters: Filters, viewer: User | None) -> bool:
-    if filters.kind and annotation.kind.value != filters.kind:
+def _matches(annotation: Annotation, filters: Filters, viewer: User | None, answered: set[int]) -> bool:
+    if filters.kind == UNANSWERED:
+        if annotation.kind != AnnotationKind.QUESTION or annotation.id in answered:
+            return False
+    elif filters.kind and annotation.kind.value != filters.kind:
         return False
     if filters.tag and filters.tag not in (annotation.tags or []):
         return False
@@ -246,6 +279,39 @@ def _stub_thread(stub: Stub, children: dict[int, list[Annotation]], collect) -> 
         thread.replies.append(Reply(child, 1))
         collect(child.id, 2, child, thread.replies)
     return thread
+
+
+def _thread_order(filters: Filters):
+    """Return the sort key of threads: reading order, or most helpful first (then reading order)."""
+    if filters.sort == "helpful":
+        return lambda t: (-getattr(t.root, "helpful_count", 0), t.start, t.root.id)
+    return lambda t: (t.start, t.root.id)
+
+
+def _answered(roots: list[Annotation], by_id: dict[int, Annotation]) -> set[int]:
+    """Return the questions answered for this viewer: those whose accepted reply they may read."""
+    return {a.id for a in roots if a.accepted_answer_id in by_id and not by_id[a.accepted_answer_id].is_deleted
+            and by_id[a.accepted_answer_id].root_id == a.id}
+
+
+def _answer_first(thread: Thread, answer_id: int, children: dict[int, list[Annotation]],
+                  by_id: dict[int, Annotation]) -> None:
+    """Move the accepted answer, with the replies under it, to the top of the thread's replies."""
+    below = {answer_id}
+    stack = [answer_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            below.add(child.id)
+            stack.append(child.id)
+    block = [r for r in thread.replies if r.annotation.id in below]
+    if not block:
+        return
+    rest = [r for r in thread.replies if r.annotation.id not in below]
+    answer = block[0].annotation
+    # An answer that replied to another reply says so, since it now stands first.
+    block[0] = Reply(answer, 1, in_reply_to=None if answer.parent_id == thread.root.id else by_id.get(answer.parent_id))
+    thread.replies = block + rest
+    thread.answer_id = answer_id
 
 
 def discussion(article: Article, viewer: User | None, filters: Filters | None = None, *,
@@ -287,20 +353,21 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     changed: list[Thread] = []
     orphans: list[Thread] = []
     roots = [a for a in rows if a.parent_id is None]
+    answered = _answered(roots, by_id)
     for root in roots:
-        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer):
+        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer, answered):
             continue
         thread = Thread(root)
         collect(root.id, 1, root, thread.replies)
+        if root.id in answered:
+            _answer_first(thread, root.accepted_answer_id, children, by_id)
         {"orphaned": orphans, "changed": changed}.get(root.anchor_state, threads).append(thread)
     if not filters.active:
         root_ids = {r.id for r in roots}
-        for stub in stubs.values():
-            if stub.id in missing and stub.id not in root_ids:
-                thread = _stub_thread(stub, children, collect)
-                if thread.replies:
-                    threads.append(thread)
-    threads.sort(key=lambda t: (t.start, t.root.id))
+        stub_threads = [_stub_thread(stub, children, collect) for stub in stubs.values()
+                        if stub.id in missing and stub.id not in root_ids]
+        threads += [thread for thread in stub_threads if thread.replies]
+    threads.sort(key=_thread_order(filters))
 
     live_roots = [a for a in roots if not a.is_deleted]
     counts = Counter(a.kind.value for a in live_roots if a.anchor_state in ATTACHED)

@@ -159,9 +159,14 @@ def update_study(study: Study, record: StudyRecord) -> Study:
             raise ServiceError(f"The citation key cannot change while articles cite this study as "
                                f"[@{study.citation_key}].", "citation_key")
         _check_key(record, study.id)
+    was_retracted = bool(study.retracted)
     apply_record(study, with_suggested_level(record))
     db.session.flush()
     bump_citing_articles(study)
+    if study.retracted and not was_retracted:
+        from app.services import notifications
+
+        notifications.study_notice(study, notifications.Kind.RETRACTION, study.retraction_note or "")
     return study
 
 

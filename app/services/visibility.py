@@ -18,18 +18,18 @@ def _viewer_id(viewer: User | None) -> int | None:
     return viewer.id
 
 
-def public_clause() -> ColumnElement[bool]:
-    """Return the SQL condition for annotations everyone may read."""
-    return and_(Annotation.visibility == Visibility.PUBLIC, Annotation.status == AnnotationStatus.PUBLISHED)
+def public_clause(annotation=Annotation) -> ColumnElement[bool]:
+    """Return the SQL condition for annotations everyone may read (`annotation`: the entity or an alias of it)."""
+    return and_(annotation.visibility == Visibility.PUBLIC, annotation.status == AnnotationStatus.PUBLISHED)
 
 
-def readable_clause(viewer: User | None) -> ColumnElement[bool]:
-    """Return the SQL condition for annotations `viewer` may read (anonymous when None)."""
+def readable_clause(viewer: User | None, annotation=Annotation) -> ColumnElement[bool]:
+    """Return the SQL condition for annotations `viewer` may read (anonymous when None; `annotation`: or an alias)."""
     viewer_id = _viewer_id(viewer)
     if viewer_id is None:
-        return public_clause()
-    own = and_(Annotation.author_id == viewer_id, Annotation.status != AnnotationStatus.REMOVED)
-    return or_(public_clause(), own)
+        return public_clause(annotation)
+    own = and_(annotation.author_id == viewer_id, annotation.status != AnnotationStatus.REMOVED)
+    return or_(public_clause(annotation), own)
 
 
 def authored_clause(viewer: User) -> ColumnElement[bool]:

@@ -17,9 +17,10 @@ from app.bibliography import (
 )
 from app.errors import error_response
 from app.extensions import db
+from app.models import FollowTarget
 from app.security.loaders import get_article_or_404, get_published_article_or_404, get_study_or_404
 from app.security.permissions import Permission, can, require
-from app.services import importing, study_reading
+from app.services import follows, importing, study_reading
 from app.services import studies as study_service
 from app.services.appraisals import summarise
 from app.services.duplicates import DuplicateStudy
@@ -82,7 +83,13 @@ def show(study_id: int):
                            suggested_level=suggest_level(study.design) if study.design in DESIGNS else None,
                            citing=study_reading.citing_articles(study), annotations=annotations,
                            appraisals=summarise(annotations, study.title),
-                           can_edit=can(current_user, Permission.EDIT_ARTICLES))
+                           can_edit=can(current_user, Permission.EDIT_ARTICLES), following=_following(study.id))
+
+
+def _following(study_id: int) -> bool:
+    """Tell whether the signed-in reader follows the study."""
+    return current_user.is_authenticated and follows.find(current_user.id, FollowTarget.STUDY,
+                                                          str(study_id)) is not None
 
 
 def _record_from(form: StudyForm) -> StudyRecord | None:

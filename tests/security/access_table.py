@@ -137,6 +137,27 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case("/profile/tokens/{a_token}/revoke", by_role(SIGN_IN, 302, 404, 404, 404, 404), fresh="a_token")],
     ("GET", "/notifications"): [Case("/notifications", signed_in(200))],
     ("POST", "/notifications/read"): [Case("/notifications/read", signed_in(303))],
+    ("GET", "/notifications/settings"): [Case("/notifications/settings", signed_in(200))],
+    ("POST", "/notifications/settings"): [Case("/notifications/settings", signed_in(422), form={})],
+    # The signed link is the authority, not a session: a valid one asks, a forged one changes nothing.
+    ("GET", "/unsubscribe"): [Case("/unsubscribe?token={unsub_a}", everyone(200)),
+                              Case("/unsubscribe?token=forged", everyone(400))],
+    ("POST", "/unsubscribe"): [Case("/unsubscribe?token=forged", everyone(400), form={})],
+
+    # --- Following, activity and profiles ----------------------------------------------------------
+    ("GET", "/following"): [Case("/following", signed_in(200))],
+    ("POST", "/following"): [Case("/following", writers(400), form={})],
+    ("POST", "/following/remove"): [Case("/following/remove", writers(400), form={})],
+    ("GET", "/following/confirm"): [
+        Case("/following/confirm?type=thread&target={a_public}", writers(200)),
+        # A private note is not there to follow for anyone but its author.
+        Case("/following/confirm?type=thread&target={a_private}", by_role(SIGN_IN, 200, 400, 403, 400, 400))],
+    ("GET", "/activity"): [Case("/activity", signed_in(200))],
+    ("GET", "/people/<int:user_id>"): [
+        Case("/people/{reader_a}", everyone(200)),
+        # Reader B has no public annotation: only signed-in readers (who may mention B) find B.
+        Case("/people/{reader_b}", signed_in(200, anonymous=404))],
+    ("GET", "/people/search"): [Case("/people/search?q=Dr", signed_in(200))],
 
     # --- Annotating in the browser -----------------------------------------------------------------
     ("GET", "/articles/<slug>/annotate"): [Case(ARTICLE + "/annotate", writers(200)),
@@ -179,6 +200,22 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("POST", "/annotations/<int:annotation_id>/flag"): [
         Case(A_NOTE + "/flag", by_role(SIGN_IN, 403, 422, 403, 422, 422), form={}),
         Case(A_PRIVATE + "/flag", by_role(SIGN_IN, 403, 404, 404, 404, 404), form={})],
+
+    ("GET", "/annotations/<int:annotation_id>/helpful"): [
+        Case(A_NOTE + "/helpful", by_role(SIGN_IN, 403, 200, 403, 200, 200)),
+        Case(A_PRIVATE + "/helpful", by_role(SIGN_IN, 403, 404, 403, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/helpful"): [
+        Case(A_NOTE + "/helpful", by_role(SIGN_IN, 403, 303, 403, 303, 303), fresh="a_public"),
+        Case(A_PRIVATE + "/helpful", by_role(SIGN_IN, 403, 404, 403, 404, 404))],
+    ("POST", "/annotations/<int:annotation_id>/helpful/withdraw"): [
+        Case(A_NOTE + "/helpful/withdraw", by_role(SIGN_IN, 409, 409, 403, 409, 409))],
+    ("GET", "/annotations/<int:annotation_id>/accept"): [
+        Case("/annotations/{m_reply}/accept", by_role(SIGN_IN, 200, 403, 403, 200, 200)),
+        Case(A_NOTE + "/accept", by_role(SIGN_IN, 400, 400, 403, 400, 400))],
+    ("POST", "/annotations/<int:annotation_id>/accept"): [
+        Case("/annotations/{m_reply}/accept", by_role(SIGN_IN, 303, 403, 403, 303, 303), fresh="m_reply")],
+    ("POST", "/annotations/<int:annotation_id>/answer/withdraw"): [
+        Case("/annotations/{a_question}/answer/withdraw", by_role(SIGN_IN, 409, 403, 403, 409, 409))],
 
     # --- Moderation panel --------------------------------------------------------------------------
     ("GET", "/moderation/"): [Case("/moderation/", moderators(200))],
@@ -250,6 +287,25 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case("/api/users/{reader_a}", everyone(200)),
         # Reader B has written nothing others can read yet: only B finds B.
         Case("/api/users/{reader_b}", by_role(404, 404, 200, 404, 404, 404))],
+    ("GET", "/api/follows"): [Case("/api/follows", signed_in(200, anonymous=401))],
+    ("POST", "/api/follows"): [Case("/api/follows", writers(422, anonymous=401), json={})],
+    ("DELETE", "/api/follows/<int:follow_id>"): [
+        Case("/api/follows/{a_follow}", by_role(401, 204, 404, 403, 404, 404), fresh="a_follow")],
+    ("GET", "/api/notifications"): [Case("/api/notifications", signed_in(200, anonymous=401))],
+    ("POST", "/api/notifications/read"): [Case("/api/notifications/read", signed_in(200, anonymous=401))],
+    ("GET", "/api/notifications/preferences"): [
+        Case("/api/notifications/preferences", signed_in(200, anonymous=401))],
+    ("PATCH", "/api/notifications/preferences"): [
+        Case("/api/notifications/preferences", signed_in(422, anonymous=401), json={"preferences": {"nope": "app"}})],
+    ("POST", "/api/annotations/<int:annotation_id>/helpful"): [
+        Case(API_A + "/helpful", by_role(401, 403, 201, 403, 201, 201), fresh="a_public"),
+        Case(API_PRIVATE + "/helpful", by_role(401, 403, 404, 403, 404, 404))],
+    ("DELETE", "/api/annotations/<int:annotation_id>/helpful"): [
+        Case(API_A + "/helpful", by_role(401, 409, 409, 403, 409, 409))],
+    ("PUT", "/api/annotations/<int:annotation_id>/answer"): [
+        Case("/api/annotations/{a_question}/answer", writers(422, anonymous=401), json={})],
+    ("DELETE", "/api/annotations/<int:annotation_id>/answer"): [
+        Case("/api/annotations/{a_question}/answer", by_role(401, 409, 403, 403, 409, 409))],
     ("GET", "/api/studies"): [Case("/api/studies", everyone(200))],
     ("GET", "/api/studies/<int:study_id>"): [Case("/api/studies/{study}", everyone(200))],
     ("GET", "/api/moderation/queue"): [Case("/api/moderation/queue", moderators(200, anonymous=401))],

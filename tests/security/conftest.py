@@ -9,13 +9,14 @@ that a test can prove a refused request changed nothing.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import AnnotationStatus, User, Visibility
+from app.models import AnnotationKind, AnnotationStatus, User, Visibility
 from tests.conftest import AuthActions, csrf_from
 
 ROLES = ("anonymous", "reader_a", "reader_b", "suspended", "moderator", "admin")
@@ -24,6 +25,7 @@ OTHER_QUOTE = "rebastinib, a TIE2 inhibitor"
 DRAFT_SLUG = "embargoed-draft"
 DRAFT_BODY = "An embargoed commentary about TMEM sites and what they mean for treatment.\n"
 NOTIFICATION_TEXT = "Only reader A may read this notification."
+_tags = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +54,12 @@ class World:
                                         visibility=visibility)
         if name == "a_token":
             return create_token(self.app, self.users["reader_a"])[0]
+        if name == "m_reply":
+            question = self.make.annotation(self.users["reader_a"], self.slug, QUOTE, body="A fresh question?",
+                                            kind=AnnotationKind.QUESTION)
+            return self.make.reply(self.users["moderator"], question, "A fresh answer.")
+        if name == "a_follow":
+            return _follow_tag(self.app, self.users["reader_a"])
         raise KeyError(name)
 
 
@@ -81,6 +89,23 @@ def _draft_article(app) -> None:
         articles.save_article(articles.ArticleInput(title="An embargoed draft", body=DRAFT_BODY, slug=DRAFT_SLUG),
                               editor=None, status=ArticleStatus.DRAFT)
         db.session.commit()
+
+
+def _follow_tag(app, user) -> int:
+    """Have `user` follow a new tag; return the follow's id."""
+    from app.services import follows
+
+    with app.app_context():
+        row = follows.follow(db.session.get(User, user.id), "tag", f"tag {next(_tags)}")
+        db.session.commit()
+        return row.id
+
+
+def _unsubscribe_token(app, user) -> str:
+    from app.mail.unsubscribe import make_token
+
+    with app.app_context():
+        return make_token(user.id, "reply")
 
 
 def _notify(app, user, annotation_id: int) -> None:
@@ -114,6 +139,10 @@ def world(app, make) -> World:
         "m_pending": make.annotation(w.users["moderator"], w.slug, OTHER_QUOTE, body="The moderator's own comment.",
                                      status=AnnotationStatus.PENDING),
     }
+    # A's question, answered by the moderator (so that reader B still has no public work).
+    w.ids["a_question"] = make.annotation(a, w.slug, QUOTE, body="A's question?", kind=AnnotationKind.QUESTION)
+    w.ids["m_reply"] = make.reply(w.users["moderator"], w.ids["a_question"], "The moderator's answer.")
+    w.ids["unsub_a"] = _unsubscribe_token(app, a)
     w.ids["a_token"] = create_token(app, a)[0]
     _notify(app, a, w.ids["a_public"])
     _suspend(app, w.users["suspended"], w.users["admin"])

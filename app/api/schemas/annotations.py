@@ -118,6 +118,10 @@ _SERVED = {
             "via": {**IRI, "description": "The IRI the annotation was copied from (the `id` it was sent with)."},
             "moderation_reason": nullable(string()),
             "open_flags": COUNT,
+            "helpful": {**COUNT, "description": "How many readers found it helpful (postil:helpful)."},
+            "answer": {**nullable(IRI),
+                       "description": "On a question: the IRI of the reply accepted as its answer, or null "
+                                      "(postil:answer; absent on other kinds). Only an answer the caller may read."},
         },
     },
     "AnnotationPage": {

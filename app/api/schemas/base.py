@@ -74,7 +74,8 @@ PERSON = {
     "type": "object", "required": ["id", "type", "name"],
     "properties": {"id": IRI, "type": {"const": "Person"}, "name": string(),
                    "profession": string(), "affiliation": string(),
-                   "competing_interests": string("The author's competing-interests statement.")},
+                   "competing_interests": string("The author's competing-interests statement."),
+                   "orcid": {**IRI, "description": "The author's ORCID iD as an orcid.org IRI, when given."}},
 }
 SCHEMAS = {"Error": ERROR, "Person": PERSON,
            "OpenAPI": {"type": "object", "required": ["openapi", "paths"]},

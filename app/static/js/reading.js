@@ -360,12 +360,48 @@
         openReply(link);
       });
     });
+    discussion.querySelectorAll("a[data-post]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        sendAction(link);
+      });
+    });
     var filters = discussion.querySelector("form.filters");
     if (filters) {
       filters.querySelectorAll("select, input").forEach(function (input) {
         input.addEventListener("change", function () { filters.requestSubmit(); });
       });
     }
+  }
+
+  /* ---- helpful, follow, accepted answer: one POST each, then the page as a reload would show it ---- */
+
+  function sendAction(link) {
+    var data = new FormData();
+    data.append("csrf_token", csrfToken);
+    if (link.dataset.type) {
+      data.append("type", link.dataset.type);
+      data.append("target", link.dataset.target);
+    }
+    link.setAttribute("aria-disabled", "true");
+    fetch(link.dataset.post, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken, "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (result) {
+        link.removeAttribute("aria-disabled");
+        if (response.ok) {
+          applyFragment({ id: link.dataset.id || link.dataset.target, message: result.message });
+        } else {
+          var message = (result.error && result.error.message) || "That did not work (error " + response.status + "); nothing changed.";
+          announce(message);
+          flash(message);
+        }
+      });
+    }).catch(function () {
+      link.removeAttribute("aria-disabled");
+      announce("No connection: nothing changed. Try again when you are back online.");
+    });
   }
 
   function openReply(link) {
@@ -381,7 +417,9 @@
     form.innerHTML =
       '<input type="hidden" name="csrf_token">' +
       '<div class="field"><label for="reply-' + id + '">Your reply</label>' +
-      '<textarea id="reply-' + id + '" name="body" rows="4" maxlength="10000" required></textarea></div>' +
+      '<textarea id="reply-' + id + '" name="body" rows="4" maxlength="10000" required data-mentions ' +
+      'aria-describedby="reply-' + id + '-help"></textarea>' +
+      '<p class="help" id="reply-' + id + '-help">Type @ and a name to mention a colleague.</p></div>' +
       '<p class="form-status" role="status" aria-live="polite"></p>' +
       '<div class="form-buttons"><button type="submit" class="button">Post reply</button> ' +
       '<button type="button" class="button button-secondary" data-cancel>Cancel</button></div>';
@@ -407,6 +445,14 @@
     });
     article.insertAdjacentElement("afterend", form);
     textarea.focus();
+  }
+
+  var newLink = document.querySelector("[data-new-link]");
+  if (newLink) {
+    newLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      focusThread(newLink.getAttribute("href").slice(3), true);
+    });
   }
 
   indexText();

@@ -122,3 +122,18 @@ def test_duplicate_index_does_not_match_a_different_doi_with_the_same_title():
     index = DuplicateIndex()
     index.add(_study(doi="10.5555/a", issued_year=2017), ref="first")
     assert index.find(_study(doi="10.5555/b", issued_year=2017)) is None
+
+
+def test_orcid_ids_are_normalised_and_checked_with_iso_7064_mod_11_2():
+    import pytest
+
+    from app.bibliography.identifiers import normalise_orcid, orcid_check_digit
+
+    assert orcid_check_digit("000000021825009") == "7"
+    assert orcid_check_digit("000000021694233") == "X"
+    assert normalise_orcid("https://orcid.org/0000-0002-1825-0097") == "0000-0002-1825-0097"
+    assert normalise_orcid("000000021694233x") == "0000-0002-1694-233X"
+    assert normalise_orcid("  ") is None
+    for bad in ("0000-0002-1825-0098", "0000-0002-1825", "orcid.org/abcd", "0000-0002-1825-00977"):
+        with pytest.raises(ValueError):
+            normalise_orcid(bad)

@@ -59,7 +59,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     database.prepare_sqlite_dir(app)
     database.prepare_engine_options(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    from app.models.search import include_object
+
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True,
+                     include_object=include_object)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -68,6 +71,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+
+    from app.services.search import index as search_index
+
+    search_index.init_app(app)
 
     from app import annotating, api, auth, authoring, health, main, moderation, notifications, studies
 

@@ -2,6 +2,7 @@
 from app.models.annotation import Annotation, AnnotationKind, AnnotationRevision, AnnotationStatus, Visibility
 from app.models.article import Article, ArticleRevision, ArticleStatus
 from app.models.moderation import Flag, FlagReason, ModerationLog, Notification
+from app.models.search import SearchDocument
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
 from app.models.user import Role, User
@@ -21,6 +22,7 @@ __all__ = [
     "ArticleStatus",
     "Citation",
     "Role",
+    "SearchDocument",
     "Study",
     "User",
     "Visibility",

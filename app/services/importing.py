@@ -26,6 +26,7 @@ from app.models import Article, ArticleStatus, Study, User
 from app.services import articles
 from app.services import studies as study_service
 from app.services.errors import ServiceError
+from app.services.search import index as search_index
 from app.text.sanitize import is_safe_url
 
 log = logging.getLogger("postil.importing")
@@ -115,6 +116,8 @@ def import_entries(entries: list[ParsedEntry]) -> ImportReport:
     run.flush()
     if run.changed_ids:
         study_service.bump_articles_citing(run.changed_ids)
+    # The rows were written with Core statements, which the search index's session listener does not see.
+    search_index.refresh(db.session, study_ids=[study_id for study_id in run.touched if study_id > 0])
     db.session.expire_all()
     return report
 

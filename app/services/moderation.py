@@ -294,6 +294,10 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
         # The original text stays, for admins only: nothing a user wrote is lost.
         db.session.add(AnnotationRevision(annotation_id=annotation.id, body=original[0], body_html=original[1],
                                           created_at=now))
+        # The compare-and-set UPDATE bypassed the ORM: the search index must forget the redacted words.
+        from app.services.search import index as search_index
+
+        search_index.refresh(db.session, annotation_ids=[annotation.id])
     entry = _log(actor, action, annotation=annotation, old=old.value, new=new.value, reason=reason)
 
     from app.services import notifications
@@ -339,6 +343,11 @@ def _live():
 def waiting_clause():
     """Return the SQL condition for items waiting for a moderator: pending, or with open flags."""
     return _live() & (Annotation.status != S.REMOVED) & or_(Annotation.status == S.PENDING, Annotation.open_flags > 0)
+
+
+def queue_clause():
+    """Return the SQL condition for items in any moderation queue (pending, flagged or hidden)."""
+    return or_(*(_state_clause(state) for state in QUEUE_STATES))
 
 
 def waiting_count() -> int:

@@ -1,0 +1,451 @@
+"""Search as a reader sees it: results by type, facets, pages, snippets, the same rules as the article page.
+
+One request costs a fixed number of queries whatever the size of the index: the facets and the
+counts per type (one statement over the matching documents), the ids of one page (through
+app.services.pagination), the documents and their snippets, then the annotations, articles and
+studies shown (one query each), and the replies counted for the annotations shown.
+
+Visibility is never stored in the index. Every statement joins the live rows and keeps only what
+the viewer may read: annotations through app.services.visibility.readable_clause (so private notes
+of others never count anywhere, not even in a facet), deleted annotations never, articles when
+published (drafts too for admins), studies always. Moderators may instead search the moderation
+queue (scope "queue"), with the queue's own condition.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from markupsafe import Markup
+from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, union_all
+from sqlalchemy.orm import joinedload, load_only
+
+from app.extensions import db
+from app.models import Annotation, Article, ArticleStatus, SearchDocument, Study, User
+from app.services.errors import Forbidden, ServiceError
+from app.services.pagination import Page, page_number, paginate
+from app.services.search.engines import Engine, Snippet, engine_for
+from app.services.search.filters import ANNOTATION_STATES, FilterResolver
+from app.services.visibility import readable_clause
+from app.text.query import FieldFilter, Identifier, Query, QueryError, parse
+from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, HEAD, STUDY
+from app.text.snippets import marked_html
+
+DOCS = SearchDocument.__table__
+PER_PAGE = 20
+GROUP_SIZE = 5
+SORTS = ("relevance", "newest")
+SCOPES = ("all", "queue")
+TYPE_LABELS = {ARTICLE: "Articles", ANNOTATION: "Annotations", STUDY: "Studies"}
+FACET_TOP = 10
+DATE_BUCKETS = (("week", "Past 7 days", 7), ("month", "Past 30 days", 30), ("year", "Past 12 months", 365))
+BODY_PREVIEW = 240
+
+
+class BadSearch(ServiceError):
+    """A search request that cannot run (a malformed parameter, a query too long)."""
+
+    status = 400
+    code = "invalid_search"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a search asks for, validated: the query text, a type tab, sorting, page, dates and scope."""
+
+    q: str = ""
+    type: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    date_from: date | None = None
+    date_to: date | None = None
+    scope: str = "all"
+    per_page: int = PER_PAGE
+    filters: tuple[FieldFilter, ...] = ()
+
+
+def _date(raw: str, name: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadSearch(f"“{raw[:40]}” is not a date: write {name} as YYYY-MM-DD, e.g. 2026-01-31.", name) from None
+
+
+def parse_request(args: Mapping[str, str], *, extra_fields: tuple[str, ...] = ()) -> SearchRequest:
+    """Validate search parameters from a URL; raise BadSearch naming the one at fault.
+
+    `extra_fields` names fielded filters also accepted as parameters (`kind=question` for the API).
+    """
+    kind = (args.get("type") or "").strip().lower()
+    if kind and kind not in DOC_TYPES:
+        raise BadSearch(f"Unknown type “{kind[:40]}”: choose {', '.join(DOC_TYPES)}.", "type")
+    sort = (args.get("sort") or "relevance").strip().lower()
+    if sort not in SORTS:
+        raise BadSearch(f"Unknown sort “{sort[:40]}”: choose relevance or newest.", "sort")
+    scope = (args.get("scope") or "all").strip().lower()
+    if scope not in SCOPES:
+        raise BadSearch(f"Unknown scope “{scope[:40]}”: choose all or queue.", "scope")
+    date_from, date_to = _date(args.get("from") or "", "from"), _date(args.get("to") or "", "to")
+    if date_from and date_to and date_from > date_to:
+        raise BadSearch("The date range ends before it starts: swap “from” and “to”.", "from")
+    filters = tuple(FieldFilter(name, " ".join(str(value).split()).lower()) for name in extra_fields
+                    for value in args.getlist(name) if str(value).strip()) if hasattr(args, "getlist") else ()
+    return SearchRequest(q=args.get("q") or "", type=kind, sort=sort, page=page_number(args.get("page")),
+                         date_from=date_from, date_to=date_to, scope=scope, filters=filters)
+
+
+@dataclass
+class Hit:
+    """One result: what it is, its marked text, and the objects a page shows about it."""
+
+    doc_type: str
+    doc_id: int
+    score: float
+    position: int | None = None
+    title_html: Markup = Markup("")
+    body_html: Markup = Markup("")
+    quote_html: Markup = Markup("")
+    annotation: Annotation | None = None
+    article: Article | None = None
+    study: Study | None = None
+    replies: int = 0
+    # Filled by the conversation feature once helpful votes exist.
+    helpful: int | None = None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """A value of a facet and how many results have it."""
+
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class Facet:
+    """A way to narrow the results: `field` is the query field (or "type", "date") its links set."""
+
+    field: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass
+class SearchResults:
+    """The answer to a search: counts per type, facets, one page (a type) or a few of each type (all)."""
+
+    request: SearchRequest
+    query: Query
+    notices: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    facets: list[Facet] = field(default_factory=list)
+    page: Page | None = None
+    groups: dict[str, list[Hit]] = field(default_factory=dict)
+    study: Study | None = None
+
+    @property
+    def total(self) -> int:
+        """Return how many results there are across types."""
+        return sum(self.counts.values())
+
+    @property
+    def asked(self) -> bool:
+        """Tell whether anything was asked for (an empty search shows the syntax help)."""
+        return not self.query.is_empty or bool(self.request.filters or self.request.date_from
+                                                or self.request.date_to)
+
+
+def search(request: SearchRequest, viewer: User | None) -> SearchResults:
+    """Run a search for `viewer`; raise BadSearch for an unusable query, Forbidden for a queue search by a reader."""
+    if request.scope == "queue" and not (viewer is not None and getattr(viewer, "is_moderator", False)):
+        raise Forbidden("Only moderators search the moderation queue.")
+    try:
+        query = parse(request.q)
+    except QueryError as exc:
+        raise BadSearch(str(exc), "q") from None
+    results = SearchResults(request=request, query=query, notices=list(query.notices))
+    if query.identifier is not None and not request.filters and request.scope == "all":
+        results.study = study_by_identifier(query.identifier)
+        if results.study is not None:
+            results.counts = {STUDY: 1}
+            return results
+        results.notices.append(f"No study in Postil has the {query.identifier.scheme.upper()} "
+                               f"{query.identifier.value}; searching for it as words.")
+    if not results.asked:
+        return results
+    plan = _Plan(engine_for(), query, request, viewer)
+    results.notices.extend(plan.notices)
+    results.counts, results.facets = plan.facets()
+    if request.type:
+        ids = paginate(plan.ranked(request.type), request.page, request.per_page,
+                       total=results.counts.get(request.type, 0))
+        hits = plan.hits_for(list(ids.items))
+        results.page = Page(items=hits, page=ids.page, per_page=ids.per_page, total=ids.total)
+    else:
+        hits = plan.hits_for(plan.top_of_each_type())
+        for hit in hits:
+            results.groups.setdefault(hit.doc_type, []).append(hit)
+    return results
+
+
+def study_by_identifier(identifier: Identifier) -> Study | None:
+    """Return the study with this DOI, PMID or PMCID, if Postil has it."""
+    column = {"doi": Study.doi, "pmid": Study.pmid, "pmcid": Study.pmcid}[identifier.scheme]
+    return db.session.scalar(select(Study).where(func.lower(column) == identifier.value.lower()).limit(1))
+
+
+class _Plan:
+    """The SQL of one search: the matching documents the viewer may read, then facets, pages and hits."""
+
+    def __init__(self, engine: Engine, query: Query, request: SearchRequest, viewer: User | None):
+        self.engine, self.query, self.request, self.viewer = engine, query, request, viewer
+        resolver = FilterResolver(engine, viewer)
+        self.conditions = resolver.conditions([*query.filters, *request.filters])
+        self.notices = resolver.notices
+        self.hits = self._hits().cte("hits")
+
+    def _visible(self):
+        if self.request.scope == "queue":
+            from app.services.moderation import queue_clause
+
+            return and_(DOCS.c.doc_type == ANNOTATION, queue_clause())
+        admin = self.viewer is not None and getattr(self.viewer, "is_admin", False)
+        article_readable = true() if admin else Article.status == ArticleStatus.PUBLISHED
+        return or_(and_(DOCS.c.doc_type == ANNOTATION, readable_clause(self.viewer), Annotation.deleted_at.is_(None),
+                        Article.status == ArticleStatus.PUBLISHED),
+                   and_(DOCS.c.doc_type == ARTICLE, article_readable),
+                   DOCS.c.doc_type == STUDY)
+
+    def _dates(self) -> list:
+        out = []
+        if self.request.date_from:
+            out.append(DOCS.c.dated >= datetime.combine(self.request.date_from, time(), UTC))
+        if self.request.date_to:
+            out.append(DOCS.c.dated < datetime.combine(self.request.date_to + timedelta(days=1), time(), UTC))
+        return out
+
+    def _hits(self):
+        group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
+        columns = [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, DOCS.c.article_id, DOCS.c.annotation_id,
+                   DOCS.c.study_id, DOCS.c.position, DOCS.c.dated, group_key.label("group_key")]
+        if self.query.required:
+            matched = self.engine.matches(self.query.required, self.query.excluded).subquery("matched")
+            stmt = select(*columns, matched.c.score).select_from(
+                matched.join(DOCS, DOCS.c.id == matched.c.doc_id))
+        else:
+            stmt = select(*columns, literal(0.0).label("score")).select_from(DOCS)
+            if self.query.excluded:
+                stmt = stmt.where(DOCS.c.id.not_in(self.engine.any_match(self.query.excluded)))
+        stmt = (stmt.outerjoin(Annotation, Annotation.id == DOCS.c.annotation_id)
+                .outerjoin(Article, Article.id == DOCS.c.article_id)
+                .outerjoin(Study, Study.id == DOCS.c.study_id))
+        return stmt.where(self._visible(), *self.conditions, *self._dates())
+
+    # --- Facets --------------------------------------------------------------------------------
+
+    def facets(self) -> tuple[dict[str, int], list[Facet]]:
+        """Return the number of results per type and the facets, from one statement."""
+        rows = db.session.execute(union_all(*self._facet_selects())).all()
+        by_facet: dict[str, list[tuple[str, str, int]]] = {}
+        for name, value, label, count in rows:
+            if value is not None and count:
+                by_facet.setdefault(name, []).append((str(value), label or str(value), int(count)))
+        counts = {t: 0 for t in DOC_TYPES}
+        counts.update({value: count for value, _, count in by_facet.get("type", [])})
+        return counts, self._facet_list(by_facet)
+
+    def _row(self, name: str, value, label, count, *, source=None, where=(), group=(), top: int | None = None):
+        stmt = select(literal(name).label("facet"), cast(value, String).label("value"),
+                      cast(label, String).label("label"), count.label("n"))
+        stmt = stmt.select_from(source if source is not None else self.hits).where(*where)
+        if group:
+            stmt = stmt.group_by(*group)
+        if top:
+            sub = stmt.order_by(count.desc()).limit(top).subquery()
+            stmt = select(sub.c.facet, sub.c.value, sub.c.label, sub.c.n)
+        return stmt
+
+    def _facet_selects(self) -> list:
+        h = self.hits
+        distinct = func.count(func.distinct(h.c.group_key))
+        annotated = h.join(Annotation, Annotation.id == h.c.annotation_id)
+        studied = h.join(Study, Study.id == h.c.study_id)
+        tags = self.engine.json_elements(Annotation.tags, lateral=True)
+        bucket = case(*[(h.c.dated >= _ago(days), key) for key, _, days in DATE_BUCKETS], else_="older")
+        selects = [
+            self._row("type", h.c.doc_type, null(), distinct, group=[h.c.doc_type]),
+            self._row("kind", Annotation.kind, null(), func.count(), source=annotated,
+                      where=[Annotation.parent_id.is_(None)], group=[Annotation.kind]),
+            self._row("article", Article.slug, Article.title, distinct,
+                      source=h.join(Article, Article.id == h.c.article_id), group=[Article.slug, Article.title],
+                      top=FACET_TOP),
+            self._row("author", User.display_name, User.display_name, func.count(),
+                      source=annotated.join(User, User.id == Annotation.author_id),
+                      group=[User.display_name], top=FACET_TOP),
+            self._row("tag", func.lower(tags.c.value), null(), func.count(),
+                      source=annotated.join(tags, true()), group=[func.lower(tags.c.value)], top=FACET_TOP),
+            self._row("design", Study.design, null(), func.count(), source=studied,
+                      where=[Study.design.is_not(None)], group=[Study.design]),
+            self._row("level", Study.evidence_level, null(), func.count(), source=studied,
+                      where=[Study.evidence_level.is_not(None)], group=[Study.evidence_level]),
+            self._row("date", bucket, null(), distinct, where=[h.c.dated.is_not(None)], group=[bucket]),
+        ]
+        signed_in = self.viewer is not None and getattr(self.viewer, "is_authenticated", False)
+        for name, state in ANNOTATION_STATES.items():
+            if signed_in or not state.signed_in_only:
+                selects.append(self._row("is", literal(name), literal(state.label), func.count(), source=annotated,
+                                         where=[state.condition(self.viewer)]))
+        return selects
+
+    def _facet_list(self, by_facet: dict[str, list[tuple[str, str, int]]]) -> list[Facet]:
+        from app.bibliography.evidence import DESIGNS
+        from app.services.reading import KIND_LABELS
+
+        kind_labels = {k.value: label for k, label in KIND_LABELS.items()}
+        labels = {
+            "type": lambda v: TYPE_LABELS.get(v, v), "kind": lambda v: kind_labels.get(v, v),
+            "design": lambda v: DESIGNS.get(v, v), "level": lambda v: f"Level {v}",
+        }
+        facets = []
+        for name, title in (("type", "Type"), ("kind", "Kind of annotation"), ("is", "Annotations"),
+                            ("article", "Article"), ("author", "Author"), ("tag", "Tag"),
+                            ("design", "Study design"), ("level", "CEBM level of evidence")):
+            rows = by_facet.get(name, [])
+            label_of = labels.get(name, lambda v, _rows=rows: next((lab for val, lab, _ in _rows if val == v), v))
+            values = [FacetValue(value, label_of(value), count) for value, _, count in rows]
+            if name in ("kind", "type", "design"):
+                order = {"type": list(DOC_TYPES), "kind": list(kind_labels), "design": list(DESIGNS)}[name]
+                values.sort(key=lambda fv: order.index(fv.value) if fv.value in order else 99)
+            elif name == "level":
+                values.sort(key=lambda fv: fv.value)
+            else:
+                values.sort(key=lambda fv: (-fv.count, fv.label.lower()))
+            if values:
+                facets.append(Facet(name, title, values))
+        dates = _date_facet(by_facet.get("date", []))
+        if dates is not None:
+            facets.append(dates)
+        return facets
+
+    # --- Pages ---------------------------------------------------------------------------------
+
+    def _order(self, source) -> list:
+        if self.request.sort == "newest":
+            return [source.c.dated.desc().nulls_last(), source.c.doc_id.desc()]
+        return [source.c.score.desc(), source.c.dated.desc().nulls_last(), source.c.doc_id.desc()]
+
+    def _best(self, doc_type: str):
+        """Return the hits of `doc_type` with their rank in the order of this search (articles: best passage)."""
+        h = self.hits
+        if doc_type != ARTICLE:
+            return select(h).where(h.c.doc_type == doc_type).subquery(f"{doc_type}_hits")
+        passage_rank = func.row_number().over(partition_by=h.c.article_id,
+                                              order_by=(h.c.score.desc(), h.c.position))
+        ranked = select(h, passage_rank.label("passage_rank")).where(h.c.doc_type == ARTICLE).subquery("ranked")
+        return select(ranked).where(ranked.c.passage_rank == 1).subquery("article_hits")
+
+    def ranked(self, doc_type: str):
+        """Return a select of the doc ids of `doc_type` in result order (one per article for articles)."""
+        best = self._best(doc_type)
+        return select(best.c.doc_id).order_by(*self._order(best))
+
+    def top_of_each_type(self) -> list[int]:
+        """Return the doc ids of the first results of every type (one statement)."""
+        parts = []
+        for doc_type in DOC_TYPES:
+            best = self._best(doc_type)
+            top = select(best.c.doc_id, best.c.doc_type, best.c.score, best.c.dated).order_by(
+                *self._order(best)).limit(GROUP_SIZE).subquery(f"top_{doc_type}")
+            parts.append(select(top))
+        rows = db.session.execute(union_all(*parts)).all()
+        newest = self.request.sort == "newest"
+        key = (lambda r: (r.dated is None, -(r.dated.timestamp() if r.dated else 0), -r.doc_id)) if newest else (
+            lambda r: (-(r.score or 0), r.dated is None, -(r.dated.timestamp() if r.dated else 0), -r.doc_id))
+        return [r.doc_id for r in sorted(rows, key=lambda r: (DOC_TYPES.index(r.doc_type), key(r)))]
+
+    # --- Hits ----------------------------------------------------------------------------------
+
+    def hits_for(self, doc_ids: list[int]) -> list[Hit]:
+        """Return the hits of `doc_ids`, in that order, with snippets and the objects they show."""
+        if not doc_ids:
+            return []
+        docs = {row.id: row for row in db.session.execute(select(DOCS).where(DOCS.c.id.in_(doc_ids)))}
+        snippets = self.engine.snippets(self.query, doc_ids)
+        hits = [self._hit(docs[i], snippets.get(i)) for i in doc_ids if i in docs]
+        self._attach(hits, docs)
+        return hits
+
+    def _hit(self, doc, snippet: Snippet | None) -> Hit:
+        if snippet is None:
+            body = doc.body if len(doc.body) <= BODY_PREVIEW else doc.body[:BODY_PREVIEW].rsplit(" ", 1)[0] + " …"
+            snippet = Snippet(doc.title, body, doc.quote)
+        return Hit(doc_type=doc.doc_type, doc_id=doc.id, score=round(float(snippet.score), 6), position=doc.position,
+                   title_html=Markup(marked_html(snippet.title)), body_html=Markup(marked_html(snippet.body)),
+                   quote_html=Markup(marked_html(snippet.quote)))
+
+    def _attach(self, hits: list[Hit], docs: dict) -> None:
+        annotation_ids = [docs[h.doc_id].annotation_id for h in hits if h.doc_type == ANNOTATION]
+        study_ids = [docs[h.doc_id].study_id for h in hits if h.doc_type == STUDY]
+        annotations = {a.id: a for a in db.session.scalars(
+            select(Annotation).where(Annotation.id.in_(annotation_ids)).options(joinedload(Annotation.author))
+        )} if annotation_ids else {}
+        article_ids = {docs[h.doc_id].article_id for h in hits if docs[h.doc_id].article_id is not None}
+        articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)).options(
+            load_only(Article.id, Article.slug, Article.title, Article.standfirst, Article.status,
+                      Article.created_at)))} if article_ids else {}
+        studies = {s.id: s for s in db.session.scalars(select(Study).where(Study.id.in_(study_ids)))} \
+            if study_ids else {}
+        replies = reply_counts([i for i in annotation_ids if annotations.get(i) and not annotations[i].is_reply],
+                               self.viewer)
+        for hit in hits:
+            doc = docs[hit.doc_id]
+            hit.article = articles.get(doc.article_id)
+            hit.annotation = annotations.get(doc.annotation_id)
+            hit.study = studies.get(doc.study_id)
+            hit.replies = replies.get(doc.annotation_id, 0)
+
+
+def reply_counts(annotation_ids: list[int], viewer: User | None) -> dict[int, int]:
+    """Return, per thread root, how many replies `viewer` may read (one query; none for an empty list)."""
+    if not annotation_ids:
+        return {}
+    rows = db.session.execute(select(Annotation.root_id, func.count(Annotation.id)).where(
+        Annotation.root_id.in_(annotation_ids), readable_clause(viewer), Annotation.deleted_at.is_(None))
+        .group_by(Annotation.root_id)).all()
+    return {root_id: count for root_id, count in rows}
+
+
+def _ago(days: int) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)
+
+
+def _date_facet(rows: list[tuple[str, str, int]]) -> Facet | None:
+    counts = {value: count for value, _, count in rows}
+    values, running = [], 0
+    for key, label, _ in DATE_BUCKETS:
+        running += counts.get(key, 0)
+        if running:
+            values.append(FacetValue(key, label, running))
+    if counts.get("older"):
+        values.append(FacetValue("older", "Earlier", counts["older"]))
+    return Facet("date", "Date", values) if values else None
+
+
+def date_range(bucket: str, today: date | None = None) -> tuple[date | None, date | None]:
+    """Return the (from, to) dates a date facet value stands for, fixed so that the URL stays stable."""
+    today = today or datetime.now(UTC).date()
+    days = {key: d for key, _, d in DATE_BUCKETS}
+    if bucket in days:
+        return today - timedelta(days=days[bucket]), None
+    if bucket == "older":
+        return None, today - timedelta(days=DATE_BUCKETS[-1][2] + 1)
+    return None, None
+
+
+def passage_anchor(hit: Hit) -> str:
+    """Return the fragment that opens an article at the matched passage ("" for its head)."""
+    return f"#b-{hit.position}" if hit.position is not None and hit.position != HEAD else ""

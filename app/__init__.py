@@ -76,9 +76,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     search_index.init_app(app)
 
-    from app import annotating, api, auth, authoring, health, main, moderation, notifications, studies
+    from app import annotating, api, auth, authoring, health, main, moderation, notifications, search, studies
 
-    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, health):
+    for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, health, search):
         app.register_blueprint(package.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 

@@ -3,7 +3,8 @@
 - `users`: accounts, roles, passwords and API tokens;
 - `demo`: `seed-demo`;
 - `content`: `studies import|export` and `articles import`;
-- `operations`: `backup` and `restore`.
+- `operations`: `backup` and `restore`;
+- `search`: `search reindex`.
 
 Every command fails the same way (`app.cli.errors.fail`).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import content, demo, operations, users
+from app.cli import content, demo, operations, search, users
 
 
 def init_app(app: Flask) -> None:
@@ -22,3 +23,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content.articles_cli)
     app.cli.add_command(operations.backup_command)
     app.cli.add_command(operations.restore_command)
+    app.cli.add_command(search.search_cli)

@@ -315,3 +315,35 @@ def words_of(query: Query) -> list[str]:
     for node in query.required:
         walk(node)
     return out
+
+
+# --- Editing a query: what facet links and filter chips do ---------------------------------------
+
+def filter_token(name: str, value: str, negated: bool = False) -> str:
+    """Return the query text of one filter, quoting a value with spaces: tag:"breast cancer"."""
+    value = " ".join(value.replace('"', " ").split())
+    shown = f'"{value}"' if " " in value else value
+    return f"{'-' if negated else ''}{name}:{shown}"
+
+
+def with_filter(text: str, name: str, value: str) -> str:
+    """Return `text` with the filter name:value added (unchanged when it is already there)."""
+    if any(f.field == name and f.value == value.lower() and not f.negated for f in _filters_in(text)):
+        return text
+    return f"{text.strip()} {filter_token(name, value)}".strip()
+
+
+def without_filter(text: str, name: str, value: str, negated: bool = False) -> str:
+    """Return `text` without the filter name:value (in any case, quoted or not)."""
+    words = " ".join(value.split())
+    pattern = re.compile(r'(?<!\S)' + ("-" if negated else "") + re.escape(name) + r':(?:"\s*'
+                         + r"\s+".join(map(re.escape, words.split())) + r'\s*"?|' + re.escape(words) + r')(?!\S)',
+                         re.IGNORECASE)
+    return " ".join(pattern.sub(" ", text).split())
+
+
+def _filters_in(text: str) -> list[FieldFilter]:
+    try:
+        return list(parse(text).filters)
+    except QueryError:
+        return []

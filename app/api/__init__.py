@@ -11,4 +11,5 @@ bp.before_request(check_request)
 
 from app.api import moderation as _moderation  # noqa: E402,F401
 from app.api import routes  # noqa: E402,F401
+from app.api import search as _search  # noqa: E402,F401
 from app.api import studies as _studies  # noqa: E402,F401

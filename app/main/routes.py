@@ -70,7 +70,7 @@ def filters_from_request() -> Filters:
     tag = (request.args.get("tag") or "").strip().lower()[:40] or None
     author = request.args.get("author", type=int)
     mine = request.args.get("mine") == "1" and current_user.is_authenticated
-    return Filters(kind=kind, tag=tag, author=author, mine=mine)
+    return Filters(kind=kind, tag=tag, author=author, mine=mine, q=" ".join(request.args.get("q", "").split()))
 
 
 def render_article_page(article: Article, status: int = 200):

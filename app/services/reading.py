@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -74,10 +74,12 @@ class Filters:
     tag: str | None = None
     author: int | None = None
     mine: bool = False
+    # Words, searched with the search engine and syntax (app.services.search).
+    q: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.kind or self.tag or self.author or self.mine)
+        return bool(self.kind or self.tag or self.author or self.mine or self.q)
 
 
 @dataclass
@@ -91,6 +93,8 @@ class Discussion:
     authors: list[tuple[int, str]]
     body_html: str
     total: int
+    # What the text filter could not use (a prefix too short, a query too long), for the reader.
+    filter_notices: list[str] = field(default_factory=list)
 
 
 class _BodyCache:
@@ -231,7 +235,9 @@ def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:
     return {row.id: Stub(id=row.id, start=row.start) for row in rows}
 
 
-def _matches(annotation: Annotation, filters: Filters, viewer: User | None) -> bool:
+def _matches(annotation: Annotation, filters: Filters, viewer: User | None, searched: set[int] | None = None) -> bool:
+    if searched is not None and annotation.id not in searched:
+        return False
     if filters.kind and annotation.kind.value != filters.kind:
         return False
     if filters.tag and filters.tag not in (annotation.tags or []):
@@ -256,6 +262,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     """Build the threads, counts, filter choices and highlighted body of `article` for `viewer`."""
     filters = filters or Filters()
     rows = readable_annotations(article, viewer)
+    searched, notices = _text_matches(article, viewer, filters)
     by_id = {a.id: a for a in rows}
     missing = {a.parent_id for a in rows if a.parent_id and a.parent_id not in by_id}
     missing |= {a.root_id for a in rows if a.root_id and a.root_id not in by_id}
@@ -287,7 +294,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     orphans: list[Thread] = []
     roots = [a for a in rows if a.parent_id is None]
     for root in roots:
-        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer):
+        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer, searched):
             continue
         thread = Thread(root)
         collect(root.id, 1, root, thread.replies)
@@ -310,4 +317,19 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters)
     kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
     return Discussion(threads=threads, orphans=orphans, counts=kind_counts,
-                      tags=tags, authors=authors, body_html=body, total=len(live_roots))
+                      tags=tags, authors=authors, body_html=body, total=len(live_roots), filter_notices=notices)
+
+
+def _text_matches(article: Article, viewer: User | None, filters: Filters) -> tuple[set[int] | None, list[str]]:
+    """Return the roots of the threads in which the text filter matches an annotation (None: no text filter)."""
+    if not filters.q:
+        return None, []
+    from app.services.search.searching import BadSearch, annotation_ids_matching
+
+    try:
+        ids, notices = annotation_ids_matching(article.id, filters.q, viewer)
+    except BadSearch as exc:
+        return set(), [exc.message]
+    roots = set(db.session.scalars(select(func.coalesce(Annotation.root_id, Annotation.id))
+                                   .where(Annotation.id.in_(ids)))) if ids else set()
+    return roots, notices

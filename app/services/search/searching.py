@@ -159,8 +159,12 @@ class SearchResults:
                                                 or self.request.date_to)
 
 
-def search(request: SearchRequest, viewer: User | None) -> SearchResults:
-    """Run a search for `viewer`; raise BadSearch for an unusable query, Forbidden for a queue search by a reader."""
+def search(request: SearchRequest, viewer: User | None, *, grouped: bool = True, w3c: bool = False) -> SearchResults:
+    """Run a search for `viewer`; raise BadSearch for an unusable query, Forbidden for a queue search by a reader.
+
+    Without a type, `grouped` gives the first results of each type (the page's "All" tab); otherwise
+    one page of every type ranked together (the API). `w3c` loads what serialising annotations needs.
+    """
     if request.scope == "queue" and not (viewer is not None and getattr(viewer, "is_moderator", False)):
         raise Forbidden("Only moderators search the moderation queue.")
     try:
@@ -177,12 +181,12 @@ def search(request: SearchRequest, viewer: User | None) -> SearchResults:
                                f"{query.identifier.value}; searching for it as words.")
     if not results.asked:
         return results
-    plan = _Plan(engine_for(), query, request, viewer)
+    plan = _Plan(engine_for(), query, request, viewer, w3c=w3c)
     results.notices.extend(plan.notices)
     results.counts, results.facets = plan.facets()
-    if request.type:
-        ids = paginate(plan.ranked(request.type), request.page, request.per_page,
-                       total=results.counts.get(request.type, 0))
+    if request.type or not grouped:
+        total = results.counts.get(request.type, 0) if request.type else results.total
+        ids = paginate(plan.ranked(request.type or None), request.page, request.per_page, total=total)
         hits = plan.hits_for(list(ids.items))
         results.page = Page(items=hits, page=ids.page, per_page=ids.per_page, total=ids.total)
     else:
@@ -190,6 +194,24 @@ def search(request: SearchRequest, viewer: User | None) -> SearchResults:
         for hit in hits:
             results.groups.setdefault(hit.doc_type, []).append(hit)
     return results
+
+
+def annotation_ids_matching(article_id: int, text: str, viewer: User | None) -> tuple[set[int], list[str]]:
+    """Return the ids of the article's annotations `viewer` may read that match `text`, and notices (one query).
+
+    The article page's discussion filter: the same syntax, engine and visibility as the search page.
+    Raises BadSearch for an unusable query.
+    """
+    try:
+        query = parse(text)
+    except QueryError as exc:
+        raise BadSearch(str(exc), "q") from None
+    if query.is_empty:
+        return set(), list(query.notices) or ["Type a word to filter the discussion."]
+    plan = _Plan(engine_for(), query, SearchRequest(q=text), viewer,
+                 only=[DOCS.c.doc_type == ANNOTATION, DOCS.c.article_id == article_id])
+    ids = set(db.session.scalars(select(plan.hits.c.annotation_id)))
+    return ids, [*query.notices, *plan.notices]
 
 
 def study_by_identifier(identifier: Identifier) -> Study | None:
@@ -201,10 +223,11 @@ def study_by_identifier(identifier: Identifier) -> Study | None:
 class _Plan:
     """The SQL of one search: the matching documents the viewer may read, then facets, pages and hits."""
 
-    def __init__(self, engine: Engine, query: Query, request: SearchRequest, viewer: User | None):
-        self.engine, self.query, self.request, self.viewer = engine, query, request, viewer
+    def __init__(self, engine: Engine, query: Query, request: SearchRequest, viewer: User | None, w3c: bool = False,
+                 only: list | None = None):
+        self.engine, self.query, self.request, self.viewer, self.w3c = engine, query, request, viewer, w3c
         resolver = FilterResolver(engine, viewer)
-        self.conditions = resolver.conditions([*query.filters, *request.filters])
+        self.conditions = [*resolver.conditions([*query.filters, *request.filters]), *(only or [])]
         self.notices = resolver.notices
         self.hits = self._hits().cte("hits")
 
@@ -348,9 +371,13 @@ class _Plan:
         ranked = select(h, passage_rank.label("passage_rank")).where(h.c.doc_type == ARTICLE).subquery("ranked")
         return select(ranked).where(ranked.c.passage_rank == 1).subquery("article_hits")
 
-    def ranked(self, doc_type: str):
-        """Return a select of the doc ids of `doc_type` in result order (one per article for articles)."""
-        best = self._best(doc_type)
+    def ranked(self, doc_type: str | None):
+        """Return a select of the doc ids of `doc_type` (None: every type) in result order, one per article."""
+        if doc_type is None:
+            parts = [select(b.c.doc_id, b.c.score, b.c.dated) for b in map(self._best, DOC_TYPES)]
+            best = union_all(*parts).subquery("every_type")
+        else:
+            best = self._best(doc_type)
         return select(best.c.doc_id).order_by(*self._order(best))
 
     def top_of_each_type(self) -> list[int]:
@@ -390,9 +417,13 @@ class _Plan:
     def _attach(self, hits: list[Hit], docs: dict) -> None:
         annotation_ids = [docs[h.doc_id].annotation_id for h in hits if h.doc_type == ANNOTATION]
         study_ids = [docs[h.doc_id].study_id for h in hits if h.doc_type == STUDY]
+        options = [joinedload(Annotation.author)]
+        if self.w3c:
+            options += [joinedload(Annotation.study),
+                        joinedload(Annotation.article).selectinload(Article.citations)]
         annotations = {a.id: a for a in db.session.scalars(
-            select(Annotation).where(Annotation.id.in_(annotation_ids)).options(joinedload(Annotation.author))
-        )} if annotation_ids else {}
+            select(Annotation).where(Annotation.id.in_(annotation_ids)).options(*options)
+        ).unique()} if annotation_ids else {}
         article_ids = {docs[h.doc_id].article_id for h in hits if docs[h.doc_id].article_id is not None}
         articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)).options(
             load_only(Article.id, Article.slug, Article.title, Article.standfirst, Article.status,

@@ -57,12 +57,15 @@ _SPELLING_PREFIXES: tuple[tuple[str, str], ...] = (
     ("paediatr", "pediatr"), ("orthopaed", "orthoped"), ("foet", "fet"), ("leukaem", "leukem"),
     ("ischaem", "ischem"), ("diarrhoe", "diarrhe"), ("tumour", "tumor"),
 )
-# Word endings: Greek and Latin plurals, and -ise/-ize forms. Each pair works both ways.
+# Word endings (from, to): Greek and Latin plurals, and -ise/-ize forms, listed in each useful direction.
 _ENDINGS: tuple[tuple[str, str], ...] = (
-    ("sis", "ses"), ("xis", "xes"), ("ix", "ices"), ("ex", "ices"), ("ion", "ia"), ("ium", "ia"),
-    ("us", "i"), ("a", "ae"), ("oma", "omata"),
-    ("ise", "ize"), ("ised", "ized"), ("ises", "izes"), ("ising", "izing"), ("isation", "ization"),
-    ("our", "or"),
+    ("sis", "ses"), ("ses", "sis"), ("xis", "xes"), ("xes", "xis"), ("ix", "ices"), ("ex", "ices"),
+    ("ices", "ix"), ("ices", "ex"), ("erion", "eria"), ("eria", "erion"), ("enon", "ena"), ("ena", "enon"),
+    ("ium", "ia"), ("ia", "ium"), ("us", "i"), ("i", "us"), ("ae", "a"), ("ula", "ulae"), ("bra", "brae"),
+    ("oma", "omata"), ("omata", "oma"),
+    ("ise", "ize"), ("ize", "ise"), ("ised", "ized"), ("ized", "ised"), ("ises", "izes"), ("izes", "ises"),
+    ("ising", "izing"), ("izing", "ising"), ("isation", "ization"), ("ization", "isation"),
+    ("our", "or"), ("ours", "ors"),
 )
 _MIN_STEM = 3
 _WORD = re.compile(r"[^\W\d_]+")
@@ -83,8 +86,7 @@ def variants(word: str) -> tuple[str, ...]:
         for have, want in ((one, other), (other, one)):
             if base.startswith(have) and not base.startswith(want):
                 add(want + base[len(have):])
-    for one, other in _ENDINGS:
-        for have, want in ((one, other), (other, one)):
-            if base.endswith(have) and len(base) - len(have) >= _MIN_STEM:
-                add(base[: len(base) - len(have)] + want)
+    for have, want in _ENDINGS:
+        if base.endswith(have) and len(base) - len(have) >= _MIN_STEM:
+            add(base[: len(base) - len(have)] + want)
     return tuple(found)

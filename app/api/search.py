@@ -12,6 +12,7 @@ from flask import jsonify, request, url_for
 
 from app.api import bp, openapi
 from app.api.auth import current_api_user
+from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation
 from app.services.search.filters import ANNOTATION_STATES
 from app.services.search.searching import PER_PAGE, SORTS, Hit, SearchResults, parse_request, passage_anchor, search
@@ -69,6 +70,8 @@ def _page_url(page: int) -> str:
 def search_api():
     """Search what the caller may read: articles' passages, annotations and studies."""
     viewer = current_api_user()
+    if request.args.get("scope") == "queue" and viewer is None:
+        api_abort(401, "Sign in as a moderator to search the moderation queue.")
     results = search(parse_request(request.args, extra_fields=FIELDS), viewer, grouped=False, w3c=True)
     if results.study is not None:
         items = [_item(Hit(doc_type=STUDY, doc_id=0, score=1.0, study=results.study), viewer)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.extensions import login_manager
 from app.models import ArticleStatus
 from app.search import bp
 from app.services.errors import Forbidden
@@ -94,6 +95,8 @@ def results():
     context = {"search_url": search_url, "facet_url": facet_url, "without_url": without_url, "hit_url": hit_url,
                "type_labels": TYPE_LABELS, "sorts": SORTS, "scopes": SCOPES, "synonyms": SYNONYMS,
                "can_search_queue": _viewer() is not None and current_user.is_moderator}
+    if request.args.get("scope") == "queue" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
     try:
         found = search(parse_request(request.args), _viewer())
     except Forbidden as exc:

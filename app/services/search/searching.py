@@ -430,8 +430,7 @@ class _Plan:
                       Article.created_at)))} if article_ids else {}
         studies = {s.id: s for s in db.session.scalars(select(Study).where(Study.id.in_(study_ids)))} \
             if study_ids else {}
-        replies = reply_counts([i for i in annotation_ids if annotations.get(i) and not annotations[i].is_reply],
-                               self.viewer)
+        replies = reply_counts(annotation_ids, self.viewer)
         for hit in hits:
             doc = docs[hit.doc_id]
             hit.article = articles.get(doc.article_id)

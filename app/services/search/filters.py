@@ -44,8 +44,6 @@ def _viewer_id(viewer: User | None) -> int | None:
 
 
 ANNOTATION_STATES: dict[str, AnnotationState] = {
-    "question": AnnotationState("Questions", lambda _viewer: and_(Annotation.kind == AnnotationKind.QUESTION,
-                                                                  Annotation.parent_id.is_(None))),
     "reply": AnnotationState("Replies", lambda _viewer: Annotation.parent_id.is_not(None)),
     "mine": AnnotationState("Mine", lambda viewer: Annotation.author_id == _viewer_id(viewer), signed_in_only=True),
     "private": AnnotationState("My private notes", lambda _viewer: Annotation.visibility == Visibility.PRIVATE,

@@ -334,7 +334,7 @@ class _Plan:
             "design": lambda v: DESIGNS.get(v, v), "level": lambda v: f"Level {v}",
         }
         facets = []
-        for name, title in (("type", "Type"), ("kind", "Kind of annotation"), ("is", "Annotations"),
+        for name, title in (("type", "Type"), ("kind", "Kind of annotation"), ("is", "Show only"),
                             ("article", "Article"), ("author", "Author"), ("tag", "Tag"),
                             ("design", "Study design"), ("level", "CEBM level of evidence")):
             rows = by_facet.get(name, [])

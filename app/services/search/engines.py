@@ -42,8 +42,11 @@ class Engine:
 
     name = "engine"
 
-    def matches(self, nodes, excluded=()) -> Select:
-        """Return a select of (doc_id, score) for documents matching every node and none of `excluded`."""
+    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+        """Return a select of (doc_id, score) for documents matching every node and none of `excluded`.
+
+        Without `ranked` the select has only doc_id: counting and faceting need no relevance.
+        """
         raise NotImplementedError
 
     def any_match(self, nodes) -> Select:
@@ -74,12 +77,14 @@ class SQLiteEngine(Engine):
     def _match(self, expression: str):
         return _FTS_TABLE_REF.op("MATCH")(bindparam("fts_query", expression, unique=True))
 
-    def matches(self, nodes, excluded=()) -> Select:
+    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
         expression = q.fts5_match(nodes)
         if excluded:
             expression = f"({expression}) NOT ({q.fts5_any(excluded)})"
-        score = -func.bm25(_FTS_TABLE_REF, *WEIGHTS)
-        return select(_FTS.c.rowid.label("doc_id"), score.label("score")).where(self._match(expression))
+        columns = [_FTS.c.rowid.label("doc_id")]
+        if ranked:
+            columns.append((-func.bm25(_FTS_TABLE_REF, *WEIGHTS)).label("score"))
+        return select(*columns).where(self._match(expression))
 
     def any_match(self, nodes) -> Select:
         return select(_FTS.c.rowid).where(self._match(q.fts5_any(nodes)))
@@ -117,13 +122,15 @@ class PostgreSQLEngine(Engine):
     def _tsquery(self, text: str):
         return func.to_tsquery(cast(PG_CONFIG, REGCONFIG), bindparam("ts_query", text, unique=True))
 
-    def matches(self, nodes, excluded=()) -> Select:
+    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
         text = q.tsquery_match(nodes)
         if excluded:
             text = f"({text}) & !({q.tsquery_any(excluded)})"
         tsquery = self._tsquery(text)
-        score = func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery)
-        return select(_PG_DOCS.c.id.label("doc_id"), score.label("score")).where(_PG_DOCS.c.tsv.op("@@")(tsquery))
+        columns = [_PG_DOCS.c.id.label("doc_id")]
+        if ranked:
+            columns.append(func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery).label("score"))
+        return select(*columns).where(_PG_DOCS.c.tsv.op("@@")(tsquery))
 
     def any_match(self, nodes) -> Select:
         return select(_PG_DOCS.c.id).where(_PG_DOCS.c.tsv.op("@@")(self._tsquery(q.tsquery_any(nodes))))

@@ -94,8 +94,9 @@ class FilterResolver:
         return and_(_doc_is(ANNOTATION), Annotation.parent_id.is_(None), Annotation.kind == AnnotationKind(kind))
 
     def _tag(self, value: str):
+        tagged = select(Article.id).where(_has_tag(self.engine, Article.tags, value))
         return or_(and_(_doc_is(ANNOTATION), _has_tag(self.engine, Annotation.tags, value)),
-                   and_(_doc_is(ARTICLE), _has_tag(self.engine, Article.tags, value)))
+                   and_(_doc_is(ARTICLE), DOCS.c.article_id.in_(tagged)))
 
     def _author(self, value: str):
         if value == "me":
@@ -124,8 +125,9 @@ class FilterResolver:
         return and_(_doc_is(STUDY), Study.evidence_level == level)
 
     def _article(self, value: str):
-        cited = select(Citation.study_id).join(Article, Article.id == Citation.article_id).where(Article.slug == value)
-        return or_(and_(DOCS.c.doc_type.in_((ANNOTATION, ARTICLE)), Article.slug == value),
+        article = select(Article.id).where(Article.slug == value)
+        cited = select(Citation.study_id).where(Citation.article_id.in_(article))
+        return or_(and_(DOCS.c.doc_type.in_((ANNOTATION, ARTICLE)), DOCS.c.article_id.in_(article)),
                    and_(_doc_is(STUDY), Study.id.in_(cited)))
 
     def _is(self, value: str):

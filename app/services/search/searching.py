@@ -229,7 +229,9 @@ class _Plan:
         resolver = FilterResolver(engine, viewer)
         self.conditions = [*resolver.conditions([*query.filters, *request.filters]), *(only or [])]
         self.notices = resolver.notices
-        self.hits = self._hits().cte("hits")
+        # Facets and counts need no score: the engine then skips ranking every match.
+        self.hits = self._hits(ranked=False).cte("hits")
+        self.ranked_hits = self._hits(ranked=True).cte("ranked_hits")
 
     def _visible(self):
         if self.request.scope == "queue":
@@ -237,10 +239,11 @@ class _Plan:
 
             return and_(DOCS.c.doc_type == ANNOTATION, queue_clause())
         admin = self.viewer is not None and getattr(self.viewer, "is_admin", False)
-        article_readable = true() if admin else Article.status == ArticleStatus.PUBLISHED
+        # Article rows are large (their bodies): one subquery of ids instead of a lookup per match.
+        published = DOCS.c.article_id.in_(select(Article.id).where(Article.status == ArticleStatus.PUBLISHED))
         return or_(and_(DOCS.c.doc_type == ANNOTATION, readable_clause(self.viewer), Annotation.deleted_at.is_(None),
-                        Article.status == ArticleStatus.PUBLISHED),
-                   and_(DOCS.c.doc_type == ARTICLE, article_readable),
+                        published),
+                   and_(DOCS.c.doc_type == ARTICLE, true() if admin else published),
                    DOCS.c.doc_type == STUDY)
 
     def _dates(self) -> list:
@@ -251,20 +254,33 @@ class _Plan:
             out.append(DOCS.c.dated < datetime.combine(self.request.date_to + timedelta(days=1), time(), UTC))
         return out
 
-    def _hits(self):
+    def _state_columns(self) -> list:
+        signed_in = self.viewer is not None and getattr(self.viewer, "is_authenticated", False)
+        return [case((state.condition(self.viewer), 1), else_=0).label(f"is_{name}")
+                for name, state in ANNOTATION_STATES.items() if signed_in or not state.signed_in_only]
+
+    def _hits(self, ranked: bool):
+        """Return the documents matching the query that the viewer may read, with the filters applied.
+
+        The engine's matches are materialised first, so that the database never probes the full-text
+        index once per row of a filter (SQLite would, for `kind:question tie2`, when it starts from the
+        annotations). Each hit carries what the facets count, so that they need no further lookups.
+        """
         group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
         columns = [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, DOCS.c.article_id, DOCS.c.annotation_id,
-                   DOCS.c.study_id, DOCS.c.position, DOCS.c.dated, group_key.label("group_key")]
+                   DOCS.c.study_id, DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
+                   cast(Annotation.kind, String).label("kind"), Annotation.parent_id, Annotation.author_id,
+                   Annotation.tags, Study.design, Study.evidence_level.label("level"), *self._state_columns()]
         if self.query.required:
-            matched = self.engine.matches(self.query.required, self.query.excluded).subquery("matched")
-            stmt = select(*columns, matched.c.score).select_from(
-                matched.join(DOCS, DOCS.c.id == matched.c.doc_id))
+            matched = self.engine.matches(self.query.required, self.query.excluded, ranked=ranked).cte(
+                "ranked_matches" if ranked else "matches").prefix_with("MATERIALIZED")
+            score = matched.c.score if ranked else literal(0.0).label("score")
+            stmt = select(*columns, score).select_from(matched.join(DOCS, DOCS.c.id == matched.c.doc_id))
         else:
             stmt = select(*columns, literal(0.0).label("score")).select_from(DOCS)
             if self.query.excluded:
                 stmt = stmt.where(DOCS.c.id.not_in(self.engine.any_match(self.query.excluded)))
         stmt = (stmt.outerjoin(Annotation, Annotation.id == DOCS.c.annotation_id)
-                .outerjoin(Article, Article.id == DOCS.c.article_id)
                 .outerjoin(Study, Study.id == DOCS.c.study_id))
         return stmt.where(self._visible(), *self.conditions, *self._dates())
 
@@ -281,48 +297,56 @@ class _Plan:
         counts.update({value: count for value, _, count in by_facet.get("type", [])})
         return counts, self._facet_list(by_facet)
 
-    def _row(self, name: str, value, label, count, *, source=None, where=(), group=(), top: int | None = None):
+    @staticmethod
+    def _row(name: str, value, count, *, source, where=(), label=None):
+        """Return one facet's rows: (facet, value, label, count) grouped by value."""
         stmt = select(literal(name).label("facet"), cast(value, String).label("value"),
-                      cast(label, String).label("label"), count.label("n"))
-        stmt = stmt.select_from(source if source is not None else self.hits).where(*where)
-        if group:
-            stmt = stmt.group_by(*group)
-        if top:
-            sub = stmt.order_by(count.desc()).limit(top).subquery()
-            stmt = select(sub.c.facet, sub.c.value, sub.c.label, sub.c.n)
-        return stmt
+                      cast(label if label is not None else null(), String).label("label"), count.label("n"))
+        return stmt.select_from(source).where(*where).group_by(value)
+
+    def _top(self, name: str, key, count, named, *, source, where=()):
+        """Return the FACET_TOP most frequent values of `key`, named by `named` (a table joined by id)."""
+        top = (select(key.label("key"), count.label("n")).select_from(source).where(*where).group_by(key)
+               .order_by(count.desc()).limit(FACET_TOP).subquery(f"top_{name}"))
+        table, value, label = named
+        return select(literal(name).label("facet"), cast(value, String).label("value"),
+                      cast(label, String).label("label"), top.c.n).select_from(
+            top.join(table, table.id == top.c.key))
 
     def _facet_selects(self) -> list:
         h = self.hits
         distinct = func.count(func.distinct(h.c.group_key))
-        annotated = h.join(Annotation, Annotation.id == h.c.annotation_id)
-        studied = h.join(Study, Study.id == h.c.study_id)
-        tags = self.engine.json_elements(Annotation.tags, lateral=True)
+        is_annotation = h.c.doc_type == ANNOTATION
+        tags = self.engine.json_elements(h.c.tags, lateral=True)
         bucket = case(*[(h.c.dated >= _ago(days), key) for key, _, days in DATE_BUCKETS], else_="older")
         selects = [
-            self._row("type", h.c.doc_type, null(), distinct, group=[h.c.doc_type]),
-            self._row("kind", Annotation.kind, null(), func.count(), source=annotated,
-                      where=[Annotation.parent_id.is_(None)], group=[Annotation.kind]),
-            self._row("article", Article.slug, Article.title, distinct,
-                      source=h.join(Article, Article.id == h.c.article_id), group=[Article.slug, Article.title],
-                      top=FACET_TOP),
-            self._row("author", User.display_name, User.display_name, func.count(),
-                      source=annotated.join(User, User.id == Annotation.author_id),
-                      group=[User.display_name], top=FACET_TOP),
-            self._row("tag", func.lower(tags.c.value), null(), func.count(),
-                      source=annotated.join(tags, true()), group=[func.lower(tags.c.value)], top=FACET_TOP),
-            self._row("design", Study.design, null(), func.count(), source=studied,
-                      where=[Study.design.is_not(None)], group=[Study.design]),
-            self._row("level", Study.evidence_level, null(), func.count(), source=studied,
-                      where=[Study.evidence_level.is_not(None)], group=[Study.evidence_level]),
-            self._row("date", bucket, null(), distinct, where=[h.c.dated.is_not(None)], group=[bucket]),
+            self._row("type", h.c.doc_type, distinct, source=h),
+            self._row("kind", h.c.kind, func.count(), source=h, where=[is_annotation, h.c.parent_id.is_(None)]),
+            self._top("article", h.c.article_id, distinct, (Article, Article.slug, Article.title), source=h,
+                      where=[h.c.article_id.is_not(None)]),
+            self._top("author", h.c.author_id, func.count(), (User, User.display_name, User.display_name),
+                      source=h, where=[is_annotation]),
+            self._tag_row(h, tags),
+            self._row("design", h.c.design, func.count(), source=h, where=[h.c.design.is_not(None)]),
+            self._row("level", h.c.level, func.count(), source=h, where=[h.c.level.is_not(None)]),
+            self._row("date", bucket, distinct, source=h, where=[h.c.dated.is_not(None)]),
         ]
-        signed_in = self.viewer is not None and getattr(self.viewer, "is_authenticated", False)
-        for name, state in ANNOTATION_STATES.items():
-            if signed_in or not state.signed_in_only:
-                selects.append(self._row("is", literal(name), literal(state.label), func.count(), source=annotated,
-                                         where=[state.condition(self.viewer)]))
+        for column in self._state_columns():
+            name = column.name.removeprefix("is_")
+            flag = h.c[column.name]
+            selects.append(select(literal("is").label("facet"), cast(literal(name), String).label("value"),
+                                  cast(literal(ANNOTATION_STATES[name].label), String).label("label"),
+                                  func.coalesce(func.sum(flag), 0).label("n")).select_from(h).where(is_annotation))
         return selects
+
+    @staticmethod
+    def _tag_row(h, tags):
+        value = func.lower(tags.c.value)
+        top = (select(value.label("value"), func.count().label("n")).select_from(h.join(tags, true()))
+               .where(h.c.doc_type == ANNOTATION).group_by(value).order_by(func.count().desc()).limit(FACET_TOP)
+               .subquery("top_tag"))
+        return select(literal("tag").label("facet"), cast(top.c.value, String).label("value"),
+                      cast(null(), String).label("label"), top.c.n)
 
     def _facet_list(self, by_facet: dict[str, list[tuple[str, str, int]]]) -> list[Facet]:
         from app.bibliography.evidence import DESIGNS
@@ -363,7 +387,7 @@ class _Plan:
 
     def _best(self, doc_type: str):
         """Return the hits of `doc_type` with their rank in the order of this search (articles: best passage)."""
-        h = self.hits
+        h = self.ranked_hits
         if doc_type != ARTICLE:
             return select(h).where(h.c.doc_type == doc_type).subquery(f"{doc_type}_hits")
         passage_rank = func.row_number().over(partition_by=h.c.article_id,

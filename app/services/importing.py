@@ -117,7 +117,8 @@ def import_entries(entries: list[ParsedEntry]) -> ImportReport:
     if run.changed_ids:
         study_service.bump_articles_citing(run.changed_ids)
     # The rows were written with Core statements, which the search index's session listener does not see.
-    search_index.refresh(db.session, study_ids=[study_id for study_id in run.touched if study_id > 0])
+    created = {o.study_id for o in report.outcomes if o.outcome == "created" and o.study_id}
+    search_index.refresh(db.session, study_ids=created | run.changed_ids)
     db.session.expire_all()
     return report
 

@@ -154,7 +154,8 @@ def raw_query(dialect: str, query) -> tuple[str, dict]:
 
 def measure_queries(app, repeat: int) -> dict:
     from app.models import User
-    from app.services.search.searching import SearchRequest, search
+    from app.services.search.requests import SearchRequest
+    from app.services.search.searching import search
     from app.text.query import parse
 
     service, raw = [], []

@@ -15,7 +15,9 @@ from app.api.auth import current_api_user
 from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation
 from app.services.search.filters import ANNOTATION_STATES
-from app.services.search.searching import PER_PAGE, SORTS, Hit, SearchResults, parse_request, passage_anchor, search
+from app.services.search.requests import PER_PAGE, SORTS, parse_request
+from app.services.search.results import Hit, SearchResults, passage_anchor
+from app.services.search.searching import search
 from app.text.query import FIELDS, MAX_QUERY_LENGTH
 from app.text.search_documents import DOC_TYPES, STUDY
 from app.text.snippets import marked_html

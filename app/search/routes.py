@@ -13,20 +13,10 @@ from app.extensions import login_manager
 from app.models import ArticleStatus
 from app.search import bp
 from app.services.errors import Forbidden
-from app.services.search.searching import (
-    SCOPES,
-    SORTS,
-    TYPE_LABELS,
-    BadSearch,
-    Hit,
-    SearchRequest,
-    SearchResults,
-    date_range,
-    parse_request,
-    passage_anchor,
-    search,
-)
-from app.text.query import MAX_QUERY_LENGTH, with_filter, without_filter
+from app.services.search.requests import SCOPES, SORTS, BadSearch, SearchRequest, date_range, parse_request
+from app.services.search.results import Hit, SearchResults, passage_anchor
+from app.services.search.searching import TYPE_LABELS, search
+from app.text.query import MAX_QUERY_LENGTH, Query, with_filter, without_filter
 from app.text.vocabulary import SYNONYMS
 
 _KEPT = ("q", "type", "sort", "from", "to", "scope")
@@ -102,15 +92,9 @@ def results():
     except Forbidden as exc:
         abort(403, description=exc.message)
     except BadSearch as exc:
-        empty = SearchResults(request=SearchRequest(), query=_empty_query())
+        empty = SearchResults(request=SearchRequest(), query=Query(text=""))
         return render_template("search/results.html", results=empty, error=exc.message,
                                q=request.args.get("q", "")[:MAX_QUERY_LENGTH], **context), 400
     if found.study is not None:
         return redirect(url_for("studies.show", study_id=found.study.id))
     return render_template("search/results.html", results=found, error=None, q=found.request.q, **context)
-
-
-def _empty_query():
-    from app.text.query import Query
-
-    return Query(text="")

@@ -324,7 +324,8 @@ def _text_matches(article: Article, viewer: User | None, filters: Filters) -> tu
     """Return the roots of the threads in which the text filter matches an annotation (None: no text filter)."""
     if not filters.q:
         return None, []
-    from app.services.search.searching import BadSearch, annotation_ids_matching
+    from app.services.search.requests import BadSearch
+    from app.services.search.searching import annotation_ids_matching
 
     try:
         ids, notices = annotation_ids_matching(article.id, filters.q, viewer)

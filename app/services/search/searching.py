@@ -13,9 +13,7 @@ queue (scope "queue"), with the queue's own condition.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from markupsafe import Markup
 from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, union_all
@@ -23,140 +21,22 @@ from sqlalchemy.orm import joinedload, load_only
 
 from app.extensions import db
 from app.models import Annotation, Article, ArticleStatus, SearchDocument, Study, User
-from app.services.errors import Forbidden, ServiceError
-from app.services.pagination import Page, page_number, paginate
+from app.services.errors import Forbidden
+from app.services.pagination import Page, paginate
 from app.services.search.engines import Engine, Snippet, engine_for
 from app.services.search.filters import ANNOTATION_STATES, FilterResolver
+from app.services.search.requests import DATE_BUCKETS, BadSearch, SearchRequest
+from app.services.search.results import Facet, FacetValue, Hit, SearchResults, date_facet
 from app.services.visibility import readable_clause
-from app.text.query import FieldFilter, Identifier, Query, QueryError, parse
-from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, HEAD, STUDY
+from app.text.query import Identifier, Query, QueryError, parse
+from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, STUDY
 from app.text.snippets import marked_html
 
 DOCS = SearchDocument.__table__
-PER_PAGE = 20
 GROUP_SIZE = 5
-SORTS = ("relevance", "newest")
-SCOPES = ("all", "queue")
 TYPE_LABELS = {ARTICLE: "Articles", ANNOTATION: "Annotations", STUDY: "Studies"}
 FACET_TOP = 10
-DATE_BUCKETS = (("week", "Past 7 days", 7), ("month", "Past 30 days", 30), ("year", "Past 12 months", 365))
 BODY_PREVIEW = 240
-
-
-class BadSearch(ServiceError):
-    """A search request that cannot run (a malformed parameter, a query too long)."""
-
-    status = 400
-    code = "invalid_search"
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """What a search asks for, validated: the query text, a type tab, sorting, page, dates and scope."""
-
-    q: str = ""
-    type: str = ""
-    sort: str = "relevance"
-    page: int = 1
-    date_from: date | None = None
-    date_to: date | None = None
-    scope: str = "all"
-    per_page: int = PER_PAGE
-    filters: tuple[FieldFilter, ...] = ()
-
-
-def _date(raw: str, name: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise BadSearch(f"“{raw[:40]}” is not a date: write {name} as YYYY-MM-DD, e.g. 2026-01-31.", name) from None
-
-
-def parse_request(args: Mapping[str, str], *, extra_fields: tuple[str, ...] = ()) -> SearchRequest:
-    """Validate search parameters from a URL; raise BadSearch naming the one at fault.
-
-    `extra_fields` names fielded filters also accepted as parameters (`kind=question` for the API).
-    """
-    kind = (args.get("type") or "").strip().lower()
-    if kind and kind not in DOC_TYPES:
-        raise BadSearch(f"Unknown type “{kind[:40]}”: choose {', '.join(DOC_TYPES)}.", "type")
-    sort = (args.get("sort") or "relevance").strip().lower()
-    if sort not in SORTS:
-        raise BadSearch(f"Unknown sort “{sort[:40]}”: choose relevance or newest.", "sort")
-    scope = (args.get("scope") or "all").strip().lower()
-    if scope not in SCOPES:
-        raise BadSearch(f"Unknown scope “{scope[:40]}”: choose all or queue.", "scope")
-    date_from, date_to = _date(args.get("from") or "", "from"), _date(args.get("to") or "", "to")
-    if date_from and date_to and date_from > date_to:
-        raise BadSearch("The date range ends before it starts: swap “from” and “to”.", "from")
-    filters = tuple(FieldFilter(name, " ".join(str(value).split()).lower()) for name in extra_fields
-                    for value in args.getlist(name) if str(value).strip()) if hasattr(args, "getlist") else ()
-    return SearchRequest(q=args.get("q") or "", type=kind, sort=sort, page=page_number(args.get("page")),
-                         date_from=date_from, date_to=date_to, scope=scope, filters=filters)
-
-
-@dataclass
-class Hit:
-    """One result: what it is, its marked text, and the objects a page shows about it."""
-
-    doc_type: str
-    doc_id: int
-    score: float
-    position: int | None = None
-    title_html: Markup = Markup("")
-    body_html: Markup = Markup("")
-    quote_html: Markup = Markup("")
-    annotation: Annotation | None = None
-    article: Article | None = None
-    study: Study | None = None
-    replies: int = 0
-    # Filled by the conversation feature once helpful votes exist.
-    helpful: int | None = None
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    """A value of a facet and how many results have it."""
-
-    value: str
-    label: str
-    count: int
-
-
-@dataclass
-class Facet:
-    """A way to narrow the results: `field` is the query field (or "type", "date") its links set."""
-
-    field: str
-    label: str
-    values: list[FacetValue]
-
-
-@dataclass
-class SearchResults:
-    """The answer to a search: counts per type, facets, one page (a type) or a few of each type (all)."""
-
-    request: SearchRequest
-    query: Query
-    notices: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    facets: list[Facet] = field(default_factory=list)
-    page: Page | None = None
-    groups: dict[str, list[Hit]] = field(default_factory=dict)
-    study: Study | None = None
-
-    @property
-    def total(self) -> int:
-        """Return how many results there are across types."""
-        return sum(self.counts.values())
-
-    @property
-    def asked(self) -> bool:
-        """Tell whether anything was asked for (an empty search shows the syntax help)."""
-        return not self.query.is_empty or bool(self.request.filters or self.request.date_from
-                                                or self.request.date_to)
 
 
 def search(request: SearchRequest, viewer: User | None, *, grouped: bool = True, w3c: bool = False) -> SearchResults:
@@ -373,7 +253,7 @@ class _Plan:
                 values.sort(key=lambda fv: (-fv.count, fv.label.lower()))
             if values:
                 facets.append(Facet(name, title, values))
-        dates = _date_facet(by_facet.get("date", []))
+        dates = date_facet(by_facet.get("date", []))
         if dates is not None:
             facets.append(dates)
         return facets
@@ -475,31 +355,3 @@ def reply_counts(annotation_ids: list[int], viewer: User | None) -> dict[int, in
 
 def _ago(days: int) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
-
-
-def _date_facet(rows: list[tuple[str, str, int]]) -> Facet | None:
-    counts = {value: count for value, _, count in rows}
-    values, running = [], 0
-    for key, label, _ in DATE_BUCKETS:
-        running += counts.get(key, 0)
-        if running:
-            values.append(FacetValue(key, label, running))
-    if counts.get("older"):
-        values.append(FacetValue("older", "Earlier", counts["older"]))
-    return Facet("date", "Date", values) if values else None
-
-
-def date_range(bucket: str, today: date | None = None) -> tuple[date | None, date | None]:
-    """Return the (from, to) dates a date facet value stands for, fixed so that the URL stays stable."""
-    today = today or datetime.now(UTC).date()
-    days = {key: d for key, _, d in DATE_BUCKETS}
-    if bucket in days:
-        return today - timedelta(days=days[bucket]), None
-    if bucket == "older":
-        return None, today - timedelta(days=DATE_BUCKETS[-1][2] + 1)
-    return None, None
-
-
-def passage_anchor(hit: Hit) -> str:
-    """Return the fragment that opens an article at the matched passage ("" for its head)."""
-    return f"#b-{hit.position}" if hit.position is not None and hit.position != HEAD else ""

@@ -10,7 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Study, User
-from app.services.search.searching import SearchRequest, search
+from app.services.search.requests import SearchRequest
+from app.services.search.searching import search
 from tests.functional.search.conftest import DRAFT_SLUG
 
 DEMO = "chemotherapy-metastases"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.services.search.searching import SearchRequest, search
+from app.services.search.requests import SearchRequest
+from app.services.search.searching import search
 from app.text.query import MAX_QUERY_LENGTH
 
 SYNTAX = ['"', "*", "^", ":", "-", "(", ")", "NEAR", "AND", "OR", "NOT", "NEAR/2", "{", "}", "+", "'", "\\", "&",
@@ -47,7 +48,7 @@ def test_the_page_and_the_api_answer_any_query_cleanly(client, corpus, typed):
 @PROFILE
 @given(typed=queries, kind=st.sampled_from(["", "annotation", "article", "study"]))
 def test_the_service_never_raises_engine_errors(app, corpus, typed, kind):
-    from app.services.search.searching import BadSearch
+    from app.services.search.requests import BadSearch
 
     with app.app_context():
         try:

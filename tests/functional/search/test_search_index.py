@@ -9,7 +9,8 @@ from app.extensions import db
 from app.models import Annotation, Article, SearchDocument, Study, User
 from app.services import annotations, articles, importing, moderation
 from app.services import studies as study_service
-from app.services.search.searching import SearchRequest, search
+from app.services.search.requests import SearchRequest
+from app.services.search.searching import search
 from tests.functional.search.conftest import QUOTE
 
 

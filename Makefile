@@ -54,6 +54,7 @@ bench: install-dev
 	$(BIN)/python bench/article_page.py
 	$(BIN)/python bench/pure_layers.py
 	$(BIN)/python bench/annotation_writes.py
+	$(BIN)/python bench/search.py
 	@command -v wrk >/dev/null && $(BIN)/python bench/throughput.py || echo "Install wrk for bench/throughput.py (Debian: apt-get install wrk)."
 
 clean:

@@ -94,7 +94,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     database.prepare_sqlite_dir(app)
     database.prepare_engine_options(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    from app.models.search import include_object
+
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True,
+                     include_object=include_object)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -103,6 +106,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+
+    from app.services.search import index as search_index
+
+    search_index.init_app(app)
 
     from app import (
         annotating,
@@ -116,11 +123,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         moderation,
         notifications,
         people,
+        search,
         studies,
     )
 
     for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, following, people,
-                    health, exports):
+                    health, exports, search):
         app.register_blueprint(package.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 

@@ -13,4 +13,5 @@ from app.api import annotations as _annotations  # noqa: E402,F401
 from app.api import conversation as _conversation  # noqa: E402,F401
 from app.api import moderation as _moderation  # noqa: E402,F401
 from app.api import routes  # noqa: E402,F401
+from app.api import search as _search  # noqa: E402,F401
 from app.api import studies as _studies  # noqa: E402,F401

@@ -135,7 +135,10 @@ def _query_value(name: str, raw: str, schema: dict):
     for value in candidates:
         if check.is_valid(value):
             return _converted(name, value, schema)
-    error = max(check.iter_errors(candidates[0]), key=relevance)
+    # Say what is wrong with the reading the schema meant: "123…" read as a number breaks a string
+    # schema only by its type, while the same digits read as text may be, say, too long.
+    errors = [max(check.iter_errors(value), key=relevance) for value in candidates]
+    error = next((e for e in errors if e.validator != "type"), errors[0])
     api_abort(400, explain(error, name, raw), "invalid_parameter")
 
 

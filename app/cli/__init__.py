@@ -5,7 +5,8 @@
 - `content`: `studies import|export` and `articles import`;
 - `retractions`: `studies retractions import` (the Retraction Watch CSV);
 - `operations`: `backup` and `restore`;
-- `notifications`: `notifications send|digest|status` (the email outbox).
+- `notifications`: `notifications send|digest|status` (the email outbox);
+- `search`: `search reindex`.
 
 Every command fails the same way (`app.cli.errors.fail`).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import content, demo, notifications, operations, retractions, users
+from app.cli import content, demo, notifications, operations, retractions, search, users
 
 
 def init_app(app: Flask) -> None:
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(operations.backup_command)
     app.cli.add_command(operations.restore_command)
     app.cli.add_command(notifications.notifications_cli)
+    app.cli.add_command(search.search_cli)

@@ -101,7 +101,8 @@ def filters_from_request() -> Filters:
     author = request.args.get("author", type=int)
     mine = request.args.get("mine") == "1" and current_user.is_authenticated
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "position"
-    return Filters(kind=kind, tag=tag, author=author, mine=mine, sort=sort)
+    words = " ".join(request.args.get("q", "").split())
+    return Filters(kind=kind, tag=tag, author=author, mine=mine, sort=sort, q=words)
 
 
 def render_article_page(article: Article, status: int = 200, reader: ReaderState | None = None):

@@ -14,6 +14,7 @@ from app.models.delivery import NotificationPreference, OutboxMessage
 from app.models.evidence import Appraisal, NoticeKind, StudyNotice
 from app.models.follow import ArticleVisit, Follow, FollowTarget
 from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, ModerationLog, Notification
+from app.models.search import SearchDocument
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
 from app.models.user import Role, User
@@ -45,6 +46,7 @@ __all__ = [
     "Citation",
     "NoticeKind",
     "Role",
+    "SearchDocument",
     "Study",
     "StudyNotice",
     "User",

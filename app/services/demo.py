@@ -25,6 +25,10 @@ EXAMPLES = [
      "Murine orthotopic and transgenic models differ from human breast cancer in stroma and immune context. "
      "Has anyone seen TMEM scoring in **human** post-NAC specimens beyond the 20 patients mentioned?",
      ["preclinical models"], "karagiannis2017"),
+    ("increased expression of TIE2, the angiopoietin receptor", AnnotationKind.QUESTION,
+     "Are these TIE2-expressing perivascular macrophages the cells rebastinib acts on in the murine models? "
+     "If so, TIE2 staining of macrophages in human TMEM sites after NAC would be the obvious next measurement.",
+     ["tie2", "macrophages"], "karagiannis2017"),
     ("it makes sense to continue the current chemotherapy therapy for breast cancer", AnnotationKind.PRACTICE,
      "Agreed for practice today: the survival benefit of neoadjuvant chemotherapy comes from randomised trials, "
      "while the prometastatic signal so far comes from mouse models.",

@@ -28,6 +28,7 @@ from app.services import articles, authoring
 from app.services import studies as study_service
 from app.services.duplicates import KnownStudies
 from app.services.errors import ServiceError
+from app.services.search import index as search_index
 from app.text.sanitize import is_safe_url
 
 log = logging.getLogger("postil.importing")
@@ -128,6 +129,9 @@ def import_entries(entries: list[ParsedEntry]) -> ImportReport:
     run.flush()
     if run.changed_ids:
         study_service.bump_articles_citing(run.changed_ids)
+    # The rows were written with Core statements, which the search index's session listener does not see.
+    created = {o.study_id for o in report.outcomes if o.outcome == "created" and o.study_id}
+    search_index.refresh(db.session, study_ids=created | run.changed_ids)
     db.session.expire_all()
     return report
 

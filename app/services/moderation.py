@@ -43,6 +43,7 @@ from app.services import notifications
 from app.services.articles import bump_display
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.premoderation import premoderation_count, published_public_count
+from app.services.search import index as search_index
 from app.text.sanitize import clean_text, render_markdown
 
 REDACTED_BODY = "[removed by a moderator]"
@@ -225,6 +226,8 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
         # The original text stays, for admins only: nothing a user wrote is lost.
         db.session.add(AnnotationRevision(annotation_id=annotation.id, body=original[0], body_html=original[1],
                                           created_at=now))
+        # The compare-and-set UPDATE bypassed the ORM: the search index must forget the redacted words.
+        search_index.refresh(db.session, annotation_ids=[annotation.id])
     entry = record(actor, action, annotation=annotation, old=old.value, new=new.value, reason=reason)
     bump_display(annotation.article_id)
     notifications.moderation_outcome(annotation, action, old, reason)

@@ -30,6 +30,11 @@ def waiting_clause():
     return _live() & (Annotation.status != S.REMOVED) & or_(Annotation.status == S.PENDING, Annotation.open_flags > 0)
 
 
+def queue_clause():
+    """Return the SQL condition for items in any moderation queue (pending, flagged or hidden)."""
+    return or_(*(_state_clause(state) for state in QUEUE_STATES))
+
+
 def waiting_count() -> int:
     """Count items waiting for a moderator (pending, flagged, hidden automatically), in one query."""
     return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause()))

@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from threading import Lock
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
 from app.services.anchoring import ATTACHED
 from app.services.evidence_map import mark_body
+from app.services.search.requests import BadSearch
+from app.services.search.searching import annotation_ids_matching
 from app.services.visibility import is_public, readable_clause
 from app.text.highlight import Span, add_block_links, highlight
 
@@ -79,10 +81,12 @@ class Filters:
     author: int | None = None
     mine: bool = False
     sort: str = "position"
+    # Words, searched with the search engine and syntax (app.services.search).
+    q: str = ""
 
     @property
     def active(self) -> bool:
-        return bool(self.kind or self.tag or self.author or self.mine or self.sort != "position")
+        return bool(self.kind or self.tag or self.author or self.mine or self.q or self.sort != "position")
 
 
 @dataclass
@@ -98,6 +102,8 @@ class Discussion:
     authors: list[tuple[int, str]]
     body_html: str
     total: int
+    # What the text filter could not use (a prefix too short, a query too long), for the reader.
+    filter_notices: list[str] = field(default_factory=list)
 
 
 class _BodyCache:
@@ -257,7 +263,10 @@ def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:
     return {row.id: Stub(id=row.id, start=row.start) for row in rows}
 
 
-def _matches(annotation: Annotation, filters: Filters, viewer: User | None, answered: set[int]) -> bool:
+def _matches(annotation: Annotation, filters: Filters, viewer: User | None, answered: set[int],
+             searched: set[int] | None = None) -> bool:
+    if searched is not None and annotation.id not in searched:
+        return False
     if filters.kind == UNANSWERED:
         if annotation.kind != AnnotationKind.QUESTION or annotation.id in answered:
             return False
@@ -322,6 +331,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     """
     filters = filters or Filters()
     rows = readable_annotations(article, viewer)
+    searched, notices = _text_matches(article, viewer, filters)
     by_id = {a.id: a for a in rows}
     missing = {a.parent_id for a in rows if a.parent_id and a.parent_id not in by_id}
     missing |= {a.root_id for a in rows if a.root_id and a.root_id not in by_id}
@@ -355,7 +365,8 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     roots = [a for a in rows if a.parent_id is None]
     answered = _answered(roots, by_id)
     for root in roots:
-        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer, answered):
+        if (root.is_deleted and not has_live_descendant(root.id)) or not _matches(root, filters, viewer, answered,
+                                                                                  searched):
             continue
         thread = Thread(root)
         collect(root.id, 1, root, thread.replies)
@@ -379,4 +390,18 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
                              annotate_url)
     kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
     return Discussion(threads=threads, changed=changed, orphans=orphans, counts=kind_counts,
-                      tags=tags, authors=authors, body_html=body, total=len(live_roots))
+                      tags=tags, authors=authors, body_html=body, total=len(live_roots), filter_notices=notices)
+
+
+
+def _text_matches(article: Article, viewer: User | None, filters: Filters) -> tuple[set[int] | None, list[str]]:
+    """Return the roots of the threads in which the text filter matches an annotation (None: no text filter)."""
+    if not filters.q:
+        return None, []
+    try:
+        ids, notices = annotation_ids_matching(article.id, filters.q, viewer)
+    except BadSearch as exc:
+        return set(), [exc.message]
+    roots = set(db.session.scalars(select(func.coalesce(Annotation.root_id, Annotation.id))
+                                   .where(Annotation.id.in_(ids)))) if ids else set()
+    return roots, notices

@@ -79,10 +79,10 @@ def test_evidence_you_can_trust_on_the_demo(client, auth, make, runner, app, tmp
     rows = list(csv.DictReader(io.StringIO(client.get(f"/articles/{SLUG}/discussion.csv")
                                            .get_data(as_text=True).lstrip("\ufeff"))))
     assert sorted(r["kind"] for r in rows) == ["Clinical practice note", "Critique of evidence", "Critique of evidence",
-                                               "Question"]
+                                               "Question", "Question"]
     assert any(r["appraisal_tool"] == "SYRCLE" and r["appraisal_judgement"] == "High risk of bias" for r in rows)
     collection = json.loads(client.get(f"/articles/{SLUG}/discussion.jsonld").get_data(as_text=True))
-    assert collection["type"] == "AnnotationCollection" and collection["total"] == len(rows) == 4
+    assert collection["type"] == "AnnotationCollection" and collection["total"] == len(rows) == 5
     notes = client.get(f"/articles/{SLUG}/discussion.md").get_data(as_text=True)
     assert "*Appraisal:* SYRCLE · 4 Random housing (performance bias) · High risk of bias" in notes
     assert "Retracted 16 May 2026" in notes

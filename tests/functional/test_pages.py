@@ -38,11 +38,13 @@ def test_every_form_carries_a_csrf_token(client, auth, make):
     user = make.user()
     for path in ("/sign-in", "/sign-up"):
         page = client.get(path).get_data(as_text=True)
-        forms = page.count("<form")
+        # Forms that change something (POST); the header's search form is a GET that changes nothing.
+        forms = len(re.findall(r'<form[^>]*method="post"', page, flags=re.IGNORECASE))
         assert forms and len(TOKEN_FIELD.findall(page)) >= forms, path
     auth.sign_in(user.email)
     page = client.get("/profile").get_data(as_text=True)
-    assert page.count("<form") == len(TOKEN_FIELD.findall(page))
+    assert len(re.findall(r'<form[^>]*method="post"', page, flags=re.IGNORECASE)) == len(TOKEN_FIELD.findall(page))
+    assert page.count("<form") == len(TOKEN_FIELD.findall(page)) + page.count('role="search"')
 
 
 def test_post_without_csrf_token_changes_nothing(client, make):

@@ -112,6 +112,11 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         # Annotations on a draft are hidden with it, from their author too; admins edit drafts.
         Case("/annotations/{a_draft}", by_role(404, 404, 404, 404, 404, 302))],
     ("GET", "/studies"): [Case("/studies", everyone(200))],
+    # Search answers everyone, with only what each visitor may read (tests/security/test_security_search.py);
+    # the moderation queue is searched by moderators only.
+    ("GET", "/search"): [Case("/search?q=TMEM", everyone(200)),
+                         Case("/search?q=TMEM&scope=queue", moderators(200)),
+                         Case("/search?q=" + "x" * 600, everyone(400))],
     ("GET", "/studies/<int:study_id>"): [Case("/studies/{study}", everyone(200))],
     ("GET", "/studies/<int:study_id>.<ext>"): [Case("/studies/{study}.ris", everyone(200))],
     ("GET", "/studies/export.<ext>"): [Case("/studies/export.json", everyone(200))],
@@ -308,6 +313,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case("/api/annotations/{a_question}/answer", by_role(401, 409, 403, 403, 409, 409))],
     ("GET", "/api/studies"): [Case("/api/studies", everyone(200))],
     ("GET", "/api/studies/<int:study_id>"): [Case("/api/studies/{study}", everyone(200))],
+    ("GET", "/api/search"): [Case("/api/search?q=TMEM", everyone(200)),
+                             Case("/api/search?q=TMEM&scope=queue", moderators(200, anonymous=401)),
+                             Case("/api/search?q=TMEM&type=poem", everyone(400))],
     ("GET", "/api/moderation/queue"): [Case("/api/moderation/queue", moderators(200, anonymous=401))],
     ("GET", "/api/moderation/log"): [Case("/api/moderation/log", moderators(200, anonymous=401))],
     ("POST", "/api/moderation/annotations/<int:annotation_id>"): [

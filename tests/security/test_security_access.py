@@ -28,9 +28,9 @@ CHANGING = frozenset({"users.session_token", "notifications.read_at", "articles.
 UNCHECKED = ("api_tokens", "article_visits")
 # Fresh objects bring their own rows: a fresh annotation is followed by its author and gets its anchor
 # record (written once, never changed), a fresh answer is accepted and its author told (by email too),
-# a fresh annotation is voted helpful.
+# a fresh annotation is voted helpful; search documents follow the annotations.
 GROWING = ("annotations", "annotation_revisions", "anchor_records", "follows", "helpful_votes", "notifications",
-           "outbox")
+           "outbox", "search_documents")
 
 
 def served_routes(app) -> set[tuple[str, str]]:

@@ -1,0 +1,161 @@
+"""The two full-text engines behind one interface, chosen from the database's dialect.
+
+Each engine turns a parsed query (app.text.query) into SQL: a subquery of the matching documents
+with a relevance score (higher is better), the snippets of a few documents with the matched words
+between app.text.snippets' markers, and the rows of a JSON tag list. Queries reach the engines only
+as bound parameters built from letters and digits, so nothing a reader types is ever engine syntax.
+
+- SQLite: FTS5 (`search_fts`), `bm25()` with per-column weights, `snippet()` and `highlight()`.
+- PostgreSQL: the `tsv` column of search_documents, `to_tsquery` on the `postil_english`
+  configuration, `ts_rank_cd()` and `ts_headline()`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, Select, bindparam, cast, column, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import REGCONFIG
+
+from app.extensions import db
+from app.text import query as q
+from app.text.snippets import ELLIPSIS, END, START
+
+FTS_TABLE = "search_fts"
+PG_CONFIG = "postil_english"
+# Relevance weights of title, body, quote and extra (PostgreSQL's A, B, C, D weights agree in order).
+WEIGHTS = (4.0, 2.0, 1.0, 0.5)
+SNIPPET_WORDS = 28
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A document's fields with matched words marked (app.text.snippets markers)."""
+
+    title: str
+    body: str
+    quote: str
+    score: float = 0.0
+
+
+class Engine:
+    """What search needs from a full-text engine."""
+
+    name = "engine"
+
+    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+        """Return a select of (doc_id, score) for documents matching every node and none of `excluded`.
+
+        Without `ranked` the select has only doc_id: counting and faceting need no relevance.
+        """
+        raise NotImplementedError
+
+    def any_match(self, nodes) -> Select:
+        """Return a select of doc ids matching any of `nodes` (for exclusions without words to rank)."""
+        raise NotImplementedError
+
+    def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
+        """Return the marked fields of `doc_ids` for `query` (one query)."""
+        raise NotImplementedError
+
+    def json_elements(self, json_column, lateral: bool = False):
+        """Return a table-valued expression with one row (`value`) per element of a JSON list column.
+
+        `lateral` when it is joined beside the table holding the column (rather than in a subquery).
+        """
+        raise NotImplementedError
+
+
+_FTS = table(FTS_TABLE, column("rowid", Integer))
+_FTS_TABLE_REF = literal_column(FTS_TABLE)
+
+
+class SQLiteEngine(Engine):
+    """FTS5 with external content (search_documents), Porter stemming and folded accents."""
+
+    name = "sqlite"
+
+    def _match(self, expression: str):
+        return _FTS_TABLE_REF.op("MATCH")(bindparam("fts_query", expression, unique=True))
+
+    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+        expression = q.fts5_match(nodes)
+        if excluded:
+            expression = f"({expression}) NOT ({q.fts5_any(excluded)})"
+        columns = [_FTS.c.rowid.label("doc_id")]
+        if ranked:
+            columns.append((-func.bm25(_FTS_TABLE_REF, *WEIGHTS)).label("score"))
+        return select(*columns).where(self._match(expression))
+
+    def any_match(self, nodes) -> Select:
+        return select(_FTS.c.rowid).where(self._match(q.fts5_any(nodes)))
+
+    def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
+        if not doc_ids or not query.required:
+            return {}
+        ref = _FTS_TABLE_REF
+        stmt = select(
+            _FTS.c.rowid,
+            func.highlight(ref, 0, START, END),
+            func.snippet(ref, 1, START, END, ELLIPSIS, SNIPPET_WORDS),
+            func.highlight(ref, 2, START, END),
+            -func.bm25(ref, *WEIGHTS),
+        ).where(self._match(q.fts5_match(query.required)), _FTS.c.rowid.in_(doc_ids))
+        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "", row[4] or 0.0)
+                for row in db.session.execute(stmt)}
+
+    def json_elements(self, json_column, lateral: bool = False):
+        return func.json_each(json_column).table_valued("value")
+
+
+_PG_DOCS = table("search_documents", column("id", Integer), column("tsv"), column("title"), column("body"),
+                 column("quote"))
+_HEADLINE_ALL = f"HighlightAll=true, StartSel={START}, StopSel={END}"
+_HEADLINE_FRAGMENT = (f"StartSel={START}, StopSel={END}, MaxWords={SNIPPET_WORDS}, MinWords=12, "
+                      f"ShortWord=2, MaxFragments=2, FragmentDelimiter=\" {ELLIPSIS} \"")
+
+
+class PostgreSQLEngine(Engine):
+    """tsvector with a GIN index on the postil_english configuration (unaccent, Snowball English)."""
+
+    name = "postgresql"
+
+    def _tsquery(self, text: str):
+        return func.to_tsquery(cast(PG_CONFIG, REGCONFIG), bindparam("ts_query", text, unique=True))
+
+    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+        text = q.tsquery_match(nodes)
+        if excluded:
+            text = f"({text}) & !({q.tsquery_any(excluded)})"
+        tsquery = self._tsquery(text)
+        columns = [_PG_DOCS.c.id.label("doc_id")]
+        if ranked:
+            columns.append(func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery).label("score"))
+        return select(*columns).where(_PG_DOCS.c.tsv.op("@@")(tsquery))
+
+    def any_match(self, nodes) -> Select:
+        return select(_PG_DOCS.c.id).where(_PG_DOCS.c.tsv.op("@@")(self._tsquery(q.tsquery_any(nodes))))
+
+    def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
+        if not doc_ids or not query.required:
+            return {}
+        tsquery = self._tsquery(q.tsquery_match(query.required))
+        config = cast(PG_CONFIG, REGCONFIG)
+        stmt = select(
+            _PG_DOCS.c.id,
+            func.ts_headline(config, _PG_DOCS.c.title, tsquery, _HEADLINE_ALL),
+            func.ts_headline(config, _PG_DOCS.c.body, tsquery, _HEADLINE_FRAGMENT),
+            func.ts_headline(config, _PG_DOCS.c.quote, tsquery, _HEADLINE_ALL),
+            func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery),
+        ).where(_PG_DOCS.c.id.in_(doc_ids))
+        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "", row[4] or 0.0)
+                for row in db.session.execute(stmt)}
+
+    def json_elements(self, json_column, lateral: bool = False):
+        elements = func.json_array_elements_text(json_column).table_valued("value")
+        return elements.lateral() if lateral else elements
+
+
+def engine_for(dialect_name: str | None = None) -> Engine:
+    """Return the engine of the current database (or of `dialect_name`)."""
+    name = dialect_name or db.session.get_bind().dialect.name
+    return PostgreSQLEngine() if name == "postgresql" else SQLiteEngine()

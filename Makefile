@@ -53,6 +53,7 @@ test: install-dev browser lint
 bench: install-dev
 	$(BIN)/python bench/article_page.py
 	$(BIN)/python bench/annotation_writes.py
+	$(BIN)/python bench/adversarial_input.py
 	@command -v wrk >/dev/null && $(BIN)/python bench/throughput.py || echo "Install wrk for bench/throughput.py (Debian: apt-get install wrk)."
 
 clean:

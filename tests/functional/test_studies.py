@@ -274,3 +274,17 @@ def test_a_study_of_an_unusual_type_can_still_be_edited(client, admin, app):
     with app.app_context():
         study = db.session.get(Study, sid)
         assert (study.title, study.csl_type) == ("A film, restored", "motion_picture")
+
+
+def test_a_megabyte_of_spaces_in_the_identifiers_is_refused_at_once(client, admin, app):
+    """A crafted PMID used to backtrack for hours in the form's check; it is now refused by its length."""
+    padding = " " * 1_000_000
+    response = post_form(client, "/studies/new", study_form(pmid=f"pmid{padding}x", pmcid=f"PMCID:{padding}x",
+                                                            doi=f"doi:{padding}x"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in ("is too long (1,000,005 characters; 100 at most)",
+                    "is too long (1,000,007 characters; 100 at most)",
+                    "is too long (1,000,005 characters; 500 at most)"):
+        assert message in page, message
+    assert study_count(app) == 0

@@ -523,7 +523,9 @@ def bulk_transition(selection: dict[int, str | None], action: Action | str, acto
     clean_reason(reason, required=action in REASON_REQUIRED)
     if not selection:
         raise ServiceError("Select at least one annotation first.", "ids")
-    found = {a.id: a for a in db.session.scalars(select(Annotation).where(Annotation.id.in_(list(selection))))}
+    # A private note is not there for a moderator: it is answered exactly as a missing id is.
+    found = {a.id: a for a in db.session.scalars(select(Annotation).where(
+        Annotation.id.in_(list(selection)), Annotation.visibility != Visibility.PRIVATE))}
     result = BulkResult()
     for annotation_id, seen in selection.items():
         annotation = found.get(annotation_id)

@@ -90,7 +90,8 @@ def _limit_body_size() -> None:
     limit = current_app.config.get("API_MAX_CONTENT_LENGTH")
     if not limit:
         return
-    request.max_content_length = limit  # also caps bodies sent without a Content-Length
+    # The request class already holds every body under /api/ to this limit (chunked ones too);
+    # a declared length is refused here with the figures.
     if request.content_length and request.content_length > limit:
         api_abort(413, f"The request body is too large: {request.content_length:,} bytes, {limit:,} at most.")
 

@@ -1,6 +1,7 @@
 """Security: response headers, permissions by name, passwords and the security log.
 
 - `headers`: the headers every response carries and the requests refused before any view runs;
+- `bodies`: the request class that holds every body to its size limit, chunked or not;
 - `permissions`: the `Permission` names, who holds them, and the view decorator that checks them;
 - `passwords`: the password policy and hashing;
 - `audit`: the `postil.security` logger.

@@ -61,11 +61,13 @@ class User(UserMixin, db.Model):
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in (Role.MODERATOR, Role.ADMIN)
+        """Tell whether the account holds a moderator's powers now: a moderator or admin, not suspended."""
+        return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_suspended
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        """Tell whether the account holds an admin's powers now: an admin, not suspended."""
+        return self.role == Role.ADMIN and not self.is_suspended
 
     @property
     def is_suspended(self) -> bool:

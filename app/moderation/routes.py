@@ -14,7 +14,7 @@ from app.models import Role, User
 from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
-from app.security.permissions import Permission, can, require
+from app.security.permissions import Permission, can, require, suspension_message
 from app.services import moderation
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS
@@ -37,6 +37,8 @@ def moderators_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not can(current_user, Permission.MODERATE):
+        if current_user.is_suspended:
+            abort(403, description=suspension_message(current_user))
         abort(403, description="The moderation panel is for moderators and admins.")
     return None
 
@@ -58,7 +60,7 @@ def text_fragment(quote_text: str | None) -> str:
 
 def _context() -> dict:
     return {"flag_labels": REASON_LABELS, "action_labels": moderation.ACTION_LABELS, "is_public": is_public,
-            "allowed_actions": moderation.allowed_actions}
+            "allowed_actions": moderation.allowed_actions, "actor_name": moderation.actor_name}
 
 
 def _back(default_state: str = "pending"):
@@ -168,7 +170,8 @@ def csv_cell(value) -> str:
 def _csv_row(entry) -> list[str]:
     return [csv_cell(v) for v in (
         entry.created_at.strftime("%Y-%m-%d %H:%M:%S"), entry.moderator_id or "",
-        entry.moderator.display_name if entry.moderator else "system", entry.action, entry.annotation_id or "",
+        entry.moderator.display_name if entry.moderator else moderation.actor_name(entry).lower(), entry.action,
+        entry.annotation_id or "",
         entry.target_user_id or "", entry.target_user.display_name if entry.target_user else "",
         entry.old_status or "", entry.new_status or "", entry.reason)]
 
@@ -243,7 +246,8 @@ def suspend(user_id: int):
     return _account_change(
         user_id, SuspendForm(),
         lambda user, form: moderation.suspend(user, current_user, form.reason.data, until=form.until.data),
-        "{name} is suspended: they can read but not post, flag or edit, and their sessions have ended.")
+        "{name} is suspended: they can read but not write, moderate or administer, and their sessions and "
+        "API tokens have ended.")
 
 
 @bp.route("/users/<int:user_id>/lift", methods=["POST"])

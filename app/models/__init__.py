@@ -4,7 +4,7 @@ from app.models.article import Article, ArticleRevision, ArticleStatus
 from app.models.moderation import Flag, FlagReason, ModerationLog, Notification
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
-from app.models.user import Role, User
+from app.models.user import Role, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -23,5 +23,6 @@ __all__ = [
     "Role",
     "Study",
     "User",
+    "UserSession",
     "Visibility",
 ]

@@ -23,11 +23,11 @@ from tests.security.conftest import Visitor, count, create_token
 
 SQL = "SELECT users.password_hash FROM users WHERE users.email = ?"
 INTERNALS = ("Traceback", "SELECT", "password_hash", "OperationalError", "sqlalchemy", "RuntimeError",
-             'File "', "database is locked", "secret-detail", "KeyError", "site-packages")
+             'File "', "database is locked", "disk I/O error", "secret-detail", "KeyError", "site-packages")
 
 
 def database_failure(*_args, **_kwargs):
-    raise OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("database is locked"))
+    raise OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("disk I/O error"))
 
 
 def assert_nothing_internal(response) -> None:
@@ -48,6 +48,8 @@ def failing_app(another_app):
 
     for prefix in ("", "/api"):
         app.add_url_rule(f"{prefix}/test-only/sql", f"sql{prefix}", fail_with(
+            OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("disk I/O error"))))
+        app.add_url_rule(f"{prefix}/test-only/locked", f"locked{prefix}", fail_with(
             OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("database is locked"))))
         app.add_url_rule(f"{prefix}/test-only/bug", f"bug{prefix}", fail_with(
             RuntimeError("Traceback (most recent call last): secret-detail")))
@@ -69,7 +71,21 @@ def test_an_exception_in_a_view_shows_a_plain_page_or_json_error_and_is_logged(f
         assert response.headers["Content-Security-Policy"]
     # The operator, unlike the client, gets the whole story.
     assert "Traceback" in caplog.text
-    assert ("database is locked" if failure == "sql" else "secret-detail") in caplog.text
+    assert ("disk I/O error" if failure == "sql" else "secret-detail") in caplog.text
+
+
+def test_a_write_that_cannot_get_the_lock_in_time_answers_503_with_retry_after(failing_app, caplog):
+    """Busy is not broken: the client is told to try again, never shown a 500 or the database's words."""
+    client = failing_app.test_client()
+    page = client.get("/test-only/locked")
+    api = client.get("/api/test-only/locked")
+    assert (page.status_code, page.mimetype) == (503, "text/html")
+    assert (api.status_code, api.get_json()["error"]["code"]) == (503, "busy")
+    for response in (page, api):
+        assert response.headers["Retry-After"] == "2"
+        assert "Nothing was saved: please try again in a few seconds." in response.get_data(as_text=True)
+        assert_nothing_internal(response)
+    assert "database is locked" in caplog.text
 
 
 def test_a_database_failure_under_real_routes_reveals_no_sql(app, world, monkeypatch):

@@ -28,9 +28,15 @@ def live_database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server_env() -> dict:
+    """Settings the live server runs with on top of LiveServer's (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path, live_server_env):
     """Postil under `gunicorn wsgi:app` with 4 sync workers, the demo article and 20 reader accounts."""
-    server = LiveServer(live_database_url(tmp_path), tmp_path)
+    server = LiveServer(live_database_url(tmp_path), tmp_path, extra_env=live_server_env)
     try:
         server.prepare(readers=READERS)
         server.start()

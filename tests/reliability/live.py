@@ -93,6 +93,8 @@ class LiveServer:
     database_url: str
     workdir: Path
     workers: int = 4
+    # Settings a test needs on top of the defaults below (a shorter busy timeout, a costlier hash).
+    extra_env: dict = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     readers: list[str] = field(default_factory=list)
@@ -114,6 +116,7 @@ class LiveServer:
                    # Flags never hide anything here: a reply to a hidden annotation is refused, and these
                    # runs check that every write lands (hiding is the moderation tests' business).
                    FLAGS_TO_HIDE="0")
+        env.update(self.extra_env)
         return env
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ from app.services import annotations as annotation_service
 from app.services import articles as article_service
 from app.services.errors import ServiceError
 from app.services.moderation import initial_status
-from app.services.visibility import can_read
+from app.services.visibility import can_read, is_public
 
 
 def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Annotation:
@@ -93,6 +93,13 @@ def _created_message(annotation: Annotation) -> str:
     return "Your annotation is published."
 
 
+def _edited_message(annotation: Annotation, was_public: bool) -> str:
+    if was_public and annotation.status.value == "pending":
+        return ("Your changes are saved and wait for a moderator, as your new annotations do: until they are "
+                "approved, only you can see this annotation.")
+    return "Your changes are saved."
+
+
 @bp.route("/annotations/<int:annotation_id>")
 def permalink(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id)
@@ -132,6 +139,7 @@ def edit(annotation_id: int):
     if request.method == "GET":
         form.kind.data = annotation.kind.value
         form.tags.data = ", ".join(annotation.tags or [])
+    was_public = is_public(annotation)
     if form.validate_on_submit():
         try:
             annotation_service.edit(annotation, body=form.body.data,
@@ -142,7 +150,7 @@ def edit(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            return _after_save(annotation, "Your changes are saved.")
+            return _after_save(annotation, _edited_message(annotation, was_public))
     return _form_page(form, "annotating/edit.html", annotation=annotation)
 
 

@@ -128,10 +128,17 @@ def create_for_demo(article: Article, author: User, *, quote: str, kind: Annotat
 
 def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKind | None = None,
          tags=None) -> Annotation:
-    """Change an annotation's text, kind or tags, keeping the previous body in its history."""
+    """Change an annotation's text, kind or tags, keeping the previous body in its history.
+
+    A hidden annotation goes back to the queue (once per moderator decision); so does a published
+    public one whose author is still under pre-moderation, when the edit changes what readers see.
+    """
+    from app.services import moderation
+
     if annotation.is_deleted:
         raise ServiceError("A deleted annotation cannot be edited.", "body")
     now = utcnow()
+    before = (annotation.body, annotation.kind, list(annotation.tags or []))
     if body is not None:
         source, html = clean_body(body)
         if source != annotation.body:
@@ -147,10 +154,9 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     db.session.flush()
     bump_display(annotation.article_id)
     if annotation.status == AnnotationStatus.HIDDEN:
-        from app.services import moderation
-
-        # Editing a hidden annotation sends it back to the queue, once per moderator decision.
         moderation.resubmit_if_hidden(annotation, annotation.author)
+    elif (annotation.body, annotation.kind, list(annotation.tags or [])) != before:
+        moderation.hold_edit_if_premoderated(annotation, annotation.author)
     return annotation
 
 

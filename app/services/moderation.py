@@ -15,6 +15,12 @@ Decisions taken here:
   hidden items and "approve" on pending ones.
 - An annotation hidden automatically awaits a decision: "hide" then confirms the hiding with the
   moderator's reason (hidden → hidden, flags resolved); "restore" or "dismiss flags" publish it again.
+- Pre-moderation covers edits too: when an author whose new annotations would still wait for a
+  moderator changes a published public annotation, it goes back to the queue (published → pending,
+  logged as "edit held for review") and others no longer see it until a moderator approves the new
+  text (replies stay, under a stub). Showing the earlier text meanwhile would need a second body per
+  annotation and would show readers words the author has withdrawn; holding the annotation is the
+  rule new annotations already follow.
 """
 from __future__ import annotations
 
@@ -59,6 +65,7 @@ class Action(enum.StrEnum):
     DISMISS_FLAGS = "dismiss_flags"
     AUTO_HIDE = "auto_hide"
     RESUBMIT = "resubmit"
+    HOLD_EDIT = "hold_edit"
     SUSPEND = "suspend"
     LIFT_SUSPENSION = "lift_suspension"
     SET_ROLE = "set_role"
@@ -69,7 +76,8 @@ class Action(enum.StrEnum):
 ACTION_LABELS = {
     Action.APPROVE: "Approved", Action.HIDE: "Hidden", Action.RESTORE: "Restored", Action.REMOVE: "Removed",
     Action.DISMISS_FLAGS: "Flags dismissed", Action.AUTO_HIDE: "Hidden automatically",
-    Action.RESUBMIT: "Resubmitted by the author", Action.SUSPEND: "Account suspended",
+    Action.RESUBMIT: "Resubmitted by the author", Action.HOLD_EDIT: "Edit held for review",
+    Action.SUSPEND: "Account suspended",
     Action.LIFT_SUSPENSION: "Suspension lifted", Action.SET_ROLE: "Role changed",
     Action.TRUST: "Marked trusted", Action.UNTRUST: "Trust withdrawn",
 }
@@ -86,6 +94,8 @@ TRANSITIONS: dict[Action, dict[AnnotationStatus, AnnotationStatus]] = {
     Action.DISMISS_FLAGS: {S.PUBLISHED: S.PUBLISHED, S.HIDDEN: S.PUBLISHED, S.PENDING: S.PENDING},
     Action.AUTO_HIDE: {S.PUBLISHED: S.HIDDEN},
     Action.RESUBMIT: {S.HIDDEN: S.PENDING},
+    # An author still under pre-moderation edited a published annotation: the new text waits.
+    Action.HOLD_EDIT: {S.PUBLISHED: S.PENDING},
 }
 # What a moderator may ask for (the panel and the API); the other rows are the system's and the author's.
 MODERATOR_ACTIONS = (Action.APPROVE, Action.HIDE, Action.RESTORE, Action.REMOVE, Action.DISMISS_FLAGS)
@@ -206,7 +216,7 @@ def _check_actor(annotation: Annotation, action: Action, actor: User | None) -> 
         return
     if actor is None:
         raise Forbidden("This change needs a person to make it.")
-    if action == Action.RESUBMIT:
+    if action in (Action.RESUBMIT, Action.HOLD_EDIT):
         if actor.id != annotation.author_id:
             raise Forbidden("Only the author resubmits an annotation, by editing it.")
         return
@@ -308,6 +318,17 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
             _trust_if_earned(annotation.author)
     db.session.flush()
     return entry
+
+
+def hold_edit_if_premoderated(annotation: Annotation, author: User) -> bool:
+    """Send an edited published public annotation back to the queue when its author is still under
+    pre-moderation (their new annotations would wait); return whether it was."""
+    if (annotation.status != S.PUBLISHED or annotation.visibility != Visibility.PUBLIC
+            or initial_status(author, Visibility.PUBLIC) != S.PENDING):
+        return False
+    transition(annotation, Action.HOLD_EDIT, author,
+               reason="Edited by an author whose annotations are still reviewed before they are published")
+    return True
 
 
 def resubmit_if_hidden(annotation: Annotation, author: User) -> bool:

@@ -76,6 +76,12 @@ class Config:
     # Number of a new account's public annotations that wait for a moderator.
     PREMODERATION_COUNT = os.environ.get("PREMODERATION_COUNT", "3")
     FLAGS_TO_HIDE = _env_int("FLAGS_TO_HIDE", 3)
+    # A patient-data flag hides at once only from a moderator or an account with standing: this old
+    # (days) and with this many approved public annotations. Others' go to the top of the queue.
+    FLAG_HIDE_MIN_ACCOUNT_DAYS = _env_int("FLAG_HIDE_MIN_ACCOUNT_DAYS", 7)
+    FLAG_HIDE_MIN_APPROVED = _env_int("FLAG_HIDE_MIN_APPROVED", 1)
+    # Automatic hides one reader's flags may cause in 24 hours (moderators are not limited).
+    FLAG_AUTO_HIDES_PER_DAY = _env_int("FLAG_AUTO_HIDES_PER_DAY", 3)
     ANNOTATION_MAX_LENGTH = 10_000
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

@@ -80,6 +80,7 @@ def serialize_item(item: moderation.QueueItem, viewer: User) -> dict:
         "status": a.status.value,
         "modified": w3c.timestamp(a.modified_at),
         "hidden_automatically": item.hidden_automatically,
+        "urgent": item.urgent,
         "resubmitted": a.resubmitted,
         "open_flags": a.open_flags,
         "flags": [serialize_flag(f, with_flagger=True) for f in item.flags],
@@ -176,8 +177,9 @@ openapi.SCHEMAS.update({
     "FlagInput": {
         "type": "object", "required": ["reason"],
         "properties": {"reason": {"enum": [r.value for r in flag_service.REASON_LABELS],
-                                  "description": "Severity order, worst first. `patient_data` hides the "
-                                                 "annotation at once."},
+                                  "description": "Severity order, worst first. `patient_data` from a "
+                                                 "moderator or an established reader hides the annotation "
+                                                 "at once; from others it leads the moderators' queue."},
                        "note": _S("For the moderators; required when `reason` is `other`.", maxLength=1000)},
     },
     "Flag": {
@@ -195,6 +197,8 @@ openapi.SCHEMAS.update({
             "status": {"enum": ["pending", "published", "hidden", "removed"]},
             "modified": {**_TIME, "description": "Send it back as `if_modified` with a decision."},
             "hidden_automatically": {"type": "boolean"},
+            "urgent": {"type": "boolean", "description": "Readers still see it and an open flag reports patient "
+                                                     "data in it: decide on it first."},
             "resubmitted": {"type": "boolean", "description": "The author edited it after it was hidden."},
             "open_flags": {"type": "integer"},
             "flags": {"type": "array", "items": openapi.ref("Flag")},
@@ -264,14 +268,16 @@ openapi.PATHS.update({
     "/api/annotations/{annotation_id}/flags": {"post": {
         "operationId": "flagAnnotation",
         "summary": "Flag an annotation one can read and did not write, once. Enough flags from different "
-                   "readers (or one patient_data flag) hide it until a moderator decides.",
+                   "readers (or one patient_data flag from a moderator or an established reader) hide it "
+                   "until a moderator decides; a reader's flags hide a limited number of annotations a day.",
         "parameters": [_ID],
         "requestBody": {"required": True, "content": {"application/json": {"schema": openapi.ref("FlagInput")}}},
         "responses": {"201": openapi.json_response("Flagged.", "Flag"),
                       **openapi.errors(400, 401, 403, 404, 409, 415, 422, 429)}}},
     "/api/moderation/queue": {"get": {
         "operationId": "moderationQueue",
-        "summary": "Moderators: the items of one queue. pending: oldest first; flagged: most flags, then worst "
+        "summary": "Moderators: the items of one queue. pending: oldest first; flagged: urgent (patient data) "
+                   "first, then most flags, then worst "
                    "reason first; hidden: latest first.",
         "parameters": [_query("state", "Which queue.", {"enum": list(moderation.QUEUE_STATES),
                                                         "default": "pending"}), _PAGE],

@@ -133,10 +133,11 @@ def initial_status(author: User, visibility: Visibility) -> AnnotationStatus:
         return AnnotationStatus.PENDING
     if count == 0 or author.trusted:
         return AnnotationStatus.PUBLISHED
-    return AnnotationStatus.PUBLISHED if _published_public_count(author.id) >= count else AnnotationStatus.PENDING
+    return AnnotationStatus.PUBLISHED if published_public_count(author.id) >= count else AnnotationStatus.PENDING
 
 
-def _published_public_count(author_id: int) -> int:
+def published_public_count(author_id: int) -> int:
+    """Count the author's public annotations that are published (approved, or never held)."""
     return db.session.scalar(select(func.count(Annotation.id)).where(
         Annotation.author_id == author_id, Annotation.visibility == Visibility.PUBLIC,
         Annotation.status == AnnotationStatus.PUBLISHED))
@@ -145,7 +146,7 @@ def _published_public_count(author_id: int) -> int:
 def _trust_if_earned(author: User) -> None:
     """Mark `author` trusted once as many public annotations as pre-moderation asks for are published."""
     count = premoderation_count()
-    if author.trusted or not count or _published_public_count(author.id) < count:
+    if author.trusted or not count or published_public_count(author.id) < count:
         return
     author.trusted = True
     _log(None, Action.TRUST, target_user_id=author.id, old="untrusted", new="trusted",
@@ -377,6 +378,13 @@ def _state_clause(state: str):
     raise ServiceError(f"Unknown queue {state[:20]!r}: choose one of {', '.join(QUEUE_STATES)}.", "state")
 
 
+def _urgent():
+    """SQL condition: readers can still see the annotation and an open flag reports patient data in it."""
+    return (Annotation.status == S.PUBLISHED) & (
+        select(Flag.id).where(Flag.annotation_id == Annotation.id, Flag.resolved_at.is_(None),
+                              Flag.reason == FlagReason.PATIENT_DATA).exists())
+
+
 def _severity_rank():
     """SQL expression ranking a flag reason by FlagReason's declaration order (0 = worst)."""
     return case({reason: rank for rank, reason in enumerate(FlagReason)}, value=Flag.reason, else_=99)
@@ -405,6 +413,12 @@ class QueueItem:
     @property
     def hidden_automatically(self) -> bool:
         return self.annotation.status == S.HIDDEN and self.annotation.open_flags > 0
+
+    @property
+    def urgent(self) -> bool:
+        """Tell whether readers still see it although an open flag reports patient data (shown first)."""
+        return self.annotation.status == S.PUBLISHED and any(
+            f.reason == FlagReason.PATIENT_DATA and f.resolved_at is None for f in self.flags)
 
     @property
     def worst_flag(self) -> FlagReason | None:
@@ -438,8 +452,8 @@ def queue_counts() -> dict[str, int]:
 def queue(state: str, page: int = 1) -> QueuePage:
     """Return one page of the pending, flagged or hidden queue in a fixed number of queries.
 
-    Pending: oldest first. Flagged: most open flags first, then the worst reason (FlagReason order),
-    then the oldest. Hidden: most recently changed first.
+    Pending: oldest first. Flagged: urgent first (still visible with an open patient-data flag), then most open flags,
+    then the worst reason (FlagReason order), then the oldest. Hidden: most recently changed first.
     """
     clause = _state_clause(state)
     page = max(1, int(page or 1))
@@ -449,7 +463,8 @@ def queue(state: str, page: int = 1) -> QueuePage:
     elif state == "flagged":
         worst = (select(func.min(_severity_rank())).where(Flag.annotation_id == Annotation.id,
                                                            Flag.resolved_at.is_(None)).scalar_subquery())
-        stmt = stmt.order_by(Annotation.open_flags.desc(), worst, Annotation.modified_at, Annotation.id)
+        stmt = stmt.order_by(case((_urgent(), 0), else_=1), Annotation.open_flags.desc(), worst,
+                             Annotation.modified_at, Annotation.id)
     else:
         stmt = stmt.order_by(Annotation.modified_at.desc(), Annotation.id.desc())
     rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()

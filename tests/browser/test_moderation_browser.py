@@ -105,3 +105,22 @@ def test_a_newcomers_patient_data_report_leads_the_flagged_queue_marked_urgent(p
     expect(items.first).to_have_attribute("id", f"item-{leak}")
     expect(items.first.get_by_text("Urgent: still visible, reported to contain patient data")).to_be_visible()
     expect(page.locator(f"#item-{spam}").get_by_text("Urgent")).to_have_count(0)
+
+
+def test_a_suspended_moderator_signs_in_to_read_only_and_is_told_why(page, make, app):
+    from app.extensions import db
+    from app.models import User
+    from app.services import moderation
+
+    moderator = make.user(role=Role.MODERATOR, name="Dr Suspended Moderator")
+    admin = make.user(role=Role.ADMIN)
+    with app.app_context():
+        moderation.suspend(db.session.get(User, moderator.id), db.session.get(User, admin.id),
+                           "Removed colleagues' annotations without cause")
+        db.session.commit()
+    sign_in(page, moderator.email, PASSWORD)
+    expect(page.get_by_role("link", name=re.compile("^Moderation"))).to_have_count(0)
+    response = page.goto("/moderation/")
+    assert response.status == 403
+    expect(page.get_by_text(re.compile("Your account is suspended indefinitely: you can read but not post, flag, "
+                                       "edit or moderate. Reason: Removed colleagues' annotations"))).to_be_visible()

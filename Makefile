@@ -55,6 +55,7 @@ bench: install-dev
 	$(BIN)/python bench/pure_layers.py
 	$(BIN)/python bench/annotation_writes.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/adversarial_input.py
 	@command -v wrk >/dev/null && $(BIN)/python bench/throughput.py || echo "Install wrk for bench/throughput.py (Debian: apt-get install wrk)."
 
 clean:

@@ -4,10 +4,16 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+HOW_TO_SET_SECRET_KEY = (
+    "set SECRET_KEY to a random value of at least 32 characters, for example "
+    "export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\", "
+    "and POSTIL_ENV=production (see Deploying in README.md)")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -63,7 +69,7 @@ class Config:
 
     # Where Postil is reached: every absolute URL (API IRIs, links in emails) is built from it, never
     # from a request's Host header. Required in production.
-    BASE_URL = os.environ.get("POSTIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    BASE_URL = os.environ.get("POSTIL_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
 
     # Looking studies up by DOI, PMID or PMCID. The contact address goes in the User-Agent (Crossref's
     # "polite pool") and in NCBI's `email` parameter; set it to an address that reads its mail.
@@ -78,6 +84,12 @@ class Config:
     # Number of a new account's public annotations that wait for a moderator.
     PREMODERATION_COUNT = os.environ.get("PREMODERATION_COUNT", "3")
     FLAGS_TO_HIDE = _env_int("FLAGS_TO_HIDE", 3)
+    # A patient-data flag hides at once only from a moderator or an account with standing: this old
+    # (days) and with this many approved public annotations. Others' go to the top of the queue.
+    FLAG_HIDE_MIN_ACCOUNT_DAYS = _env_int("FLAG_HIDE_MIN_ACCOUNT_DAYS", 7)
+    FLAG_HIDE_MIN_APPROVED = _env_int("FLAG_HIDE_MIN_APPROVED", 1)
+    # Automatic hides one reader's flags may cause in 24 hours (moderators are not limited).
+    FLAG_AUTO_HIDES_PER_DAY = _env_int("FLAG_AUTO_HIDES_PER_DAY", 3)
     ANNOTATION_MAX_LENGTH = 10_000
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
@@ -140,11 +152,18 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to run with a missing or default secret key."""
+        """Refuse to run with a missing or default secret key, or without the HTTPS address readers use."""
         if not cls.SECRET_KEY or cls.SECRET_KEY == DEFAULT_SECRET_KEY or len(cls.SECRET_KEY) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        base = urlsplit(cls.BASE_URL or "")
+        if cls.BASE_URL == DEFAULT_BASE_URL or base.scheme != "https" or not base.hostname:
+            raise RuntimeError(
+                "POSTIL_BASE_URL must be set in production to the https:// address readers use, e.g. "
+                "POSTIL_BASE_URL=https://postil.example.org: every absolute link (API IRIs, emails) is "
+                f"built from it, never from a request's Host header (it is {cls.BASE_URL!r})."
             )
 
 

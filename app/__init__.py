@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter, Map, MapAdapter
 from werkzeug.wrappers import Request
 
 from app.models.base import INTEGER_MAX
+from app.security.bodies import PostilRequest
 from config import Config, ProductionConfig, config_from_env
 
 
@@ -46,14 +47,17 @@ class PostilMap(Map):
 
 
 class Postil(Flask):
-    """Flask, with every absolute URL built from the configured `BASE_URL`, never from a request's headers.
+    """Flask, building absolute URLs from `BASE_URL` and holding request bodies to their limits.
 
     `url_for(..., _external=True)` (API IRIs, links in emails, cached JSON-LD) names the host and
     scheme of `BASE_URL` whatever `Host` or `X-Forwarded-Host` a request carries, and works outside
-    requests (command-line jobs that send email) too. Routing still matches any host.
+    requests (command-line jobs that send email) too. Routing still matches any host. Bodies are
+    read under MAX_CONTENT_LENGTH, or the API's smaller limit under /api/, chunked or not
+    (`app.security.bodies`).
     """
 
     url_map_class = PostilMap
+    request_class = PostilRequest
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         base = urlsplit(self.config["BASE_URL"])

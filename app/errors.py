@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, jsonify, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.database.engine import writes_are_over
 from app.extensions import db
 from app.security import client_ip, current_user_id, security_log
 
@@ -33,6 +36,11 @@ PLAIN_ERROR_PAGE = (
 # Refusals recorded in the security log, by error code first, then by status.
 SECURITY_EVENTS_BY_CODE = {"csrf_failed": "csrf refused", "invalid_token": "invalid API token"}
 SECURITY_EVENTS_BY_STATUS = {403: "permission refused", 429: "rate limit exceeded"}
+# PostgreSQL's answers when a lock could not be had in time, or a transaction lost to another one.
+BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+BUSY_RETRY_AFTER_SECONDS = 2
+BUSY_MESSAGE = ("Postil is busy saving other people's changes and could not save yours in time. Nothing was "
+                "saved: please try again in a few seconds.")
 
 
 def wants_json() -> bool:
@@ -74,6 +82,8 @@ def _error_page(status: int, message: str) -> str:
 
 
 def _rollback_quietly() -> None:
+    # Whatever answers the error only reads (the page's navigation): it must not wait for the write lock.
+    writes_are_over()
     try:
         db.session.rollback()
     except Exception:  # the connection is gone; the request is failing anyway
@@ -103,6 +113,23 @@ def _handle_csrf(exc: CSRFError):
                                "Reload the page and try again; nothing was changed.", code="csrf_failed")
 
 
+def is_busy(exc: OperationalError) -> bool:
+    """Tell whether `exc` says the database's write lock could not be had in time (not a broken database)."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig)  # "database is locked", "database table is locked"
+    return getattr(orig, "sqlstate", None) in BUSY_SQLSTATES
+
+
+def _handle_operational(exc: OperationalError):
+    if not is_busy(exc):
+        return _handle_unexpected(exc)
+    _rollback_quietly()
+    log.warning("write refused, the database stayed busy on %s %s: %s", request.method, request.path,
+                getattr(exc, "orig", exc))
+    return error_response(503, BUSY_MESSAGE, code="busy", headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+
+
 def _handle_unexpected(exc: Exception):
     _rollback_quietly()
     log.exception("unhandled error on %s %s", request.method, request.path)
@@ -115,4 +142,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_http)
+    app.register_error_handler(OperationalError, _handle_operational)
     app.register_error_handler(Exception, _handle_unexpected)

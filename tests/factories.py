@@ -81,3 +81,14 @@ class Factory:
             created = annotations.create(parent.article, db.session.get(User, author.id), body=body, parent=parent)
             db.session.commit()
             return created.id
+
+    def flag(self, reader: UserInfo, annotation_id: int, reason: str = "spam", note: str = "") -> int:
+        """Flag an annotation as `reader` through the flags service (which may hide it); return the flag's id."""
+        from app.models import Annotation, User
+        from app.services import flags
+
+        with self.app.app_context():
+            created = flags.flag(db.session.get(Annotation, annotation_id), db.session.get(User, reader.id), reason,
+                                 note)
+            db.session.commit()
+            return created.id

@@ -18,7 +18,7 @@ from app.services import appraisals as appraisal_service
 from app.services import flags as flag_service
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.premoderation import initial_status
-from app.services.visibility import can_read
+from app.services.visibility import can_read, is_public
 from app.text.markdown import render_article
 
 
@@ -108,6 +108,13 @@ def _created_message(annotation: Annotation) -> str:
     return "Your annotation is published."
 
 
+def _edited_message(annotation: Annotation, was_public: bool) -> str:
+    if was_public and annotation.status.value == "pending":
+        return ("Your changes are saved and wait for a moderator, as your new annotations do: until they are "
+                "approved, only you can see this annotation.")
+    return "Your changes are saved."
+
+
 @bp.route("/annotations/<int:annotation_id>")
 def permalink(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id)
@@ -146,6 +153,7 @@ def edit(annotation_id: int):
     if request.method == "GET":
         form.kind.data = annotation.kind.value
         form.tags.data = ", ".join(annotation.tags or [])
+    was_public = is_public(annotation)
     if form.validate_on_submit():
         try:
             annotation_service.edit(annotation, body=form.body.data,
@@ -158,7 +166,7 @@ def edit(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            return _after_save(annotation, "Your changes are saved.")
+            return _after_save(annotation, _edited_message(annotation, was_public))
     shown = _appraisal_input() if request.method == "POST" else (
         appraisal_service.values_of(annotation.appraisal).__dict__ if annotation.appraisal else {})
     return _form_page(form, "annotating/edit.html", annotation=annotation, appraisal_values_in=shown)

@@ -18,7 +18,8 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from app.api.errors import ApiError, api_abort
-from app.extensions import db, login_manager
+from app.database.engine import side_write
+from app.extensions import login_manager
 from app.models import User
 
 # The permissions module's own list of what suspension withdraws, rather than a second copy of it.
@@ -90,7 +91,8 @@ def _limit_body_size() -> None:
     limit = current_app.config.get("API_MAX_CONTENT_LENGTH")
     if not limit:
         return
-    request.max_content_length = limit  # also caps bodies sent without a Content-Length
+    # The request class already holds every body under /api/ to this limit (chunked ones too);
+    # a declared length is refused here with the figures.
     if request.content_length and request.content_length > limit:
         api_abort(413, f"The request body is too large: {request.content_length:,} bytes, {limit:,} at most.")
 
@@ -118,12 +120,10 @@ def check_request() -> None:
                            headers={"WWW-Authenticate": WWW_AUTHENTICATE + ', error="invalid_token"'})
         if tokens.use_is_unrecorded(g.api_token):
             token_id = g.api_token.id
-            # Bookkeeping, committed on its own so it is kept even if the request fails. The read
-            # transaction ends first: on SQLite a transaction that starts by writing waits for the
-            # lock, whereas one that read first fails at once if another request is writing.
-            db.session.rollback()
-            tokens.record_use(token_id)
-            db.session.commit()
+            # Bookkeeping, committed on its own so it is kept even if the request fails; a side write
+            # leaves the request's own transaction to take SQLite's write lock up front as usual.
+            with side_write():
+                tokens.record_use(token_id)
     elif user is not None and request.method in UNSAFE_METHODS:
         _require_valid_csrf_header()
     _limit_body_size()

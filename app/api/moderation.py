@@ -69,6 +69,7 @@ def serialize_item(item: queue_service.QueueItem, viewer: User) -> dict:
         "status": a.status.value,
         "modified": w3c.timestamp(a.modified_at),
         "hidden_automatically": item.hidden_automatically,
+        "urgent": item.urgent,
         "resubmitted": a.resubmitted,
         "open_flags": a.open_flags,
         "flags": [serialize_flag(f, a.article.slug, with_flagger=True) for f in item.flags],
@@ -94,7 +95,8 @@ def serialize_log_entry(entry: ModerationLog) -> dict:
 @api_permission(Permission.FLAG)
 @limiter.limit("30 per hour", key_func=rate_limit_key)
 @operation("Flag an annotation one can read and did not write, once. Enough flags from different readers (or one "
-           "patient_data flag) hide it until a moderator decides.",
+           "patient_data flag from a moderator or an established reader) hide it until a moderator decides; a "
+           "reader's flags hide a limited number of annotations a day.",
            {201: Documented("Flagged.", "Flag")}, body="FlagInput", errors=(404, 409, 429),
            operation_id="flagAnnotation")
 def flag_annotation(annotation_id: int):

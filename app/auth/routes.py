@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
 from app.auth.forms import EmptyForm, PasswordForm, ProfileForm, SignInForm, SignUpForm
+from app.database.engine import reading_only
 from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.models.user import NONE_DECLARED
@@ -24,9 +24,9 @@ SIGNED_UP_MESSAGE = ("If this email address is new to Postil, your account is re
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """Load the account whose current session token is in the session cookie."""
-    return db.session.scalar(select(User).where(User.session_token == session_token))
+def load_user(session_secret: str) -> User | None:
+    """Load the account of the live session whose secret the session or remember-me cookie holds."""
+    return accounts.user_for_session(session_secret)
 
 
 login_manager.login_view = "auth.sign_in"
@@ -77,6 +77,9 @@ def sign_up():
         return redirect(url_for("main.index"))
     form = SignUpForm()
     if form.validate_on_submit():
+        # register() hashes the password (scrypt) before it looks anything up: no transaction may be
+        # open (and holding SQLite's write lock) while it does.
+        db.session.rollback()
         try:
             user = accounts.register(
                 email=form.email.data, password=form.password.data, display_name=form.display_name.data,
@@ -116,27 +119,46 @@ def _signed_up_or_taken(existing_id: int | str | None = None):
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def sign_in():
-    if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
-    form = SignInForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+    # Everything up to a successful check only reads, and the password check (scrypt) must hold no
+    # write lock: a stream of failed sign-ins would otherwise keep everyone's annotations waiting.
+    with reading_only():
+        if current_user.is_authenticated:
+            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+        form = SignInForm(next=request.args.get("next", ""))
+        user = accounts.authenticate(form.email.data, form.password.data) if form.validate_on_submit() else None
         if user is None:
-            # The account id (when the address has one) helps spot guessing against one account.
-            log.warning("sign-in failed user=%s ip=%s", _account_id(form.email.data), request.remote_addr)
-            form.form_errors.append("Email or password is wrong.")
-        else:
-            login_user(user, remember=form.remember.data)
-            log.info("sign-in user=%s ip=%s", user.id, request.remote_addr)
-            return redirect(safe_next(form.next.data) or url_for("main.index"))
-    return render_template("auth/sign_in.html", form=form), 422 if form.errors or form.form_errors else 200
+            if form.is_submitted() and not form.errors:
+                # The account id (when the address has one) helps spot guessing against one account.
+                log.warning("sign-in failed user=%s ip=%s", _account_id(form.email.data), request.remote_addr)
+                form.form_errors.append("Email or password is wrong.")
+            return render_template("auth/sign_in.html", form=form), 422 if form.errors or form.form_errors else 200
+    _sign_in(user, remember=form.remember.data)
+    log.info("sign-in user=%s ip=%s", user.id, request.remote_addr)
+    return redirect(safe_next(form.next.data) or url_for("main.index"))
+
+
+def _sign_in(user: User, remember: bool) -> None:
+    """Start a new server-side session for `user` in a cleared cookie session (nothing planted before carries over)."""
+    accounts.start_session(user)
+    db.session.commit()
+    session.clear()
+    login_user(user, remember=remember)
+
+
+def _sign_out() -> None:
+    """End this browser's session on the server and forget everything the cookie session held."""
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.session_secret)
+        db.session.commit()
+    logout_user()
+    session.clear()
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
+        _sign_out()
         flash("You are signed out.", "info")
     return redirect(url_for("main.index"))
 
@@ -150,6 +172,7 @@ def sign_out_everywhere():
         db.session.commit()
         log.info("signed out everywhere user=%s ip=%s", current_user.id, request.remote_addr)
         logout_user()
+        session.clear()
         flash("You are signed out on every device.", "info")
     return redirect(url_for("main.index"))
 
@@ -185,19 +208,21 @@ def change_password():
     form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+            # Checking the current password and hashing the new one (scrypt, twice) hold no write lock.
+            with reading_only():
+                password_hash = accounts.new_password_hash(current_user, form.current_password.data,
+                                                           form.new_password.data)
         except ServiceError as exc:
-            db.session.rollback()
             if exc.field == "current_password":
                 log.warning("password change refused: wrong current password user=%s ip=%s", current_user.id,
                             request.remote_addr)
             form_field = {"current_password": "current_password", "new_password": "new_password"}.get(exc.field)
             getattr(form, form_field or "new_password").errors = [exc.message]
         else:
+            accounts.replace_password(current_user, password_hash, keep_session=current_user.session_secret)
             db.session.commit()
             log.info("password changed user=%s ip=%s", current_user.id, request.remote_addr)
-            # Keep this session signed in with the new token; every other session has ended.
-            login_user(current_user._get_current_object(), remember=False)
+            # This session stays signed in; every other session and API token has ended.
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("auth.profile"))
     profile_form = ProfileForm(obj=current_user)

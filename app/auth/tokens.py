@@ -14,6 +14,7 @@ from app.auth import bp
 from app.auth.forms import EmptyForm, PasswordForm, ProfileForm
 from app.extensions import db, limiter
 from app.models.user import NONE_DECLARED
+from app.security.permissions import suspension_message
 from app.services import tokens
 from app.services.errors import ServiceError
 
@@ -57,6 +58,8 @@ def _profile_page(status: int, **context):
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_TOKENS"], key_func=_account_key)
 def create_token():
+    if current_user.is_suspended:
+        abort(403, description=suspension_message(current_user))
     form = TokenForm()
     if form.validate_on_submit():
         try:

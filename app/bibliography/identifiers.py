@@ -53,8 +53,17 @@ _PMC_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc/arti
                       r"|europepmc\.org/(?:article/PMC/|abstract/PMC/)?)(PMC\d+)\b.*$", re.IGNORECASE)
 # "1126/scitranslmed.aan0026" or ".1126/...": a DOI whose "10." was lost when copying.
 _DOI_WITHOUT_PREFIX = re.compile(r"^\.?\d{4,9}/\S+$")
-_PMID = re.compile(r"^(?:pmid\s*:?\s*)?(\d{1,8})$", re.IGNORECASE)
-_PMCID = re.compile(r"^(?:pmcid\s*:?\s*)?pmc\s*(\d{1,9})$", re.IGNORECASE)
+# Patterns here never put two quantifiers that can match the same characters side by side: such
+# overlaps ("\s*:?\s*") backtrack quadratically, and a crafted megabyte of spaces would stall a worker.
+_PMID = re.compile(r"\d{1,8}")
+_PMCID = re.compile(r"(?i:pmc)\s*(\d{1,9})")
+# The longest values worth reading ("PMCID: PMC123456789" is 19 characters; DOIs have no fixed limit,
+# but registered ones stay well below 500 with a URL prefix): longer values are refused before any
+# pattern sees them.
+MAX_IDENTIFIER_LENGTH = 100
+MAX_DOI_LENGTH = 500
+# How much of a refused value an error message repeats.
+_SHOWN_LENGTH = 40
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -63,6 +72,26 @@ def _clean(value: str | int | None) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _shown(text: str) -> str:
+    """Return `text` short enough to repeat in a message."""
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "\u2026"
+
+
+def _check_length(text: str, name: str, limit: int = MAX_IDENTIFIER_LENGTH) -> None:
+    if len(text) > limit:
+        raise InvalidIdentifier(
+            f"{name} '{_shown(text)}' is too long ({len(text):,} characters; {limit} at most)"
+        )
+
+
+def _without_label(text: str, label: str) -> str:
+    """Return `text` without a leading `label` (any case) and the optional colon and spaces after it."""
+    if text[: len(label)].lower() != label:
+        return text
+    rest = text[len(label):].lstrip()
+    return rest[1:].lstrip() if rest.startswith(":") else rest
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -75,6 +104,7 @@ def normalise_doi(value: str | None) -> str | None:
     text = _clean(value)
     if text is None:
         return None
+    _check_length(text, "DOI", MAX_DOI_LENGTH)
     doi = _DOI_URL_PREFIX.sub("", text, count=1)
     if doi != text:
         # Only the URL form percent-encodes, e.g. "10.1000%2Fabc" in a link.
@@ -82,14 +112,14 @@ def normalise_doi(value: str | None) -> str | None:
     elif _URL.match(text):
         found = doi_from_url(text)
         if found is None:
-            raise InvalidIdentifier(f"DOI '{text}' is not valid: this web address holds no DOI")
+            raise InvalidIdentifier(f"DOI '{_shown(text)}' is not valid: this web address holds no DOI")
         return found
     doi = _DOI_SCHEME_PREFIX.sub("", doi, count=1).strip().lower()
     if not _DOI.match(doi):
         if _DOI_WITHOUT_PREFIX.match(doi):
-            raise InvalidIdentifier(f"DOI '{text}' is not valid: it lacks the \u201c10.\u201d prefix every DOI "
-                                    f"starts with (perhaps 10.{doi.lstrip('.')})")
-        raise InvalidIdentifier(f"DOI '{text}' is not valid: a DOI looks like 10.1234/abcd")
+            raise InvalidIdentifier(f"DOI '{_shown(text)}' is not valid: it lacks the \u201c10.\u201d prefix every "
+                                    f"DOI starts with (perhaps 10.{doi.lstrip('.')})")
+        raise InvalidIdentifier(f"DOI '{_shown(text)}' is not valid: a DOI looks like 10.1234/abcd")
     return doi
 
 
@@ -122,6 +152,7 @@ class Identifier:
 def parse_identifier(text: str | None) -> Identifier:
     """Read a pasted DOI, PMID, PMCID or PubMed/PMC/publisher address; raise InvalidIdentifier saying what is wrong."""
     value = " ".join((text or "").split())
+    _check_length(value, "Identifier", MAX_DOI_LENGTH)
     if not value:
         raise InvalidIdentifier("Paste a DOI (such as 10.1126/scitranslmed.aan0026), a PMID (such as 28679654) "
                                 "or a PMCID (such as PMC5609456)")
@@ -141,7 +172,7 @@ def parse_identifier(text: str | None) -> Identifier:
     if compact.isdigit() or compact.lower().startswith("pmid"):
         digits = compact.lower().removeprefix("pmid").lstrip(":")
         if digits.isdigit() and len(digits) > 8:
-            raise InvalidIdentifier(f"PMID '{value}' is not valid: a PMID has at most 8 digits "
+            raise InvalidIdentifier(f"PMID '{_shown(value)}' is not valid: a PMID has at most 8 digits "
                                     f"({len(digits)} here); check for an extra digit")
         return Identifier("pmid", normalise_pmid(value))
     if "/" not in compact:
@@ -158,12 +189,13 @@ def normalise_pmid(value: str | int | None) -> str | None:
     text = _clean(value)
     if text is None:
         return None
-    match = _PMID.match(text)
-    if not match:
+    _check_length(text, "PMID")
+    digits = _without_label(text, "pmid")
+    if not _PMID.fullmatch(digits):
         raise InvalidIdentifier(
-            f"PMID '{text}' is not valid: a PMID is 1 to 8 digits, like 28679654"
+            f"PMID '{_shown(text)}' is not valid: a PMID is 1 to 8 digits, like 28679654"
         )
-    return match.group(1)
+    return digits
 
 
 def normalise_pmcid(value: str | None) -> str | None:
@@ -174,10 +206,11 @@ def normalise_pmcid(value: str | None) -> str | None:
     text = _clean(value)
     if text is None:
         return None
-    match = _PMCID.match(text)
+    _check_length(text, "PMCID")
+    match = _PMCID.fullmatch(_without_label(text, "pmcid"))
     if not match:
         raise InvalidIdentifier(
-            f"PMCID '{text}' is not valid: a PMCID is PMC followed by digits, like PMC5609456"
+            f"PMCID '{_shown(text)}' is not valid: a PMCID is PMC followed by digits, like PMC5609456"
         )
     return f"PMC{match.group(1)}"
 

@@ -14,7 +14,9 @@ copied in one step, since there a reader blocks commits; writers wait it out on 
 
 The copy is written to a temporary file next to the destination, checked with integrity_check,
 switched to a rollback journal (one self-contained file), synced, and only then renamed into
-place: a failed backup never leaves a partial file under the requested name.
+place: a failed backup never leaves a partial file under the requested name. A backup holds
+password hashes, emails and token digests, so it is created readable by its owner only (mode
+0600, whatever the umask); so is the safety copy restore makes, which is a backup too.
 
 Restore validates the backup first (a SQLite file that passes integrity_check, with an
 alembic_version row naming a revision this code knows) and refuses without touching anything
@@ -37,6 +39,7 @@ from sqlalchemy.engine import URL, make_url
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_STEP_PAGES = 1024  # 4 MiB with the default 4 KiB pages
 DEFAULT_PAUSE = 0.005  # seconds between steps
+BACKUP_MODE = 0o600  # owner read and write only
 
 
 class BackupError(Exception):
@@ -113,6 +116,18 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _create_private(path: Path) -> None:
+    """Create the empty file `path` with BACKUP_MODE before SQLite opens it (SQLite keeps an existing file's mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, BACKUP_MODE)
+    except OSError as exc:
+        raise BackupError(f"Could not create {path}: {exc.strerror}. Nothing was written.") from exc
+    try:
+        os.fchmod(fd, BACKUP_MODE)  # the umask can only remove bits; make the mode exact anyway
+    finally:
+        os.close(fd)
+
+
 def backup(source: Path, destination: Path, *, step_pages: int = DEFAULT_STEP_PAGES, pause: float = DEFAULT_PAUSE,
            busy_ms: int = 15000, on_start: Callable[[int], None] | None = None) -> CopyResult:
     """Copy the live SQLite database `source` to the new file `destination` while writers go on.
@@ -130,8 +145,13 @@ def backup(source: Path, destination: Path, *, step_pages: int = DEFAULT_STEP_PA
         raise BackupError(f"The folder {destination.parent} does not exist.")
     partial = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
     started = time.monotonic()
-    src = _connect(source, busy_ms=busy_ms)
-    dst = sqlite3.connect(partial, isolation_level=None)
+    _create_private(partial)
+    try:
+        src = _connect(source, busy_ms=busy_ms)
+        dst = sqlite3.connect(partial, isolation_level=None)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"The backup failed: {exc}. Nothing was written to {destination}.") from exc
     try:
         wal = src.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         # Pin one snapshot for every step (see the module docstring); outside WAL, copy in one step.

@@ -2,14 +2,29 @@
 
 SQLite allows one writer at a time. A deferred transaction that reads and then writes can fail
 with "database is locked" without waiting, because upgrading a read lock to a write lock cannot
-be retried by the busy handler. Requests that may write (unsafe HTTP methods, CLI commands)
-therefore open their transaction with BEGIN IMMEDIATE, which takes the write lock up front and
-waits up to the busy timeout for it, until they have committed: what a request does after its
-commit (rendering the page fragment it answers with) only reads. Safe requests read in deferred
-transactions, which never block in WAL mode.
+be retried by the busy handler once another connection has committed since the read began (the
+snapshot is stale). Requests that may write (unsafe HTTP methods, CLI commands) therefore open
+their transaction with BEGIN IMMEDIATE, which takes the write lock up front and waits up to the
+busy timeout for it, until their writing is over (`writes_are_over`: the view's commit, or an
+error): what a request does afterwards (rendering the page fragment it answers with, an error
+page) only reads. Safe requests read in deferred transactions, which never block in WAL mode.
+
+Two kinds of work must not follow that rule:
+- slow work that only reads, above all a password check (scrypt, about 0.4 s and 128 MiB), runs
+  in `reading_only()`: with the write lock held, a stream of failed sign-ins would keep every
+  annotation and moderation decision waiting. A request that only reads never takes the lock.
+- bookkeeping committed on its own before the view runs (an API token's last use) runs in
+  `side_write()`: it takes the lock up front, commits, and leaves the request's own transaction
+  to begin with BEGIN IMMEDIATE as usual. (It used to mark the request as having committed, so the
+  view's write then began deferred and, under load, failed with "database is locked".)
+
+A write that still cannot get the lock within the busy timeout is answered 503 with Retry-After
+(see app.errors), never 500.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
@@ -37,10 +52,68 @@ def prepare_engine_options(app: Flask) -> None:
 
 def _transaction_may_write() -> bool:
     if has_request_context():
-        # After its commit a request only reads (re-rendering a page fragment, say): it must not
-        # hold the single write lock while it does.
-        return request.method not in SAFE_METHODS and not g.get("postil_committed", False)
+        if g.get("postil_side_write", False):
+            return True
+        if g.get("postil_reading_only", False) or g.get("postil_writes_over", False):
+            return False
+        return request.method not in SAFE_METHODS
     return True
+
+
+def writes_are_over() -> None:
+    """Mark the current request's writing as over: its later transactions only read and take no write lock."""
+    if has_request_context():
+        g.postil_writes_over = True
+
+
+def _end_transaction() -> None:
+    from app.extensions import db
+
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("The request has unsaved changes: commit them before reading_only() or side_write().")
+    session.rollback()
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Run the block with no write transaction open: its queries read in deferred transactions.
+
+    The request's transaction so far is ended first (it must hold no changes) and the block's last
+    one when it ends, so the request's next statement begins afresh (with BEGIN IMMEDIATE if it may
+    write). Raises RuntimeError when the session holds unsaved changes.
+    """
+    _end_transaction()
+    previous = g.get("postil_reading_only", False)
+    g.postil_reading_only = True
+    try:
+        yield
+    finally:
+        g.postil_reading_only = previous
+        _end_transaction()
+
+
+@contextmanager
+def side_write() -> Iterator[None]:
+    """Run the block in a transaction of its own that takes the write lock up front, and commit it.
+
+    For bookkeeping a request keeps even if it fails later (an API token's last use). The request's
+    transaction so far is ended first (it must hold no changes); the request's next transaction
+    begins as it would have without the block. Raises RuntimeError when the session holds unsaved changes.
+    """
+    from app.extensions import db
+
+    _end_transaction()
+    saved = (g.get("postil_side_write", False), g.get("postil_writes_over", False))
+    g.postil_side_write = True
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        g.postil_side_write, g.postil_writes_over = saved
 
 
 def configure_engine(app: Flask, engine: Engine) -> None:
@@ -66,6 +139,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _transaction_may_write() else "BEGIN")
 
     @event.listens_for(engine, "commit")
-    def _on_commit(connection):
-        if has_request_context():
-            g.postil_committed = True
+    def _on_commit(_connection):
+        # A side write's commit is bookkeeping, not the request's own write.
+        if has_request_context() and not g.get("postil_side_write", False):
+            writes_are_over()

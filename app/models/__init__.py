@@ -17,7 +17,7 @@ from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, Moder
 from app.models.search import SearchDocument
 from app.models.study import Citation, Study
 from app.models.token import ApiToken
-from app.models.user import Role, User
+from app.models.user import Role, User, UserSession
 
 __all__ = [
     "ACTION_LABELS",
@@ -50,5 +50,6 @@ __all__ = [
     "Study",
     "StudyNotice",
     "User",
+    "UserSession",
     "Visibility",
 ]

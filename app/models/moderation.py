@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -43,6 +43,8 @@ class Flag(db.Model):
     # Set when a moderator decides on the annotation; resolved flags no longer count.
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # This flag hid the annotation automatically (counted against the flagger's daily allowance).
+    hid_annotation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821
 
@@ -57,6 +59,7 @@ class Action(enum.StrEnum):
     DISMISS_FLAGS = "dismiss_flags"
     AUTO_HIDE = "auto_hide"
     RESUBMIT = "resubmit"
+    HOLD_EDIT = "hold_edit"
     SUSPEND = "suspend"
     LIFT_SUSPENSION = "lift_suspension"
     SET_ROLE = "set_role"
@@ -67,7 +70,8 @@ class Action(enum.StrEnum):
 ACTION_LABELS = {
     Action.APPROVE: "Approved", Action.HIDE: "Hidden", Action.RESTORE: "Restored", Action.REMOVE: "Removed",
     Action.DISMISS_FLAGS: "Flags dismissed", Action.AUTO_HIDE: "Hidden automatically",
-    Action.RESUBMIT: "Resubmitted by the author", Action.SUSPEND: "Account suspended",
+    Action.RESUBMIT: "Resubmitted by the author", Action.HOLD_EDIT: "Edit held for review",
+    Action.SUSPEND: "Account suspended",
     Action.LIFT_SUSPENSION: "Suspension lifted", Action.SET_ROLE: "Role changed",
     Action.TRUST: "Marked trusted", Action.UNTRUST: "Trust withdrawn",
 }

@@ -6,8 +6,8 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Index, Integer, String, Text, func, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, value_enum
@@ -24,8 +24,8 @@ class Role(enum.StrEnum):
 NONE_DECLARED = "None declared"
 
 
-def new_session_token() -> str:
-    """Return a fresh random session identifier (Flask-Login's alternative id)."""
+def new_session_secret() -> str:
+    """Return a fresh random secret naming one signed-in session (kept in the browser's cookies only)."""
     return secrets.token_urlsafe(32)
 
 
@@ -47,8 +47,6 @@ class User(UserMixin, db.Model):
         value_enum(Role, "user_role"),
         default=Role.READER,
     )
-    # Rotated on password change, sign-out-everywhere, suspension and role change: ends every other session.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     suspended_indefinitely: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -59,17 +57,25 @@ class User(UserMixin, db.Model):
     auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # The secret of the session this object was loaded for (or just started), never stored: Flask-Login
+    # puts it in the session and remember-me cookies in place of the primary key.
+    session_secret = None
+
     def get_id(self) -> str:
-        """Identify the session by the rotating token, not the primary key."""
-        return self.session_token
+        """Identify the signed-in session (its secret), not the account: each session can be ended alone."""
+        if not self.session_secret:
+            raise RuntimeError("No session was started for this account: call accounts.start_session first.")
+        return self.session_secret
 
     @property
     def is_moderator(self) -> bool:
-        return self.role in (Role.MODERATOR, Role.ADMIN)
+        """Tell whether the account holds a moderator's powers now: a moderator or admin, not suspended."""
+        return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_suspended
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        """Tell whether the account holds an admin's powers now: an admin, not suspended."""
+        return self.role == Role.ADMIN and not self.is_suspended
 
     @property
     def is_suspended(self) -> bool:
@@ -86,3 +92,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class UserSession(db.Model):
+    """One signed-in session (a browser, with or without "keep me signed in"), ended on its own at sign-out.
+
+    Only the SHA-256 digest of the session's secret is stored; the secret lives in the session and
+    remember-me cookies. A session counts while it is neither revoked nor expired.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()

@@ -54,7 +54,7 @@ def text_fragment(quote_text: str | None) -> str:
 
 def _context() -> dict:
     return {"flag_labels": REASON_LABELS, "action_labels": ACTION_LABELS, "is_public": is_public,
-            "allowed_actions": moderation.allowed_actions}
+            "allowed_actions": moderation.allowed_actions, "actor_name": moderation_log.actor_name}
 
 
 def _back(default_state: str = "pending"):
@@ -166,7 +166,8 @@ def csv_cell(value) -> str:
 def _csv_row(entry) -> list[str]:
     return [csv_cell(v) for v in (
         entry.created_at.strftime("%Y-%m-%d %H:%M:%S"), entry.moderator_id or "",
-        entry.moderator.display_name if entry.moderator else "system", entry.action, entry.annotation_id or "",
+        entry.moderator.display_name if entry.moderator else moderation_log.actor_name(entry).lower(), entry.action,
+        entry.annotation_id or "",
         entry.target_user_id or "", entry.target_user.display_name if entry.target_user else "",
         entry.old_status or "", entry.new_status or "", entry.reason)]
 
@@ -235,7 +236,8 @@ def suspend(user_id: int):
     return _account_change(
         user_id, SuspendForm(),
         lambda user, form: sanctions.suspend(user, current_user, form.reason.data, until=form.until.data),
-        "{name} is suspended: they can read but not post, flag or edit, and their sessions have ended.")
+        "{name} is suspended: they can read but not write, moderate or administer, and their sessions and "
+        "API tokens have ended.")
 
 
 @bp.route("/users/<int:user_id>/lift", methods=["POST"])

@@ -4,8 +4,13 @@ The Content-Security-Policy forbids inline script and style: scripts and styles 
 """
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Response, abort, current_app, request
 from flask_login import current_user
+
+from app.security.audit import security_log
+from config import HOW_TO_SET_SECRET_KEY
 
 # Scripts, styles, images, fonts and fetches come from Postil itself only (default-src); no plugin,
 # no <base> rewriting, no framing by other sites, forms post only to Postil. No 'unsafe-inline'.
@@ -38,6 +43,47 @@ def refuse_nul_characters() -> None:
         abort(400, description=NUL_MESSAGE)
     if request.is_json and b"\\u0000" in request.get_data(cache=True):
         abort(400, description=NUL_MESSAGE)
+
+
+# A request relayed by a proxy carries one of these: it comes from another computer.
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+DEFAULT_KEY_REFUSAL = ("This Postil server still uses the public development secret key, so it only answers "
+                       "requests from its own computer. Its administrator must set SECRET_KEY (and "
+                       "POSTIL_ENV=production) before others can use it.")
+
+
+def _is_loopback(host: str | None) -> bool:
+    """Tell whether `host` (an address or a Host header's name, without the port) is this computer."""
+    host = (host or "").strip().strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def _host_name(header: str) -> str:
+    if header.startswith("["):  # [::1]:5000
+        return header[1:].partition("]")[0]
+    return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+def refuse_remote_clients_with_the_default_key() -> None:
+    """Serve only this computer while SECRET_KEY is the public development default (503 for anyone else).
+
+    Anyone who knows the default key (it is in the source) can forge a session cookie. A request counts
+    as local when it comes from a loopback address, names a loopback host, and was not relayed by a proxy.
+    """
+    local = (_is_loopback(request.remote_addr) and _is_loopback(_host_name(request.host))
+             and not any(name in request.headers for name in FORWARDING_HEADERS))
+    if not local:
+        security_log.error("refused a request from another computer: the default SECRET_KEY is in use ip=%s; %s",
+                           request.remote_addr or "-", HOW_TO_SET_SECRET_KEY)
+        abort(503, description=DEFAULT_KEY_REFUSAL)
 
 
 def set_security_headers(response: Response) -> Response:

@@ -1,4 +1,10 @@
-"""Permissions by name: who may do what, checked in one place."""
+"""Permissions by name: who may do what, checked in one place.
+
+A suspended account reads only, whatever its role: every permission writes something (an
+annotation, a flag, a moderation decision, an account change, an article), so suspension
+withdraws them all. A suspended moderator or admin is, until the suspension ends, a reader who
+may not write; `User.is_moderator` and `User.is_admin` say the same for templates and services.
+"""
 from __future__ import annotations
 
 import enum
@@ -26,12 +32,12 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.MODERATOR: frozenset({Permission.ANNOTATE, Permission.FLAG, Permission.MODERATE}),
     Role.ADMIN: frozenset(Permission),
 }
-# What a suspended account keeps: reading only.
-WRITE_PERMISSIONS = frozenset({Permission.ANNOTATE, Permission.FLAG})
+# What suspension withdraws: every permission (a suspended account of any role reads only).
+WRITE_PERMISSIONS = frozenset(Permission)
 
 
 def can(user: User | None, permission: Permission) -> bool:
-    """Tell whether `user` holds `permission` right now (suspension withdraws writing)."""
+    """Tell whether `user` holds `permission` right now (a suspended account holds none)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if permission in WRITE_PERMISSIONS and user.is_suspended:
@@ -65,7 +71,9 @@ def suspension_message(user: User) -> str:
     until = "indefinitely" if user.suspended_indefinitely or not user.suspended_until else (
         f"until {user.suspended_until:%d %b %Y %H:%M} UTC")
     reason = f" Reason: {user.suspension_reason}" if user.suspension_reason else ""
-    return f"Your account is suspended {until}: you can read but not post, flag or edit.{reason}"
+    withdrawn = "post, flag or edit" if user.role == Role.READER else (
+        "post, flag, edit, moderate or administer" if user.role == Role.ADMIN else "post, flag, edit or moderate")
+    return f"Your account is suspended {until}: you can read but not {withdrawn}.{reason}"
 
 
 def can_edit_annotation(user: User | None, annotation: Annotation) -> bool:

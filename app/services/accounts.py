@@ -1,18 +1,29 @@
-"""Accounts: sign-up, sign-in, profile, password and role changes."""
+"""Accounts: sign-up, sign-in and the sessions it starts, profile, password and role changes.
+
+Each sign-in starts a session of its own, recorded as the digest of a random secret that only the
+browser's cookies hold: signing out ends that session on the server, so a copied session or
+remember-me cookie stops working at once; a password change, "sign out everywhere", suspension
+and a change of role end every session (and API token) of the account.
+
+Password checks and hashing (scrypt) are slow: the functions that do them say so, and callers run
+them outside any write transaction (`app.database.engine.reading_only`).
+"""
 from __future__ import annotations
 
 import logging
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
-from app.models import ApiToken, Role, User
+from app.models import ApiToken, Role, User, UserSession
 from app.models.base import utcnow
-from app.models.user import new_session_token
+from app.models.user import new_session_secret
 from app.security.passwords import PasswordRejected, check_policy, hash_password, verify_password
 from app.services.articles import bump_display_for_author
 from app.services.errors import Conflict, ServiceError
+from app.services.tokens import digest
 from app.text.sanitize import clean_text
 
 log = logging.getLogger("postil.security")
@@ -85,11 +96,51 @@ def register(email: str, password: str, display_name: str, profession: str = "",
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the account when email and password match, else None (same cost either way)."""
+    """Return the account when email and password match, else None (same cost either way; slow: scrypt)."""
     user = find_by_email(email or "")
     if not verify_password(user.password_hash if user else None, password or ""):
         return None
     return user
+
+
+# --- Sessions ------------------------------------------------------------------------------------
+
+MAX_SECRET_LENGTH = 100
+
+
+def start_session(user: User) -> str:
+    """Record a new signed-in session of `user` and return its secret (also set as `user.session_secret`).
+
+    The session lasts as long as a remember-me cookie at most. Sessions of the account that can no
+    longer be used (ended or expired) are forgotten at the same time.
+    """
+    now = utcnow()
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id, or_(UserSession.revoked_at.is_not(None), UserSession.expires_at <= now)))
+    secret = new_session_secret()
+    db.session.add(UserSession(user_id=user.id, digest=digest(secret), created_at=now,
+                               expires_at=now + current_app.config["REMEMBER_COOKIE_DURATION"]))
+    db.session.flush()
+    user.session_secret = secret
+    return secret
+
+
+def user_for_session(secret: str | None) -> User | None:
+    """Return the account of the live session named by `secret` (None when unknown, ended or expired)."""
+    if not secret or len(secret) > MAX_SECRET_LENGTH:
+        return None
+    user = db.session.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
+        UserSession.digest == digest(secret), UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
+    if user is not None:
+        user.session_secret = secret
+    return user
+
+
+def end_session(secret: str | None) -> None:
+    """End one session (signing out): its cookies stop working at once, wherever they were copied."""
+    if secret:
+        db.session.execute(update(UserSession).where(UserSession.digest == digest(secret),
+                                                     UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
 
 
 def update_profile(user: User, **fields) -> User:
@@ -114,10 +165,11 @@ def update_profile(user: User, **fields) -> User:
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> str:
-    """Replace the password after checking the current one; end every other session.
+def new_password_hash(user: User, current_password: str, new_password: str) -> str:
+    """Check the current password and the new one's policy; return the new password's hash.
 
-    Returns the new session token so the caller can keep the current session signed in.
+    Slow (two scrypt computations) and read-only: call it outside a write transaction, then
+    `replace_password`. Raises ServiceError naming the field at fault.
     """
     if not verify_password(user.password_hash, current_password or ""):
         raise ServiceError("Current password is wrong.", "current_password")
@@ -125,12 +177,17 @@ def change_password(user: User, current_password: str, new_password: str) -> str
         check_policy(new_password, email=user.email, display_name=user.display_name)
     except PasswordRejected as exc:
         raise ServiceError(str(exc), "new_password") from None
-    user.password_hash = hash_password(new_password)
-    return end_all_sessions(user)
+    return hash_password(new_password)
+
+
+def replace_password(user: User, password_hash: str, keep_session: str | None = None) -> None:
+    """Store the hash from `new_password_hash`; end every session and API token but the session `keep_session`."""
+    user.password_hash = password_hash
+    end_all_sessions(user, keep_session=keep_session)
 
 
 def set_password(user: User, new_password: str) -> None:
-    """Set a password without knowing the old one (CLI, demo seed); policy still applies."""
+    """Set a password without knowing the old one (CLI, demo seed); policy still applies; sessions end."""
     try:
         check_policy(new_password, email=user.email, display_name=user.display_name)
     except PasswordRejected as exc:
@@ -139,17 +196,20 @@ def set_password(user: User, new_password: str) -> None:
     end_all_sessions(user)
 
 
-def end_all_sessions(user: User) -> str:
-    """End every session, remember-me cookie and API token of `user`; return the new session token.
+def end_all_sessions(user: User, keep_session: str | None = None) -> None:
+    """End every session, remember-me cookie and API token of `user`, except the session `keep_session`.
 
     Used on password change, "sign out everywhere", suspension and role change: a credential
     issued before any of these must not outlive it.
     """
-    user.session_token = new_session_token()
+    now = utcnow()
+    sessions = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep_session:
+        sessions = sessions.where(UserSession.digest != digest(keep_session))
+    db.session.execute(sessions.values(revoked_at=now))
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=utcnow()))
+                       .values(revoked_at=now))
     db.session.flush()
-    return user.session_token
 
 
 def parse_role(value: str) -> Role:

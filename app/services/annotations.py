@@ -148,11 +148,17 @@ def create_for_demo(article: Article, author: User, *, quote: str, kind: Annotat
 
 def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKind | None = None,
          tags=None) -> Annotation:
-    """Change an annotation's text, kind or tags, keeping the previous body in its history."""
+    """Change an annotation's text, kind or tags, keeping the previous body in its history.
+
+    A hidden annotation goes back to the queue (once per moderator decision); so does a published
+    public one whose author is still under pre-moderation, when the edit changes what readers see.
+    """
+
     if annotation.is_deleted:
         raise ServiceError("A deleted annotation cannot be edited.", "body")
     now = utcnow()
     mentioned_before = mentioned_ids(annotation.body)
+    before = (annotation.body, annotation.kind, list(annotation.tags or []))
     if body is not None:
         source, html = clean_body(body)
         if source != annotation.body:
@@ -174,6 +180,8 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     if annotation.status == AnnotationStatus.HIDDEN:
         # Editing a hidden annotation sends it back to the queue, once per moderator decision.
         moderation.resubmit_if_hidden(annotation, annotation.author)
+    elif (annotation.body, annotation.kind, list(annotation.tags or [])) != before:
+        moderation.hold_edit_if_premoderated(annotation, annotation.author)
     notifications.mentions_added(annotation, mentioned_before)
     return annotation
 

@@ -3,21 +3,32 @@
 A reader flags another person's annotation once, with a reason. Annotation.open_flags counts the
 unresolved flags (each from a different reader, by the unique constraint) and is kept in step here
 with an atomic increment, so concurrent flags are all counted. When it reaches FLAGS_TO_HIDE, or at
-once for a patient-data report, the annotation is hidden automatically through the moderation state
-machine (logged with no moderator).
+once for a patient-data report from a flagger with standing, the annotation is hidden automatically
+through the moderation state machine (logged with no moderator).
+
+One flag that hides at once is power, so throwaway accounts must not hold it: a patient-data flag
+hides immediately only when it comes from a moderator or from an account at least
+FLAG_HIDE_MIN_ACCOUNT_DAYS old with FLAG_HIDE_MIN_APPROVED approved public annotations. Anyone
+else's patient-data flag leaves the annotation visible, at the top of the flagged queue, marked
+urgent. And no reader's flags hide more than FLAG_AUTO_HIDES_PER_DAY annotations in 24 hours: past
+that, their flags still count and queue, but hide nothing by themselves.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Action, Annotation, AnnotationStatus, Flag, FlagReason, User
 from app.models.base import utcnow
+from app.security.audit import security_log
 from app.security.permissions import Permission, can, suspension_message
 from app.services import moderation
 from app.services.errors import Conflict, Forbidden, ServiceError
+from app.services.premoderation import published_public_count
 from app.services.visibility import can_read
 from app.text.sanitize import clean_text
 
@@ -94,18 +105,40 @@ def flag(annotation: Annotation, user: User, reason: str | FlagReason, note: str
                        .values(open_flags=Annotation.open_flags + 1, modified_at=now),
                        execution_options={"synchronize_session": False})
     db.session.refresh(annotation)
-    _hide_if_needed(annotation, reason)
+    _hide_if_needed(annotation, item, user)
     return item
 
 
-def _hide_if_needed(annotation: Annotation, reason: FlagReason) -> None:
+def has_standing(user: User) -> bool:
+    """Tell whether `user`'s patient-data flag hides at once: a moderator, or an account old enough with approvals."""
+    if user.is_moderator:
+        return True
+    config = current_app.config
+    old_enough = utcnow() - user.created_at >= timedelta(days=int(config["FLAG_HIDE_MIN_ACCOUNT_DAYS"]))
+    return old_enough and published_public_count(user.id) >= int(config["FLAG_HIDE_MIN_APPROVED"])
+
+
+def automatic_hides_today(user: User) -> int:
+    """Count the annotations `user`'s flags hid automatically in the last 24 hours."""
+    return db.session.scalar(select(func.count(Flag.id)).where(
+        Flag.user_id == user.id, Flag.hid_annotation.is_(True), Flag.created_at >= utcnow() - timedelta(days=1)))
+
+
+def _hide_if_needed(annotation: Annotation, flag: Flag, user: User) -> None:
     if annotation.status != AnnotationStatus.PUBLISHED:
         return
     limit = threshold()
-    if reason == FlagReason.PATIENT_DATA:
+    if flag.reason == FlagReason.PATIENT_DATA and has_standing(user):
         why = "Hidden automatically: a reader reported that it may contain patient data"
     elif limit > 0 and annotation.open_flags >= limit:
         why = f"Hidden automatically after {annotation.open_flags} flags"
     else:
         return
+    allowance = int(current_app.config["FLAG_AUTO_HIDES_PER_DAY"])
+    if not user.is_moderator and automatic_hides_today(user) >= allowance:
+        security_log.warning("automatic hide withheld: the flagger reached %s today user=%s annotation=%s",
+                             allowance, user.id, annotation.id)
+        return
     moderation.transition(annotation, Action.AUTO_HIDE, None, reason=why)
+    flag.hid_annotation = True
+    db.session.flush()

@@ -16,6 +16,12 @@ Decisions taken here:
   hidden items and "approve" on pending ones.
 - An annotation hidden automatically awaits a decision: "hide" then confirms the hiding with the
   moderator's reason (hidden → hidden, flags resolved); "restore" or "dismiss flags" publish it again.
+- Pre-moderation covers edits too: when an author whose new annotations would still wait for a
+  moderator changes a published public annotation, it goes back to the queue (published → pending,
+  logged as "edit held for review") and others no longer see it until a moderator approves the new
+  text (replies stay, under a stub). Showing the earlier text meanwhile would need a second body per
+  annotation and would show readers words the author has withdrawn; holding the annotation is the
+  rule new annotations already follow.
 
 The queues live in `moderation_queue`, the log's reading side in `moderation_log`, pre-moderation in
 `premoderation` and account sanctions in `sanctions`.
@@ -42,7 +48,7 @@ from app.models.base import utcnow
 from app.services import notifications
 from app.services.articles import bump_display
 from app.services.errors import Conflict, Forbidden, ServiceError
-from app.services.premoderation import premoderation_count, published_public_count
+from app.services.premoderation import initial_status, premoderation_count, published_public_count
 from app.services.search import index as search_index
 from app.text.sanitize import clean_text, render_markdown
 
@@ -61,6 +67,8 @@ TRANSITIONS: dict[Action, dict[AnnotationStatus, AnnotationStatus]] = {
     Action.DISMISS_FLAGS: {S.PUBLISHED: S.PUBLISHED, S.HIDDEN: S.PUBLISHED, S.PENDING: S.PENDING},
     Action.AUTO_HIDE: {S.PUBLISHED: S.HIDDEN},
     Action.RESUBMIT: {S.HIDDEN: S.PENDING},
+    # An author still under pre-moderation edited a published annotation: the new text waits.
+    Action.HOLD_EDIT: {S.PUBLISHED: S.PENDING},
 }
 # What a moderator may ask for (the panel and the API); the other rows are the system's and the author's.
 MODERATOR_ACTIONS = (Action.APPROVE, Action.HIDE, Action.RESTORE, Action.REMOVE, Action.DISMISS_FLAGS)
@@ -138,7 +146,7 @@ def _check_actor(annotation: Annotation, action: Action, actor: User | None) -> 
         return
     if actor is None:
         raise Forbidden("This change needs a person to make it.")
-    if action == Action.RESUBMIT:
+    if action in (Action.RESUBMIT, Action.HOLD_EDIT):
         if actor.id != annotation.author_id:
             raise Forbidden("Only the author resubmits an annotation, by editing it.")
         return
@@ -239,6 +247,17 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
     return entry
 
 
+def hold_edit_if_premoderated(annotation: Annotation, author: User) -> bool:
+    """Send an edited published public annotation back to the queue when its author is still under
+    pre-moderation (their new annotations would wait); return whether it was."""
+    if (annotation.status != S.PUBLISHED or annotation.visibility != Visibility.PUBLIC
+            or initial_status(author, Visibility.PUBLIC) != S.PENDING):
+        return False
+    transition(annotation, Action.HOLD_EDIT, author,
+               reason="Edited by an author whose annotations are still reviewed before they are published")
+    return True
+
+
 def resubmit_if_hidden(annotation: Annotation, author: User) -> bool:
     """Send an edited hidden annotation back to the queue, once per moderator decision; return whether it was."""
     if annotation.status != S.HIDDEN or annotation.resubmitted:
@@ -295,7 +314,9 @@ def bulk_transition(selection: dict[int, str | None], action: Action | str, acto
     clean_reason(reason, required=action in REASON_REQUIRED)
     if not selection:
         raise ServiceError("Select at least one annotation first.", "ids")
-    found = {a.id: a for a in db.session.scalars(select(Annotation).where(Annotation.id.in_(list(selection))))}
+    # A private note is not there for a moderator: it is answered exactly as a missing id is.
+    found = {a.id: a for a in db.session.scalars(select(Annotation).where(
+        Annotation.id.in_(list(selection)), Annotation.visibility != Visibility.PRIVATE))}
     result = BulkResult()
     for annotation_id, seen in selection.items():
         annotation = found.get(annotation_id)

@@ -96,6 +96,17 @@ def log_entries(filters: LogFilters):
     yield from db.session.scalars(stmt.execution_options(yield_per=500))
 
 
+# Account changes made at the command line have no acting account; the log names them so.
+COMMAND_LINE_ACTIONS = frozenset({Action.SUSPEND, Action.LIFT_SUSPENSION, Action.SET_ROLE})
+
+
+def actor_name(entry: ModerationLog) -> str:
+    """Name who acted in a log entry: the person, "Command line" for an operator, or "System"."""
+    if entry.moderator is not None:
+        return entry.moderator.display_name
+    return "Command line" if entry.action in COMMAND_LINE_ACTIONS else "System"
+
+
 def log_actors() -> list[User]:
     """Return the people who appear as actors in the log, by name (for the filter)."""
     ids = select(ModerationLog.moderator_id).where(ModerationLog.moderator_id.is_not(None)).distinct()

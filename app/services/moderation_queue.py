@@ -50,6 +50,13 @@ def _state_clause(state: str):
     raise ServiceError(f"Unknown queue {state[:20]!r}: choose one of {', '.join(QUEUE_STATES)}.", "state")
 
 
+def _urgent():
+    """SQL condition: readers can still see the annotation and an open flag reports patient data in it."""
+    return (Annotation.status == S.PUBLISHED) & (
+        select(Flag.id).where(Flag.annotation_id == Annotation.id, Flag.resolved_at.is_(None),
+                              Flag.reason == FlagReason.PATIENT_DATA).exists())
+
+
 def _severity_rank():
     """SQL expression ranking a flag reason by FlagReason's declaration order (0 = worst)."""
     return case({reason: rank for rank, reason in enumerate(FlagReason)}, value=Flag.reason, else_=99)
@@ -79,6 +86,12 @@ class QueueItem:
     def hidden_automatically(self) -> bool:
         return self.annotation.status == S.HIDDEN and self.annotation.open_flags > 0
 
+    @property
+    def urgent(self) -> bool:
+        """Tell whether readers still see it although an open flag reports patient data (shown first)."""
+        return self.annotation.status == S.PUBLISHED and any(
+            f.reason == FlagReason.PATIENT_DATA and f.resolved_at is None for f in self.flags)
+
 
 @dataclass(frozen=True)
 class QueuePage(Page[QueueItem]):
@@ -98,8 +111,9 @@ def queue_counts() -> dict[str, int]:
 def queue(state: str, page: int = 1) -> QueuePage:
     """Return one page of the pending, flagged or hidden queue in a fixed number of queries.
 
-    Pending: oldest first. Flagged: most open flags first, then the worst reason (FlagReason order),
-    then the oldest. Hidden: most recently changed first.
+    Pending: oldest first. Flagged: urgent first (still visible with an open patient-data flag), then
+    most open flags, then the worst reason (FlagReason order), then the oldest. Hidden: most recently
+    changed first.
     """
     clause = _state_clause(state)
     stmt = select(Annotation).where(clause).options(*_review_options())
@@ -108,7 +122,8 @@ def queue(state: str, page: int = 1) -> QueuePage:
     elif state == "flagged":
         worst = (select(func.min(_severity_rank())).where(Flag.annotation_id == Annotation.id,
                                                            Flag.resolved_at.is_(None)).scalar_subquery())
-        stmt = stmt.order_by(Annotation.open_flags.desc(), worst, Annotation.modified_at, Annotation.id)
+        stmt = stmt.order_by(case((_urgent(), 0), else_=1), Annotation.open_flags.desc(), worst,
+                             Annotation.modified_at, Annotation.id)
     else:
         stmt = stmt.order_by(Annotation.modified_at.desc(), Annotation.id.desc())
     counts = queue_counts()

@@ -17,17 +17,34 @@ from app.services.pagination import Page, paginate
 from app.text.sanitize import clean_text
 
 
-def _check_admin(actor: User, user: User) -> None:
+def _check_admin(actor: User | None, user: User) -> None:
+    """Refuse an account change unless `actor` is an active admin other than `user` (None: the command line)."""
+    if actor is None:
+        return
     if not actor.is_admin:
         raise Forbidden("Only admins can change accounts.")
     if actor.id == user.id:
         raise Forbidden("You cannot suspend yourself or change your own role or trust.")
 
 
-def suspend(user: User, actor: User, reason: str, until: datetime | date | None = None) -> ModerationLog:
-    """Suspend `user` until `until` (a date means its start, UTC) or indefinitely; end their sessions.
+def _active_admins_besides(user: User) -> int:
+    active = or_(User.suspended_until.is_(None), User.suspended_until <= utcnow())
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.role == Role.ADMIN, User.id != user.id, User.suspended_indefinitely.is_(False), active))
 
-    Raises Forbidden unless `actor` is another admin, ServiceError without a reason or with a past date.
+
+def _keep_an_active_admin(user: User, change: str) -> None:
+    """Refuse `change` when `user` is the last admin whose account is not suspended."""
+    if user.is_admin and _active_admins_besides(user) == 0:
+        raise Forbidden(f"{user.display_name} is the last active admin: make another account admin before you "
+                        f"{change}.")
+
+
+def suspend(user: User, actor: User | None, reason: str, until: datetime | date | None = None) -> ModerationLog:
+    """Suspend `user` until `until` (a date means its start, UTC) or indefinitely; end their sessions and tokens.
+
+    `actor` None is an operator at the command line. Raises Forbidden unless `actor` is another active
+    admin or when `user` is the last active admin, ServiceError without a reason or with a past date.
     """
     _check_admin(actor, user)
     reason = clean_reason(reason, required=True)
@@ -35,6 +52,7 @@ def suspend(user: User, actor: User, reason: str, until: datetime | date | None 
         until = datetime.combine(until, time(), UTC)
     if until is not None and until <= utcnow():
         raise ServiceError("The end of the suspension must be in the future.", "until")
+    _keep_an_active_admin(user, "suspending this one")
     old = suspension_state(user)
     user.suspended_until = until
     user.suspended_indefinitely = until is None
@@ -43,8 +61,8 @@ def suspend(user: User, actor: User, reason: str, until: datetime | date | None 
     return record(actor, Action.SUSPEND, target_user_id=user.id, old=old, new=suspension_state(user), reason=reason)
 
 
-def lift_suspension(user: User, actor: User, reason: str = "") -> ModerationLog:
-    """End `user`'s suspension now; raise Conflict when they are not suspended."""
+def lift_suspension(user: User, actor: User | None, reason: str = "") -> ModerationLog:
+    """End `user`'s suspension now (`actor` None: the command line); raise Conflict when they are not suspended."""
     _check_admin(actor, user)
     if not user.is_suspended:
         raise Conflict(f"{user.display_name} is not suspended.")
@@ -56,12 +74,18 @@ def lift_suspension(user: User, actor: User, reason: str = "") -> ModerationLog:
                   reason=clean_reason(reason))
 
 
-def change_role(user: User, actor: User, role: Role | str, reason: str = "") -> ModerationLog:
-    """Give `user` another role (their sessions end); raise Conflict when it is already theirs."""
+def change_role(user: User, actor: User | None, role: Role | str, reason: str = "") -> ModerationLog:
+    """Give `user` another role (their sessions end; a suspension stays); `actor` None is the command line.
+
+    Raises Conflict when the role is already theirs, Forbidden when `actor` is not another active
+    admin or when it would leave no active admin.
+    """
     _check_admin(actor, user)
     role = parse_role(role.value if isinstance(role, Role) else role)
     if user.role == role:
         raise Conflict(f"{user.display_name} is already {role.value}.")
+    if role != Role.ADMIN:
+        _keep_an_active_admin(user, "changing this one's role")
     old = user.role.value
     set_role(user, role)
     return record(actor, Action.SET_ROLE, target_user_id=user.id, old=old, new=role.value, reason=clean_reason(reason))

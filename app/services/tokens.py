@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.base import utcnow
-from app.services.errors import ServiceError
+from app.services.errors import Forbidden, ServiceError
 from app.text.sanitize import clean_text
 
 # Recognisable in logs and by secret scanners; not part of the secret.
@@ -36,8 +36,13 @@ def digest(raw: str) -> str:
 def create(user: User, name: str) -> tuple[ApiToken, str]:
     """Issue a token for `user`; return it with the raw secret, which is never stored nor shown again.
 
-    Raises ServiceError when the name is empty or too long, or the user has too many tokens.
+    Raises Forbidden when the account is suspended (it reads only), ServiceError when the name is empty
+    or too long, or the user has too many tokens.
     """
+    from app.security.permissions import suspension_message
+
+    if user.is_suspended:
+        raise Forbidden(suspension_message(user))
     name = clean_text(name or "")
     if not name:
         raise ServiceError("Give the token a name, such as the tool or computer that will use it.", "name")

@@ -95,9 +95,11 @@ def test_automatic_decisions_are_logged_as_the_system(client, auth, scene, make,
     from app.services import flags
 
     annotation_id = make.annotation(scene["author"], scene["slug"], QUOTE)
+    make.annotation(scene["reader"], scene["slug"], QUOTE, body="An approved comment of the reader's.")
     with app.app_context():
-        flags.flag(db.session.get(Annotation, annotation_id), db.session.get(User, scene["reader"].id),
-                   "patient_data", "Initials and date of birth")
+        reader = db.session.get(User, scene["reader"].id)
+        reader.created_at = utcnow() - timedelta(days=30)  # standing: a patient-data flag hides at once
+        flags.flag(db.session.get(Annotation, annotation_id), reader, "patient_data", "Initials and date of birth")
         db.session.commit()
     auth.sign_in(scene["mod"].email)
     page = client.get("/moderation/log?moderator=system").get_data(as_text=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, ModerationLog, Role, User
+from app.models import Annotation, AnnotationStatus, ModerationLog, Role, User, Visibility
 from app.services import flags
 from tests.conftest import csrf_from
 
@@ -286,3 +286,27 @@ def test_detail_page_shows_the_history_and_admins_see_the_removed_text(client, a
     auth.sign_in(admin.email)
     page = client.get(f"/moderation/annotations/{annotation_id}").get_data(as_text=True)
     assert "Mrs K. in bay 3 relapsed." in page     # nothing a user wrote is lost, for admins
+
+
+@pytest.mark.parametrize("with_timestamp", [True, False])
+def test_bulk_action_answers_the_same_for_a_private_note_and_a_missing_id(client, auth, scene, make, app,
+                                                                          with_timestamp):
+    """A moderator cannot tell from the bulk action whether a private note exists (same message, same status)."""
+    private = make.annotation(scene["author"], scene["slug"], QUOTE, visibility=Visibility.PRIVATE)
+    missing = private + 1000
+    auth.sign_in(scene["mod"].email)
+    answers = {}
+    for annotation_id in (private, missing):
+        token = csrf_from(client.get("/moderation/").get_data(as_text=True))
+        data = {"csrf_token": token, "action": "hide", "reason": "Probing", "ids": [str(annotation_id)],
+                "next": "/moderation/"}
+        if with_timestamp:
+            data[f"modified-{annotation_id}"] = _modified(app, private)
+        response = client.post("/moderation/bulk", data=data)
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        flashes = re.findall(r'<p class="flash[^"]*">(.*?)</p>', page, re.S)
+        answers[annotation_id] = (response.status_code, [f.replace(str(annotation_id), "N") for f in flashes])
+    assert answers[private] == answers[missing]
+    assert any("no longer exists" in f for f in answers[missing][1]), answers[missing]
+    with app.app_context():
+        assert db.session.get(Annotation, private).status == S.PUBLISHED

@@ -313,3 +313,17 @@ def test_the_same_study_in_two_messy_files_is_found_as_a_duplicate(client, admin
     with app.app_context():
         study = db.session.scalar(select(Study))
         assert study.doi == "10.5555/messy.2021.7" and study.authors[0] == {"family": "Søndergaard", "given": "Åse"}
+
+
+def test_a_megabyte_of_spaces_in_the_identifiers_is_refused_at_once(client, admin, app):
+    """A crafted PMID used to backtrack for hours in the form's check; it is now refused by its length."""
+    padding = " " * 1_000_000
+    response = post_form(client, "/studies/new", study_form(pmid=f"pmid{padding}x", pmcid=f"PMCID:{padding}x",
+                                                            doi=f"doi:{padding}x"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in ("is too long (1,000,005 characters; 100 at most)",
+                    "is too long (1,000,007 characters; 100 at most)",
+                    "is too long (1,000,005 characters; 500 at most)"):
+        assert message in page, message
+    assert study_count(app) == 0

@@ -28,8 +28,8 @@ def live_database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def live_server_env() -> dict[str, str]:
-    """Settings added to the live server's environment; a test module overrides this fixture to change them."""
+def live_server_env() -> dict:
+    """Settings the live server runs with on top of LiveServer's (a test module overrides this fixture)."""
     return {}
 
 

@@ -94,6 +94,8 @@ class LiveServer:
     database_url: str
     workdir: Path
     workers: int = 4
+    # Settings a test needs on top of the defaults below (a shorter busy timeout, a costlier hash).
+    extra_env: dict = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     readers: list[str] = field(default_factory=list)

@@ -203,3 +203,24 @@ def test_backup_and_restore_refuse_postgresql_and_point_to_pg_dump(tmp_path):
         assert "SQLite databases only" in result.output and "pg_dump" in result.output
         assert "secret" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_backups_and_safety_copies_are_readable_by_their_owner_only(sqlite_app, cli, tmp_path):
+    """They hold password hashes, emails and token digests: mode 0600 whatever the umask."""
+    import os
+    import stat
+
+    _add_user(cli, "private@example.org")
+    previous = os.umask(0o022)  # the usual default, which would make new files world-readable
+    try:
+        assert cli(args=["backup", str(tmp_path / "b.sqlite3")]).exit_code == 0
+        result = cli(args=["restore", str(tmp_path / "b.sqlite3"), "--yes"])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    live = _sqlite_file(sqlite_app.config["SQLALCHEMY_DATABASE_URI"])
+    safety = [p for p in live.parent.glob(f"{live.stem}.before-restore-*") if p.suffix == ".sqlite3"]
+    assert len(safety) == 1
+    for path in (tmp_path / "b.sqlite3", safety[0]):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name}: {oct(path.stat().st_mode)}"
+    safety[0].unlink()

@@ -4,7 +4,9 @@ The keys are every (method, rule) of `app.url_map` except static files; a route 
 row here fails tests/security/test_security_access.py. Each key lists one or more cases: a concrete
 path built from the security world's objects (`{a_private}` is reader A's private annotation, see
 tests/security/conftest.py), an optional form or JSON body, and the outcome for each visitor, in
-the order of ROLES: anonymous, reader A, reader B, a suspended reader, a moderator, an admin.
+the order of ROLES: anonymous, reader A, reader B, a suspended reader, a moderator, an admin, a
+suspended moderator and a suspended admin. A suspended account of any role reads only, so the two
+suspended staff get the suspended reader's answer unless a row says otherwise.
 
 An outcome is a status code, or SIGN_IN for a redirect to the sign-in page. Bodies of unsafe
 requests are deliberately incomplete where possible, so that a visitor who is let in gets a
@@ -26,9 +28,12 @@ from tests.security.conftest import DRAFT_SLUG, ROLES
 SIGN_IN = "sign in"
 
 
-def by_role(anonymous, reader_a, reader_b, suspended, moderator, admin) -> tuple:
-    """Return the outcomes in ROLES order."""
-    return (anonymous, reader_a, reader_b, suspended, moderator, admin)
+def by_role(anonymous, reader_a, reader_b, suspended, moderator, admin, *, suspended_moderator=None,
+            suspended_admin=None) -> tuple:
+    """Return the outcomes in ROLES order; suspended staff answer as the suspended reader unless given."""
+    return (anonymous, reader_a, reader_b, suspended, moderator, admin,
+            suspended if suspended_moderator is None else suspended_moderator,
+            suspended if suspended_admin is None else suspended_admin)
 
 
 def everyone(outcome) -> tuple:
@@ -137,7 +142,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/profile"): [Case("/profile", signed_in(200))],
     ("POST", "/profile"): [Case("/profile", signed_in(422), form={"display_name": ""})],
     ("POST", "/profile/password"): [Case("/profile/password", signed_in(422), form={})],
-    ("POST", "/profile/tokens"): [Case("/profile/tokens", signed_in(422), form={})],
+    # A suspended account reads only: no new API token either.
+    ("POST", "/profile/tokens"): [Case("/profile/tokens", writers(422), form={})],
     ("POST", "/profile/tokens/<int:token_id>/revoke"): [
         Case("/profile/tokens/{a_token}/revoke", by_role(SIGN_IN, 302, 404, 404, 404, 404), fresh="a_token")],
     ("GET", "/notifications"): [Case("/notifications", signed_in(200))],

@@ -1,7 +1,8 @@
 """Security tests: an empty database per test, and a small world of people and objects to attack.
 
-`world` holds six kinds of visitor (anonymous, two readers, a suspended reader, a moderator and an
-admin) and objects that belong to some of them: reader A's private, public and draft-article
+`world` holds eight kinds of visitor (anonymous, two readers, a suspended reader, a moderator, an
+admin, and a suspended moderator and admin, who may only read like the suspended reader) and
+objects that belong to some of them: reader A's private, public and draft-article
 annotations, reader B's pending annotation, the moderator's own pending annotation, a draft
 article, a study, reader A's API token and notification. `visitor` gives a test client acting as
 one of them (signed in through the real form), and `snapshot` captures every row of every table so
@@ -19,7 +20,8 @@ from app.extensions import db
 from app.models import AnnotationKind, AnnotationStatus, User, Visibility
 from tests.conftest import AuthActions, csrf_from
 
-ROLES = ("anonymous", "reader_a", "reader_b", "suspended", "moderator", "admin")
+ROLES = ("anonymous", "reader_a", "reader_b", "suspended", "moderator", "admin", "suspended_moderator",
+         "suspended_admin")
 QUOTE = "TMEM sites"
 OTHER_QUOTE = "rebastinib, a TIE2 inhibitor"
 DRAFT_SLUG = "embargoed-draft"
@@ -64,11 +66,25 @@ class World:
 
 
 def create_token(app, user) -> tuple[int, str]:
-    """Issue an API token for `user`; return its id and secret."""
+    """Issue an API token for `user`; return its id and secret.
+
+    A suspended account cannot create one (suspension also revokes those it had); for it the token
+    is written straight to the database, as if one had slipped through, so that tests can prove
+    such a token still only reads.
+    """
+    from app.models import ApiToken
+    from app.models.base import utcnow
     from app.services import tokens
 
     with app.app_context():
-        token, secret = tokens.create(db.session.get(User, user.id), "security test")
+        account = db.session.get(User, user.id)
+        if account.is_suspended:
+            secret = tokens.TOKEN_PREFIX + f"slipped-through-{account.id}-" + "x" * 32
+            token = ApiToken(user_id=account.id, name="security test", digest=tokens.digest(secret),
+                             prefix=secret[:tokens.SHOWN_PREFIX_LENGTH], created_at=utcnow())
+            db.session.add(token)
+        else:
+            token, secret = tokens.create(account, "security test")
         db.session.commit()
         return token.id, secret
 
@@ -126,7 +142,9 @@ def world(app, make) -> World:
     w.users = {"reader_a": make.user(name="Dr Reader A", trusted=True), "reader_b": make.user(name="Dr Reader B"),
                "suspended": make.user(name="Dr Suspended", trusted=True),
                "moderator": make.user(role="moderator", name="Dr Moderator"),
-               "admin": make.user(role="admin", name="Dr Admin")}
+               "admin": make.user(role="admin", name="Dr Admin"),
+               "suspended_moderator": make.user(role="moderator", name="Dr Suspended Moderator"),
+               "suspended_admin": make.user(role="admin", name="Dr Suspended Admin")}
     w.slug = make.demo_article()
     _draft_article(app)
     a, b = w.users["reader_a"], w.users["reader_b"]
@@ -145,7 +163,8 @@ def world(app, make) -> World:
     w.ids["unsub_a"] = _unsubscribe_token(app, a)
     w.ids["a_token"] = create_token(app, a)[0]
     _notify(app, a, w.ids["a_public"])
-    _suspend(app, w.users["suspended"], w.users["admin"])
+    for role in ("suspended", "suspended_moderator", "suspended_admin"):
+        _suspend(app, w.users[role], w.users["admin"])
     with app.app_context():
         w.ids["study"] = db.session.scalar(select(Study.id).order_by(Study.id))
         w.ids["reader_a"], w.ids["reader_b"] = a.id, b.id

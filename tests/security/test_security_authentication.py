@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app.auth.routes import SIGNED_UP_MESSAGE
 from app.extensions import db
-from app.models import User
+from app.models import User, UserSession
 from tests.conftest import AuthActions, csrf_from
 from tests.security.conftest import Visitor, create_token
 
@@ -164,8 +164,10 @@ def _sign_up(client, email: str, password: str = NEW_PASSWORD, name: str = "Dr N
 def _account(app, email: str):
     with app.app_context():
         user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-        return None if user is None else (user.id, user.password_hash, user.display_name, user.session_token,
-                                          user.role)
+        return None if user is None else (user.id, user.password_hash, user.display_name, user.role,
+                                          len(db.session.scalars(select(UserSession).where(
+                                              UserSession.user_id == user.id, UserSession.revoked_at.is_(None)))
+                                              .all()))
 
 
 def test_sign_up_with_a_registered_email_looks_exactly_like_a_new_sign_up(app, world, scrypt_calls):

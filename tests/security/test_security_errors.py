@@ -7,6 +7,8 @@ address, never a password or a token.
 """
 from __future__ import annotations
 
+import io
+import json
 import logging
 import sqlite3
 
@@ -21,11 +23,11 @@ from tests.security.conftest import Visitor, count, create_token
 
 SQL = "SELECT users.password_hash FROM users WHERE users.email = ?"
 INTERNALS = ("Traceback", "SELECT", "password_hash", "OperationalError", "sqlalchemy", "RuntimeError",
-             'File "', "database is locked", "secret-detail", "KeyError", "site-packages")
+             'File "', "database is locked", "disk I/O error", "secret-detail", "KeyError", "site-packages")
 
 
 def database_failure(*_args, **_kwargs):
-    raise OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("database is locked"))
+    raise OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("disk I/O error"))
 
 
 def assert_nothing_internal(response) -> None:
@@ -46,6 +48,8 @@ def failing_app(another_app):
 
     for prefix in ("", "/api"):
         app.add_url_rule(f"{prefix}/test-only/sql", f"sql{prefix}", fail_with(
+            OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("disk I/O error"))))
+        app.add_url_rule(f"{prefix}/test-only/locked", f"locked{prefix}", fail_with(
             OperationalError(SQL, ("someone@example.org",), sqlite3.OperationalError("database is locked"))))
         app.add_url_rule(f"{prefix}/test-only/bug", f"bug{prefix}", fail_with(
             RuntimeError("Traceback (most recent call last): secret-detail")))
@@ -67,7 +71,21 @@ def test_an_exception_in_a_view_shows_a_plain_page_or_json_error_and_is_logged(f
         assert response.headers["Content-Security-Policy"]
     # The operator, unlike the client, gets the whole story.
     assert "Traceback" in caplog.text
-    assert ("database is locked" if failure == "sql" else "secret-detail") in caplog.text
+    assert ("disk I/O error" if failure == "sql" else "secret-detail") in caplog.text
+
+
+def test_a_write_that_cannot_get_the_lock_in_time_answers_503_with_retry_after(failing_app, caplog):
+    """Busy is not broken: the client is told to try again, never shown a 500 or the database's words."""
+    client = failing_app.test_client()
+    page = client.get("/test-only/locked")
+    api = client.get("/api/test-only/locked")
+    assert (page.status_code, page.mimetype) == (503, "text/html")
+    assert (api.status_code, api.get_json()["error"]["code"]) == (503, "busy")
+    for response in (page, api):
+        assert response.headers["Retry-After"] == "2"
+        assert "Nothing was saved: please try again in a few seconds." in response.get_data(as_text=True)
+        assert_nothing_internal(response)
+    assert "database is locked" in caplog.text
 
 
 def test_a_database_failure_under_real_routes_reveals_no_sql(app, world, monkeypatch):
@@ -122,6 +140,60 @@ def test_oversized_bodies_are_refused_with_413(app, world):
     assert form.status_code == 413 and form.mimetype == "text/html"
     assert api.status_code == 413 and api.get_json()["error"]["code"] == "payload_too_large"
     assert count(app, "SELECT count(*) FROM annotations") == before
+
+
+class CountingStream(io.BytesIO):
+    """A request body that remembers how many of its bytes the application read."""
+
+    consumed = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.consumed += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = super().readline(size)
+        self.consumed += len(data)
+        return data
+
+
+@pytest.mark.parametrize("transfer", ["content-length", "chunked"])
+def test_the_api_size_limit_applies_before_any_of_the_body_is_read(app, world, transfer):
+    """A valid annotation padded with JSON whitespace to 1 MiB: under the app-wide limit, over the API's."""
+    from tests.functional.api.conftest import new_annotation
+
+    _, secret = create_token(app, world.user("reader_a"))
+    limit = app.config["API_MAX_CONTENT_LENGTH"]
+    payload = json.dumps(new_annotation(app, world.slug)).encode()
+    payload = payload[:-1] + b" " * (1024 * 1024 - len(payload)) + b"}"
+    assert limit < len(payload) < app.config["MAX_CONTENT_LENGTH"]
+    before = count(app, "SELECT count(*) FROM annotations")
+    stream = CountingStream(payload)
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    if transfer == "chunked":
+        # What gunicorn and Werkzeug's server hand over for a chunked request: no length, a terminated stream.
+        response = app.test_client().post(f"/api/articles/{world.slug}/annotations", input_stream=stream,
+                                          headers={**headers, "Transfer-Encoding": "chunked"},
+                                          environ_overrides={"wsgi.input_terminated": True})
+    else:
+        response = app.test_client().post(f"/api/articles/{world.slug}/annotations", input_stream=stream,
+                                          headers={**headers, "Content-Length": str(len(payload))})
+    assert response.status_code == 413, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert stream.consumed <= limit + 1, f"{stream.consumed:,} bytes read, the limit is {limit:,}"
+    assert count(app, "SELECT count(*) FROM annotations") == before
+
+
+def test_a_chunked_form_over_the_app_wide_limit_is_refused_not_cut_short(app, world):
+    """Werkzeug's stream would stop at the limit and parse the first 10 MiB of the form as if it were whole."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = b"email=" + b"x" * limit + b"&password=y"
+    response = app.test_client().post("/sign-in", input_stream=io.BytesIO(body),
+                                      headers={"Content-Type": "application/x-www-form-urlencoded",
+                                               "Transfer-Encoding": "chunked"},
+                                      environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413 and response.mimetype == "text/html"
 
 
 @pytest.mark.parametrize("content_type, body", [

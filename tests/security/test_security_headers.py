@@ -134,7 +134,8 @@ class HttpsClient:
 
 
 def _production_client(another_app) -> HttpsClient:
-    return HttpsClient(another_app(ProductionConfig, SECRET_KEY="p" * 48, RATELIMIT_ENABLED=False))
+    return HttpsClient(another_app(ProductionConfig, SECRET_KEY="p" * 48, BASE_URL="https://postil.example",
+                                   RATELIMIT_ENABLED=False))
 
 
 def test_production_cookies_are_secure_http_only_and_lax(world, another_app):

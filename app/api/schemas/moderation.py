@@ -46,8 +46,9 @@ SCHEMAS = {
     "FlagInput": {
         "type": "object", "required": ["reason"],
         "properties": {"reason": {"enum": [r.value for r in FlagReason],
-                                  "description": "Severity order, worst first. `patient_data` hides the "
-                                                 "annotation at once."},
+                                  "description": "Severity order, worst first. `patient_data` from a "
+                                                 "moderator or an established reader hides the annotation "
+                                                 "at once; from others it leads the moderators' queue."},
                        "note": string("For the moderators; required when `reason` is `other`.",
                                       maxLength=MAX_NOTE_LENGTH)},
         "if": {"required": ["reason"], "properties": {"reason": {"const": FlagReason.OTHER.value}}},
@@ -70,6 +71,8 @@ SCHEMAS = {
             "status": {"enum": [s.value for s in AnnotationStatus]},
             "modified": {**TIME, "description": "Send it back as `if_modified` with a decision."},
             "hidden_automatically": {"type": "boolean"},
+            "urgent": {"type": "boolean", "description": "Readers still see it and an open flag reports patient "
+                                                     "data in it: decide on it first."},
             "resubmitted": {"type": "boolean", "description": "The author edited it after it was hidden."},
             "open_flags": COUNT,
             "flags": {"type": "array", "items": ref("Flag")},

@@ -94,7 +94,8 @@ _WRITERS: dict[str, Callable[[Iterable[StudyRecord]], str]] = {
 _SNIFFERS = (
     ("nbib", re.compile(r"^PMID- ?\d", re.MULTILINE)),
     ("ris", re.compile(r"^TY {1,2}- ", re.MULTILINE)),
-    ("bibtex", re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)),
+    # Leading blanks of one line only: "^\s*" in multi-line mode rescans every following blank line.
+    ("bibtex", re.compile(r"^[ \t]*@[A-Za-z]+\s*[{(]", re.MULTILINE)),
 )
 _SUPPORTED = "Postil reads CSL-JSON, RIS, BibTeX and PubMed (.nbib) files"
 

@@ -36,8 +36,12 @@ logger = logging.getLogger(__name__)
 
 _LABEL_TITLE_LENGTH = 60
 _POSTIL_PAIR = re.compile(r"postil:([a-z_]+)=([^;]*)")
-_NOTE_PMID = re.compile(r"^\s*PMID\s*:\s*(\d{1,8})\s*$", re.IGNORECASE | re.MULTILINE)
-_NOTE_PMCID = re.compile(r"^\s*PMCID\s*:\s*(PMC\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+# Matched against one stripped line at a time: a multi-line "^\s*" would rescan every following
+# blank line from each line start, quadratic on a note of a megabyte of newlines.
+_NOTE_PMID = re.compile(r"PMID[ \t]*:[ \t]*(\d{1,8})", re.IGNORECASE)
+_NOTE_PMCID = re.compile(r"PMCID[ \t]*:[ \t]*(PMC\d+)", re.IGNORECASE)
+# Longer note lines cannot be an identifier line and are not matched at all.
+_NOTE_LINE_MAX = 100
 _KEY_UNSAFE = re.compile(r"[^\w:.\-+/]+", re.ASCII)
 _KEY_WORD = re.compile(r"[a-z0-9]+")
 _TITLE_STOPWORDS = {"a", "an", "the", "of", "on", "in", "and", "does", "do", "is", "are"}
@@ -159,12 +163,13 @@ def decode_postil_note(notes: str | Iterable[str | None] | None) -> dict[str, st
 def identifiers_in_notes(notes: Iterable[str | None]) -> dict[str, str]:
     """Return PMID and PMCID written as "PMID: 123" lines, the way Zotero's Extra field does."""
     found: dict[str, str] = {}
-    for note in notes:
-        if not note:
+    lines = (line.strip() for note in notes if note for line in note.splitlines())
+    for line in lines:
+        if not line or len(line) > _NOTE_LINE_MAX:
             continue
-        if "pmid" not in found and (match := _NOTE_PMID.search(note)):
+        if "pmid" not in found and (match := _NOTE_PMID.fullmatch(line)):
             found["pmid"] = match.group(1)
-        if "pmcid" not in found and (match := _NOTE_PMCID.search(note)):
+        if "pmcid" not in found and (match := _NOTE_PMCID.fullmatch(line)):
             found["pmcid"] = match.group(1)
     return found
 

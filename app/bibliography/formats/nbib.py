@@ -25,7 +25,7 @@ __all__ = ["parse_nbib"]
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) {0,3}- ?(.*)$")
 _CONTINUATION = re.compile(r"^\s+\S")
 _DOI_VALUE = re.compile(r"^(\S+)\s*\[doi\]\s*$", re.IGNORECASE)
-_AU_INITIALS = re.compile(r"^(.+?)\s+([A-Z]{1,4})$")
+_INITIALS = re.compile(r"[A-Z]{1,4}")
 _RETRACTED = "retracted publication"
 
 
@@ -74,10 +74,11 @@ def _one(fields: list[_Field], *tags: str) -> str | None:
 
 
 def _author_from_au(value: str) -> dict[str, str]:
-    # MEDLINE AU is always "Family Initials", so splitting off the initials is safe here.
-    match = _AU_INITIALS.match(value)
-    if match:
-        return {"family": match.group(1), "given": match.group(2)}
+    # MEDLINE AU is always "Family Initials", so splitting off the initials is safe here. Split in
+    # Python rather than with "(.+?)\s+": that pattern backtracks quadratically on a long blank run.
+    parts = value.rsplit(None, 1)
+    if len(parts) == 2 and _INITIALS.fullmatch(parts[1]):
+        return {"family": parts[0], "given": parts[1]}
     return {"family": value}
 
 

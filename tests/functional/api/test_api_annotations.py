@@ -361,12 +361,14 @@ def test_a_suspended_author_can_read_but_not_write(app, api, make, slug, token_f
 
     author = make.user(trusted=True)
     annotation_id = make.annotation(author, slug, QUOTE)
+    # Issued before the suspension, which is written straight to the row here (the service would also
+    # revoke the token; a suspended account cannot create one): the token still only reads.
+    api.as_token(token_for(author))
     with app.app_context():
         user = db.session.get(User, author.id)
         user.suspended_until = utcnow() + timedelta(days=3)
         user.suspension_reason = "Repeated off-topic posts."
         db.session.commit()
-    api.as_token(token_for(author))
 
     assert api.get(f"/api/annotations/{annotation_id}").status_code == 200
     for response in (api.post(f"/api/articles/{slug}/annotations", new_annotation(app, slug)),

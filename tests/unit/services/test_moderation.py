@@ -59,7 +59,7 @@ def _user(info) -> User:
 def _actor_for(action: Action, world, annotation: Annotation):
     if action == Action.AUTO_HIDE:
         return None
-    if action == Action.RESUBMIT:
+    if action in (Action.RESUBMIT, Action.HOLD_EDIT):
         return _user(world.author)
     return _user(world.mod)
 
@@ -115,6 +115,7 @@ def test_legal_transitions_are_exactly_the_documented_ones():
         ("dismiss_flags", "published", "published"), ("dismiss_flags", "hidden", "published"),
         ("dismiss_flags", "pending", "pending"),
         ("auto_hide", "published", "hidden"), ("resubmit", "hidden", "pending"),
+        ("hold_edit", "published", "pending"),
     }
 
 

@@ -24,6 +24,21 @@ def _user(info) -> User:
     return db.session.get(User, info.id)
 
 
+def _live_session(user: User) -> str:
+    """Start a signed-in session for `user` and return its secret."""
+    from app.services import accounts
+
+    secret = accounts.start_session(user)
+    db.session.commit()
+    return secret
+
+
+def _session_works(secret: str) -> bool:
+    from app.services import accounts
+
+    return accounts.user_for_session(secret) is not None
+
+
 def _last_log() -> ModerationLog:
     return db.session.scalar(select(ModerationLog).order_by(ModerationLog.id.desc()))
 
@@ -31,12 +46,12 @@ def _last_log() -> ModerationLog:
 def test_suspension_until_a_date_withdraws_writing_ends_sessions_and_is_logged(app, people):
     with app.app_context():
         reader = _user(people["reader"])
-        token = reader.session_token
+        token = _live_session(reader)
         until = utcnow().date() + timedelta(days=7)
         sanctions.suspend(reader, _user(people["admin"]), "Personal attacks on colleagues", until=until)
         db.session.commit()
         reader = _user(people["reader"])
-        assert reader.is_suspended and reader.session_token != token
+        assert reader.is_suspended and not _session_works(token)
         assert reader.suspended_until.date() == until and not reader.suspended_indefinitely
         assert not can(reader, Permission.ANNOTATE) and not can(reader, Permission.FLAG)
         entry = _last_log()
@@ -74,11 +89,11 @@ def test_suspension_needs_a_reason_and_a_future_date(app, people):
 def test_role_change_is_logged_and_ends_sessions(app, people):
     with app.app_context():
         reader = _user(people["reader"])
-        token = reader.session_token
+        token = _live_session(reader)
         sanctions.change_role(reader, _user(people["admin"]), "moderator", "Joins the team")
         db.session.commit()
         reader = _user(people["reader"])
-        assert reader.role == Role.MODERATOR and reader.session_token != token
+        assert reader.role == Role.MODERATOR and not _session_works(token)
         assert (_last_log().action, _last_log().old_status, _last_log().new_status) == (
             "set_role", "reader", "moderator")
         with pytest.raises(Conflict):

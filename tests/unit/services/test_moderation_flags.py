@@ -1,6 +1,8 @@
 """Flags: who may flag what, once; automatic hiding at the threshold or at once for patient data; dismissal."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -77,12 +79,91 @@ def test_threshold_follows_configuration(app, setup):
         app.config["FLAGS_TO_HIDE"] = 3
 
 
-def test_patient_data_flag_hides_at_once(app, setup):
+def _establish(make, setup, info, days: int = 30, approved: int = 1) -> None:
+    """Give `info` standing: an account `days` old with `approved` published public annotations."""
+    for _ in range(approved):
+        make.annotation(info, setup["slug"], QUOTE, body="An approved comment.")
+    with make.app.app_context():
+        _user(info).created_at = utcnow() - timedelta(days=days)
+        db.session.commit()
+
+
+def test_a_patient_data_flag_from_an_established_reader_hides_at_once(app, make, setup):
+    _establish(make, setup, setup["readers"][0])
     with app.app_context():
         _flag(setup["readers"][0], setup["id"], "patient_data", "Gives the patient's initials and ward")
         annotation = _get(setup["id"])
         assert annotation.status == S.HIDDEN
         assert "patient data" in annotation.moderation_reason
+        assert db.session.scalar(select(Flag)).hid_annotation
+
+
+@pytest.mark.parametrize("who", ["brand-new account", "old account without an approved annotation",
+                                 "new account with an approved annotation"])
+def test_a_patient_data_flag_without_standing_leads_the_queue_marked_urgent_but_hides_nothing(app, make, setup, who):
+    flagger = setup["readers"][0]
+    if who != "brand-new account":
+        _establish(make, setup, flagger, days=30 if who.startswith("old") else 0,
+                   approved=0 if "without" in who else 1)
+    older = make.annotation(make.user(), setup["slug"], QUOTE, body="Flagged twice for spam, earlier.")
+    with app.app_context():
+        _flag(setup["readers"][1], older, "spam")
+        _flag(setup["readers"][2], older, "spam")
+        _flag(flagger, setup["id"], "patient_data", "Names a patient")
+        assert _get(setup["id"]).status == S.PUBLISHED
+        page = moderation_queue.queue("flagged")
+        assert [item.annotation.id for item in page.items] == [setup["id"], older]
+        assert page.items[0].urgent and not page.items[1].urgent
+
+
+def test_a_moderators_patient_data_flag_hides_at_once_and_is_not_capped(app, setup):
+    app.config["FLAG_AUTO_HIDES_PER_DAY"] = 0
+    try:
+        with app.app_context():
+            _flag(setup["mod"], setup["id"], "patient_data")
+            assert _get(setup["id"]).status == S.HIDDEN
+    finally:
+        app.config["FLAG_AUTO_HIDES_PER_DAY"] = 3
+
+
+def test_standing_follows_configuration(app, setup):
+    app.config.update(FLAG_HIDE_MIN_ACCOUNT_DAYS=0, FLAG_HIDE_MIN_APPROVED=0)
+    try:
+        with app.app_context():
+            _flag(setup["readers"][0], setup["id"], "patient_data")
+            assert _get(setup["id"]).status == S.HIDDEN
+    finally:
+        app.config.update(FLAG_HIDE_MIN_ACCOUNT_DAYS=7, FLAG_HIDE_MIN_APPROVED=1)
+
+
+def test_one_readers_flags_hide_at_most_the_daily_allowance(app, make, setup, caplog):
+    flagger = setup["readers"][0]
+    _establish(make, setup, flagger)
+    targets = [make.annotation(setup["author"], setup["slug"], QUOTE, body=f"Comment {n}.") for n in range(4)]
+    with app.app_context():
+        for target in targets:
+            _flag(flagger, target, "patient_data")
+        assert [_get(t).status for t in targets] == [S.HIDDEN] * 3 + [S.PUBLISHED]
+        assert flags.automatic_hides_today(_user(flagger)) == 3
+        assert "automatic hide withheld" in caplog.text
+        # The fourth is still reported: it leads the queue, marked urgent.
+        assert moderation_queue.queue("flagged").items[0].annotation.id == targets[3]
+        # A day later the allowance is back.
+        for flag in db.session.scalars(select(Flag).where(Flag.user_id == flagger.id)):
+            flag.created_at = utcnow() - timedelta(days=1, minutes=1)
+        db.session.commit()
+        assert flags.automatic_hides_today(_user(flagger)) == 0
+
+
+def test_the_allowance_also_bounds_hides_at_the_flag_threshold(app, make, setup):
+    app.config["FLAG_AUTO_HIDES_PER_DAY"] = 0
+    try:
+        with app.app_context():
+            for reader in setup["readers"][:3]:
+                _flag(reader, setup["id"], "off_topic")
+            assert (_get(setup["id"]).status, _get(setup["id"]).open_flags) == (S.PUBLISHED, 3)
+    finally:
+        app.config["FLAG_AUTO_HIDES_PER_DAY"] = 3
 
 
 def test_other_needs_a_note_and_notes_have_a_limit(app, setup):

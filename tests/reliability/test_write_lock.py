@@ -1,0 +1,162 @@
+"""SQLite's single write lock: taken up front by requests that write, never held by one that only checks a password.
+
+Each test looks at the lock from a second connection at the moment that matters (while scrypt runs,
+just before a write request inserts its row), so the outcome does not depend on timing. The load
+tests in test_concurrency.py show the same under gunicorn.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from app.extensions import db
+from tests.conftest import csrf_from
+from tests.factories import PASSWORD, Factory
+
+NEW_PASSWORD = "a brand new and rather long passphrase"
+
+
+def _database_file(app) -> Path:
+    return Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+
+
+def write_lock_is_free(app, wait_ms: int = 0) -> bool:
+    """Tell whether another connection could take the write lock now (waiting at most `wait_ms`)."""
+    conn = sqlite3.connect(_database_file(app), isolation_level=None, timeout=wait_ms / 1000)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc), exc
+        return False
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def lock_seen_during_scrypt(sqlite_app, monkeypatch):
+    """Record, for every password check or hash, whether the write lock was free while it ran."""
+    from app.security import passwords
+
+    seen: list[bool] = []
+    real_check, real_hash = passwords.check_password_hash, passwords.generate_password_hash
+
+    def check(*args, **kwargs):
+        seen.append(write_lock_is_free(sqlite_app))
+        return real_check(*args, **kwargs)
+
+    def generate(*args, **kwargs):
+        seen.append(write_lock_is_free(sqlite_app))
+        return real_hash(*args, **kwargs)
+
+    monkeypatch.setattr(passwords, "check_password_hash", check)
+    monkeypatch.setattr(passwords, "generate_password_hash", generate)
+    return seen
+
+
+def _sign_in(client, email: str, password: str):
+    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.mark.parametrize("outcome", ["wrong password", "unknown email", "success"])
+def test_sign_in_checks_the_password_without_holding_the_write_lock(sqlite_app, clean_sqlite, lock_seen_during_scrypt,
+                                                                    outcome):
+    reader = Factory(sqlite_app).user()
+    client = sqlite_app.test_client()
+    client.set_cookie("session", "stale")  # a leftover cookie makes the request read the database first
+    lock_seen_during_scrypt.clear()
+    email = "nobody@example.org" if outcome == "unknown email" else reader.email
+    response = _sign_in(client, email, PASSWORD if outcome == "success" else "not the right password at all")
+    assert response.status_code == (302 if outcome == "success" else 422)
+    assert lock_seen_during_scrypt and all(lock_seen_during_scrypt), lock_seen_during_scrypt
+
+
+def test_a_failed_sign_in_never_takes_the_write_lock(sqlite_app, clean_sqlite):
+    from sqlalchemy import event
+
+    reader = Factory(sqlite_app).user()
+    client = sqlite_app.test_client()
+    begins: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    with sqlite_app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _sign_in(client, reader.email, "not the right password at all").status_code == 422
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert begins and "BEGIN IMMEDIATE" not in begins, begins
+
+
+def test_password_change_and_sign_up_hash_without_holding_the_write_lock(sqlite_app, clean_sqlite,
+                                                                          lock_seen_during_scrypt):
+    reader = Factory(sqlite_app).user()
+    client = sqlite_app.test_client()
+    assert _sign_in(client, reader.email, PASSWORD).status_code == 302
+    lock_seen_during_scrypt.clear()
+    token = csrf_from(client.get("/profile").get_data(as_text=True))
+    response = client.post("/profile/password", data={"pw-current_password": PASSWORD,
+                                                      "pw-new_password": NEW_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert len(lock_seen_during_scrypt) == 2 and all(lock_seen_during_scrypt), lock_seen_during_scrypt
+    assert _sign_in(sqlite_app.test_client(), reader.email, NEW_PASSWORD).status_code == 302
+
+    lock_seen_during_scrypt.clear()
+    newcomer = sqlite_app.test_client()
+    newcomer.set_cookie("session", "stale")
+    token = csrf_from(newcomer.get("/sign-up").get_data(as_text=True))
+    response = newcomer.post("/sign-up", data={"email": "new@example.org", "password": NEW_PASSWORD,
+                                               "display_name": "Dr New", "interests_choice": "none",
+                                               "csrf_token": token})
+    assert response.status_code == 302
+    assert lock_seen_during_scrypt and all(lock_seen_during_scrypt), lock_seen_during_scrypt
+
+
+def test_an_api_write_after_the_tokens_bookkeeping_still_holds_the_write_lock_up_front(sqlite_app, clean_sqlite,
+                                                                                        monkeypatch):
+    """The token's last use is committed on its own first; the annotation's own write must not begin deferred.
+
+    Deferred, it read, then a write committed elsewhere (here: just before it inserts) made its
+    snapshot stale, and its INSERT failed at once with "database is locked" (3 in 930 under load).
+    """
+    from app.models import ApiToken
+    from app.models.base import utcnow
+    from app.services import annotations as annotation_service
+    from app.services import tokens
+    from tests.functional.api.conftest import new_annotation
+
+    make = Factory(sqlite_app)
+    author, slug = make.user(trusted=True), make.demo_article()
+    with sqlite_app.app_context():
+        from app.models import User
+
+        token, secret = tokens.create(db.session.get(User, author.id), "load test")
+        token.last_used_at = utcnow() - timedelta(hours=1)  # this use gets recorded
+        db.session.commit()
+        token_id = token.id
+    others_could_write: list[bool] = []
+    real_create = annotation_service.create
+
+    def create(*args, **kwargs):
+        # Another worker tries to commit a write right now: it must wait for this request.
+        others_could_write.append(write_lock_is_free(sqlite_app, wait_ms=100))
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(annotation_service, "create", create)
+    response = sqlite_app.test_client().post(f"/api/articles/{slug}/annotations",
+                                             json=new_annotation(sqlite_app, slug),
+                                             headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert others_could_write == [False]
+    with sqlite_app.app_context():
+        assert db.session.get(ApiToken, token_id).last_used_at > utcnow() - timedelta(minutes=1)

@@ -4,7 +4,7 @@ A notice arrives from a Crossref lookup, a PubMed lookup or the Retraction Watch
 once per study, kind and notice (its DOI, else its source's id), so importing the same file again, or
 hearing of the same retraction from two sources, changes nothing. A new notice marks the pages of the
 articles citing the study as stale (their badges and banner change) and notifies the readers who
-linked the study in an annotation (``notify_study_notice``).
+linked the study in an annotation and those who follow it (``notify_study_notice``).
 """
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.bibliography import FormatError
 from app.bibliography.notices import NOTICE_LABELS, NoticeRecord, human_date, read_retraction_watch
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, NoticeKind, Study, StudyNotice
+from app.models import NoticeKind, Study, StudyNotice
+from app.services import notifications
 from app.services.errors import ServiceError
-from app.services.notifications import notify
 from app.services.studies import bump_citing_articles
 
-# A notification kind of its own, so that preferences (branch "conversation") can address it.
-STUDY_NOTICE = "study_notice"
+# The notification each kind of notice sends (app.services.preferences files them all under "Study notices").
+NOTICE_NOTIFICATION_KIND = {NoticeKind.RETRACTION: notifications.Kind.RETRACTION,
+                            NoticeKind.EXPRESSION_OF_CONCERN: notifications.Kind.CONCERN,
+                            NoticeKind.CORRECTION: notifications.Kind.CORRECTION}
 
 
 def preload_notices(studies) -> None:
@@ -72,27 +74,10 @@ def describe(notice: StudyNotice) -> str:
     return f"a {label} notice{when} ({notice.source})"
 
 
-def readers_linking(study: Study) -> dict[int, int]:
-    """Return, for each reader who linked `study` in a live annotation, the id of their latest such annotation."""
-    rows = db.session.execute(
-        select(Annotation.author_id, Annotation.id)
-        .where(Annotation.study_id == study.id, Annotation.deleted_at.is_(None),
-               Annotation.status != AnnotationStatus.REMOVED)
-        .order_by(Annotation.id)).all()
-    return {author_id: annotation_id for author_id, annotation_id in rows}
-
-
 def notify_study_notice(study: Study, notice: StudyNotice) -> None:
-    """Tell the readers who rely on `study` that a notice was published about it.
-
-    Today these are the readers who linked the study in an annotation (each once, pointing at their
-    latest annotation linking it). Readers who follow the study (branch "conversation") are to be
-    added here at merge, through the same notify() call.
-    """
-    message = (f"\u201c{study.title[:160]}\u201d, a study you linked in an annotation, has {describe(notice)}. "
-               "Check whether what you wrote still stands.")
-    for user_id, annotation_id in readers_linking(study).items():
-        notify(user_id, STUDY_NOTICE, message, annotation_id)
+    """Tell the readers who linked `study` in an annotation, and its followers, that `notice` was published."""
+    notifications.study_notice(study, NOTICE_NOTIFICATION_KIND[notice.kind], f"It has {describe(notice)}.",
+                               notice_id=notice.id)
 
 
 # --- The Retraction Watch database ------------------------------------------------------------------

@@ -53,6 +53,7 @@ class Kind:
     ANSWER_CHOSEN = "answer_chosen"
     RETRACTION = "retraction"
     CONCERN = "concern"
+    CORRECTION = "correction"
     # The article was revised under an annotation (app.services.anchoring).
     REWORDED = "reworded"
     CHANGED = "changed"
@@ -260,20 +261,38 @@ def answer_accepted(question: Annotation, answer: Annotation, actor: User) -> No
                actor_id=actor.id, event_key=key)
 
 
-def study_notice(study, kind: str, note: str = "") -> int:
-    """Tell the followers of `study` and the authors of annotations linking it about a retraction or concern.
+# What a notice of each kind says happened to a study.
+NOTICE_WORDS = {Kind.RETRACTION: "was retracted", Kind.CONCERN: "received an expression of concern",
+                Kind.CORRECTION: "was corrected"}
 
-    `kind` is Kind.RETRACTION or Kind.CONCERN; each person hears once per study and kind. Returns how
-    many were told. (For the evidence feature's notices; today called when a study is marked retracted.)
+
+def readers_linking(study: Study) -> dict[int, int]:
+    """Return, for each reader who linked `study` in a live annotation, the id of their latest such annotation."""
+    rows = db.session.execute(
+        select(Annotation.author_id, Annotation.id)
+        .where(Annotation.study_id == study.id, Annotation.deleted_at.is_(None),
+               Annotation.status != AnnotationStatus.REMOVED)
+        .order_by(Annotation.id)).all()
+    return {author_id: annotation_id for author_id, annotation_id in rows}
+
+
+def study_notice(study: Study, kind: str, detail: str = "", notice_id: int | None = None) -> int:
+    """Tell the readers who linked `study` in an annotation and its followers that a notice concerns it.
+
+    `kind` is Kind.RETRACTION, Kind.CONCERN or Kind.CORRECTION; `detail` says where the notice comes
+    from. Each person hears once per notice (per study and kind when `notice_id` is None: a study
+    marked retracted by hand); readers who linked it are pointed at their latest annotation linking
+    it. Returns how many were told.
     """
-    if not isinstance(study, Study) or kind not in (Kind.RETRACTION, Kind.CONCERN):
-        raise ValueError("study_notice needs a Study and Kind.RETRACTION or Kind.CONCERN")
-    what = "was retracted" if kind == Kind.RETRACTION else "received an expression of concern"
-    message = f"A study you cited or follow {what}: “{study.title[:150]}”." + (f" {note[:300]}" if note else "")
-    linked = select(Annotation.author_id).where(Annotation.study_id == study.id, Annotation.deleted_at.is_(None))
-    people = set(db.session.scalars(linked)) | set(follows.followers_of([(FollowTarget.STUDY, str(study.id))]))
-    key = STUDY_NOTICE_KEY.format(study_id=study.id, kind=kind)
-    return sum(notify(user_id, kind, message, event_key=key) is not None for user_id in sorted(people))
+    if kind not in NOTICE_WORDS:
+        raise ValueError(f"study_notice needs one of {', '.join(NOTICE_WORDS)}, not {kind!r}")
+    message = (f"A study you cited or follow {NOTICE_WORDS[kind]}: “{study.title[:150]}”."
+               + (f" {detail[:300]}" if detail else "") + " Check whether what was written about it still stands.")
+    linked = readers_linking(study)
+    people = set(linked) | set(follows.followers_of([(FollowTarget.STUDY, str(study.id))]))
+    key = STUDY_NOTICE_KEY.format(study_id=study.id, kind=kind) + (f":{notice_id}" if notice_id else "")
+    return sum(notify(user_id, kind, message, linked.get(user_id), event_key=key) is not None
+               for user_id in sorted(people))
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:

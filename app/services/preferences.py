@@ -70,7 +70,7 @@ KIND_EVENT_TYPE = {
     "reply": "reply", "thread_reply": "reply", "mention": "mention", "followed": "followed",
     "answer_accepted": "answer", "answer_chosen": "answer",
     "approved": "moderation", "hidden": "moderation", "restored": "moderation", "removed": "moderation",
-    "retraction": "evidence", "concern": "evidence", "study_notice": "evidence",
+    "retraction": "evidence", "concern": "evidence", "correction": "evidence",
     "reworded": "anchoring", "changed": "anchoring", "orphaned": "anchoring",
 }
 

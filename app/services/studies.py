@@ -19,6 +19,7 @@ from app.bibliography.identifiers import normalise_title
 from app.bibliography.record import StudyRecord
 from app.extensions import db
 from app.models import Article, Citation, Study
+from app.services import notifications
 from app.services.articles import bump_display
 from app.services.duplicates import DuplicateStudy, duplicate_error, find_other_duplicate
 from app.services.errors import ServiceError
@@ -164,8 +165,6 @@ def update_study(study: Study, record: StudyRecord) -> Study:
     db.session.flush()
     bump_citing_articles(study)
     if study.retracted and not was_retracted:
-        from app.services import notifications
-
         notifications.study_notice(study, notifications.Kind.RETRACTION, study.retraction_note or "")
     return study
 

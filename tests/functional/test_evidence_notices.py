@@ -88,8 +88,8 @@ def test_a_retracted_study_is_badged_everywhere_and_the_article_shows_a_banner(r
 
     auth.sign_in(reader.email)
     notes = client.get("/notifications").get_data(as_text=True)
-    assert ("\u201cNeoadjuvant chemotherapy induces breast cancer metastasis through a TMEM-mediated mechanism\u201d, "
-            "a study you linked in an annotation, has a retraction notice dated 16 May 2026 "
+    assert ("A study you cited or follow was retracted: \u201cNeoadjuvant chemotherapy induces breast cancer "
+            "metastasis through a TMEM-mediated mechanism\u201d. It has a retraction notice dated 16 May 2026 "
             "(Retraction Watch).") in notes
 
 
@@ -104,9 +104,31 @@ def test_only_readers_who_linked_the_study_are_notified_once(runner, make, app):
     runner.invoke(args=["studies", "retractions", "import", str(RW_CSV)])
     with app.app_context():
         rows = db.session.execute(select(Notification.user_id, Notification.kind)).all()
-    assert rows == [(linked.id, "study_notice")]
+    assert rows == [(linked.id, "retraction")]
 
 
 def _study_id(app, key: str) -> int:
     with app.app_context():
         return db.session.scalar(select(Study.id).where(Study.citation_key == key))
+
+
+def test_followers_of_a_study_hear_of_its_retraction_notice_once_beside_the_readers_who_linked_it(runner, make,
+                                                                                                 app):
+    from app.models import User
+    from app.services import follows
+
+    slug = make.demo_article()
+    linked, follower, bystander = make.user(), make.user(), make.user()
+    karagiannis = _study_id(app, "karagiannis2017")
+    make.annotation(linked, slug, QUOTE, study_id=karagiannis)
+    with app.app_context():
+        follows.follow(db.session.get(User, follower.id), "study", karagiannis)
+        db.session.commit()
+    runner.invoke(args=["studies", "retractions", "import", str(RW_CSV)])
+    runner.invoke(args=["studies", "retractions", "import", str(RW_CSV)])
+    with app.app_context():
+        rows = db.session.execute(select(Notification.user_id, Notification.kind, Notification.annotation_id)
+                                  .order_by(Notification.user_id)).all()
+    assert [(user_id, kind) for user_id, kind, _ in rows] == [(linked.id, "retraction"), (follower.id, "retraction")]
+    assert rows[0][2] is not None and rows[1][2] is None  # the citer is pointed at their annotation
+    assert bystander.id not in {row[0] for row in rows}

@@ -79,7 +79,7 @@ class SummaryCellItems:
 class AppraisalSummary:
     """A study's appraisals as a figure and as lists of annotations per cell."""
 
-    svg: str
+    svg_html: str  # drawn by app.bibliography.figures, every text in it escaped
     cells: list[SummaryCellItems]
     total: int
 
@@ -124,4 +124,4 @@ def summarise(annotations: list[Annotation], study_title: str) -> AppraisalSumma
             rows.append(SummaryRow(tool.name, labels.get(key, tool.domains.get(key[1], key[1])), row_cells))
     svg = risk_of_bias_svg(rows, title=f"Readers' risk-of-bias appraisals of \u201c{study_title[:120]}\u201d",
                            title_id="rob-summary-title")
-    return AppraisalSummary(svg=svg, cells=cells, total=len(appraised))
+    return AppraisalSummary(svg_html=svg, cells=cells, total=len(appraised))

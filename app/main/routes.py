@@ -53,7 +53,7 @@ def _signed_in_user():
 def _moderation_waiting() -> int:
     """Count the items waiting for a moderator, only for moderators (one COUNT query)."""
     user = _signed_in_user()
-    return waiting_count() if user is not None and user.is_moderator else 0
+    return waiting_count(user) if user is not None and user.is_moderator else 0
 
 
 def _unread_notifications() -> int:

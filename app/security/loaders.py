@@ -44,9 +44,14 @@ def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Anno
     return annotation
 
 
-def get_annotation_for_review_or_404(annotation_id: int) -> Annotation:
-    """Return an annotation in any moderation status for the moderation panel, or answer 404 (private notes too)."""
-    return get_for_review(annotation_id) or abort(404, description="There is no annotation with this number.")
+def get_annotation_for_review_or_404(annotation_id: int, *, panel: bool = True) -> Annotation:
+    """Return an annotation the current user moderates, in any status, or answer 404 (private notes too).
+
+    `panel` False (the API) leaves out journal clubs' annotations for site moderators: they read those
+    only in the panel, while flagged.
+    """
+    return (get_for_review(annotation_id, current_user, panel=panel)
+            or abort(404, description="There is no annotation with this number."))
 
 
 def get_study_or_404(study_id: int) -> Study:

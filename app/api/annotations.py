@@ -187,7 +187,8 @@ def create_annotation(slug: str):
     new = payloads.new_annotation(json_body(), article, author)
     annotation = annotation_service.create(
         article, author, body=new.body, selector=new.selector, parent=new.parent, kind=new.kind, tags=new.tags,
-        study_id=new.study_id, visibility=new.visibility, status=initial_status(author, new.visibility))
+        study_id=new.study_id, visibility=new.visibility, group=new.group,
+        status=initial_status(author, new.visibility, new.group))
     # The W3C protocol keeps a client's provenance IRIs; they are the API's alone, so set here.
     annotation.canonical, annotation.via = new.canonical, new.via
     db.session.commit()

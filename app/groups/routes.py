@@ -9,6 +9,7 @@ from app.auth.forms import EmptyForm
 from app.extensions import db
 from app.groups import bp
 from app.groups.forms import GroupForm, InviteEmailForm, RoleForm
+from app.groups.links import invitation_url
 from app.models import GroupRole, JoinPolicy
 from app.security.loaders import get_group_or_404
 from app.security.permissions import Permission, require
@@ -234,9 +235,9 @@ def invite(slug: str):
                 if not EmptyForm().validate_on_submit():
                     raise ServiceError("The form expired: try again.")
                 _invitation, token = invitations.create_link(group, current_user)
-                link = invitations.invitation_url(token)
+                link = invitation_url(token)
             elif email_form.validate_on_submit():
-                invitations.invite_by_email(group, current_user, email_form.email.data)
+                invitations.invite_by_email(group, current_user, email_form.email.data, invitation_url)
             else:
                 status = 422
         except Forbidden as exc:

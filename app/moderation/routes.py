@@ -50,8 +50,8 @@ def panel_only(view):
         if not moderation_scope.has_panel(current_user):
             if current_user.is_suspended:
                 abort(403, description=suspension_message(current_user))
-            abort(403, description="The moderation panel is for moderators and admins, and for the owners and "
-                                   "moderators of journal clubs.")
+            abort(403, description="The moderation panel is for moderators and admins. The owners and moderators "
+                                   "of journal clubs use it for their groups.")
         return view(*args, **kwargs)
 
     return login_required(wrapped)

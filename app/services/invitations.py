@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
@@ -56,14 +57,10 @@ def create_link(group: Group, actor: User) -> tuple[GroupInvitation, str]:
     return _new(group, actor, None)
 
 
-def invitation_url(token: str) -> str:
-    """Return the absolute address of an invitation link (built from POSTIL_BASE_URL)."""
-    return url_for("groups.accept", token=token, _external=True)
-
-
-def invite_by_email(group: Group, actor: User, address: str) -> GroupInvitation:
+def invite_by_email(group: Group, actor: User, address: str, link_for: Callable[[str], str]) -> GroupInvitation:
     """Invite `address` (the owner only): email the link, and notify the account holding it; flush.
 
+    `link_for(token)` returns the absolute address of the link (the caller knows the app's URLs).
     Raises ServiceError (field "email") for a malformed address and Conflict when its account is
     already a member.
     """
@@ -72,7 +69,7 @@ def invite_by_email(group: Group, actor: User, address: str) -> GroupInvitation:
     if account is not None and groups.membership(group.id, account.id) is not None:
         raise Conflict(f"{account.display_name} is already a member of “{group.name}”.", "email")
     invitation, token = _new(group, actor, email)
-    link = invitation_url(token)
+    link = link_for(token)
     expires = f"{invitation.expires_at:%d %b %Y}"
     text = (f"{actor.display_name} invites you to join “{group.name}”, a journal club on Postil.\n\n"
             f"Accept the invitation (it works once, until {expires}, for this address):\n{link}\n\n"

@@ -38,19 +38,19 @@ def _live():
     return Annotation.deleted_at.is_(None)
 
 
-def waiting_clause(viewer: User | None, *, panel: bool = True):
+def waiting_clause(viewer: User | None = None, *, panel: bool = True):
     """Return the SQL condition for items waiting for `viewer`: pending, or with open flags, in their scope."""
     return (_live() & (Annotation.status != S.REMOVED) & or_(Annotation.status == S.PENDING, Annotation.open_flags > 0)
             & scope_clause(viewer, panel=panel))
 
 
-def queue_clause(viewer: User | None, *, panel: bool = False):
+def queue_clause(viewer: User | None = None, *, panel: bool = False):
     """Return the SQL condition for items in any moderation queue (pending, flagged or hidden) of `viewer`."""
     return or_(*(_state_clause(state) for state in QUEUE_STATES)) & scope_clause(viewer, panel=panel)
 
 
-def waiting_count(viewer: User | None) -> int:
-    """Count items waiting for `viewer` (pending, flagged, hidden automatically), in one query."""
+def waiting_count(viewer: User | None = None) -> int:
+    """Count items waiting for `viewer` (None: anyone) (pending, flagged, hidden automatically), in one query."""
     return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause(viewer)))
 
 
@@ -115,7 +115,7 @@ class QueuePage(Page[QueueItem]):
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def queue_counts(viewer: User | None, *, panel: bool = True) -> dict[str, int]:
+def queue_counts(viewer: User | None = None, *, panel: bool = True) -> dict[str, int]:
     """Return the number of items in each of `viewer`'s queues, in one query."""
     row = db.session.execute(select(*[
         func.coalesce(func.sum(case((_state_clause(state), 1), else_=0)), 0) for state in QUEUE_STATES])
@@ -123,13 +123,14 @@ def queue_counts(viewer: User | None, *, panel: bool = True) -> dict[str, int]:
     return dict(zip(QUEUE_STATES, (int(v) for v in row), strict=True))
 
 
-def queue(state: str, page: int = 1, *, viewer: User | None, panel: bool = True,
+def queue(state: str, page: int = 1, *, viewer: User | None = None, panel: bool = True,
           group_id: int | None = None) -> QueuePage:
     """Return one page of the pending, flagged or hidden queue in a fixed number of queries.
 
     Pending: oldest first. Flagged: urgent first (still visible with an open patient-data flag), then
     most open flags, then the worst reason (FlagReason order), then the oldest. Hidden: most recently
-    changed first. Only what `viewer` moderates is listed (`group_id`: only that group's).
+    changed first. Only what `viewer` moderates is listed (None: everything but private notes;
+    `group_id`: only that group's).
     """
     clause = _state_clause(state) & scope_clause(viewer, panel=panel)
     if group_id is not None:
@@ -198,7 +199,7 @@ def _review_options() -> tuple:
             joinedload(Annotation.article).selectinload(Article.citations).selectinload(Citation.study))
 
 
-def get_for_review(annotation_id: int, viewer: User | None, *, panel: bool = True) -> Annotation | None:
+def get_for_review(annotation_id: int, viewer: User | None = None, *, panel: bool = True) -> Annotation | None:
     """Return an annotation `viewer` moderates whatever its status; None when there is none for them to review.
 
     A private note is for its author alone and never needs a moderator, so it is not there for one;
@@ -207,7 +208,9 @@ def get_for_review(annotation_id: int, viewer: User | None, *, panel: bool = Tru
     """
     annotation = db.session.scalar(select(Annotation).where(Annotation.id == annotation_id)
                                    .options(*_review_options()))
-    if annotation is None or not can_moderate(viewer, annotation, panel=panel):
+    if annotation is None or annotation.visibility == Visibility.PRIVATE:
+        return None
+    if viewer is not None and not can_moderate(viewer, annotation, panel=panel):
         return None
     return annotation
 

@@ -36,7 +36,12 @@ def has_panel(user: User | None) -> bool:
 
 
 def scope_clause(viewer: User | None, *, panel: bool = True) -> ColumnElement[bool]:
-    """Return the SQL condition for annotations `viewer` moderates (`panel`: in the panel, else the API/search)."""
+    """Return the SQL condition for annotations `viewer` moderates (`panel`: in the panel, else the API/search).
+
+    `viewer` None is no person: the whole queue, every annotation but private notes (commands, reports).
+    """
+    if viewer is None:
+        return Annotation.visibility != Visibility.PRIVATE
     parts = []
     if _is_site_moderator(viewer):
         parts.append(Annotation.visibility == Visibility.PUBLIC)

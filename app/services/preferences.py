@@ -61,8 +61,6 @@ EVENT_TYPES: dict[str, EventType] = {e.key: e for e in (
     EventType("moderation", "Moderation", "A moderator decides about one of your annotations.", Delivery.APP),
     EventType("evidence", "Study notices",
               "A study you cited or follow is retracted or gets an expression of concern.", Delivery.INSTANT),
-    EventType("groups", "Journal clubs", "You are invited to a journal club, or one of yours schedules a session.",
-              Delivery.APP),
     EventType("updates", "Other updates", "Other news about your annotations.", Delivery.APP),
 )}
 OTHER = "updates"
@@ -74,7 +72,8 @@ KIND_EVENT_TYPE = {
     "approved": "moderation", "hidden": "moderation", "restored": "moderation", "removed": "moderation",
     "retraction": "evidence", "concern": "evidence", "study_notice": "evidence",
     "reworded": "anchoring", "changed": "anchoring", "orphaned": "anchoring",
-    "group_invitation": "groups", "group_session": "groups",
+    # Journal clubs: an invitation (also emailed as an account email) and a session scheduled.
+    "group_invitation": "updates", "group_session": "updates",
 }
 
 

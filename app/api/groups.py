@@ -20,7 +20,16 @@ from app.api.errors import api_abort
 from app.api.serializers import serialize_annotation
 from app.extensions import db
 from app.groups.links import invitation_url
-from app.models import Article, ArticleStatus, Group, GroupInvitation, GroupMembership, GroupRole, GroupSession
+from app.models import (
+    Article,
+    ArticleStatus,
+    Group,
+    GroupInvitation,
+    GroupMembership,
+    GroupRole,
+    GroupSession,
+    JoinPolicy,
+)
 from app.security.permissions import Permission
 from app.services import group_sessions, groups, invitations
 from app.services.errors import ServiceError
@@ -151,14 +160,15 @@ def list_members(slug: str):
 
 @bp.post("/groups/<slug>/members")
 @api_permission(Permission.ANNOTATE)
-@operation("Join an open journal club (one by invitation only answers 403; a second join 409).",
+@operation("Join an open journal club (a second join is 409; a club by invitation only is not there: 404).",
            {201: Documented("Joined.", "Membership")}, errors=(403, 404, 409), operation_id="joinGroup")
 def join_group(slug: str):
     """Join an open group as the caller."""
     group = groups.find(slug)
-    if group is None:
+    viewer = current_api_user()
+    if group is None or (group.join_policy != JoinPolicy.OPEN and not is_member(viewer.id, group.id)):
         api_abort(404, NO_GROUP)
-    row = groups.join(group, current_api_user())
+    row = groups.join(group, viewer)
     db.session.commit()
     return jsonify(_serialize_member(row)), 201
 
@@ -172,6 +182,7 @@ def update_member(slug: str, user_id: int):
     """Make a member a moderator or a member, or hand the group over to them (the owner)."""
     group = _group_of_member(slug)
     viewer = current_api_user()
+    groups.require_role(group, viewer, GroupRole.OWNER)  # who may comes before what the body says
     role = json_body()["role"]
     if role == GroupRole.OWNER.value:
         row = groups.transfer_ownership(group, viewer, user_id)
@@ -222,6 +233,7 @@ def create_invitation(slug: str):
     """Create an invitation link, or send one to an email address (the owner)."""
     group = _group_of_member(slug)
     viewer = current_api_user()
+    groups.require_role(group, viewer, GroupRole.OWNER)  # who may comes before what the body says
     data = json_body()
     if data.get("email"):
         row, token = invitations.invite_by_email(group, viewer, data["email"], invitation_url), None
@@ -288,6 +300,7 @@ def list_sessions(slug: str):
 def create_session(slug: str):
     """Schedule a session of a group (owner, moderators)."""
     group = _group_of_member(slug)
+    groups.require_role(group, current_api_user(), GroupRole.MODERATOR)  # who may comes before what the body says
     data = json_body()
     article = db.session.scalar(select(Article).where(Article.slug == data["article"],
                                                          Article.status == ArticleStatus.PUBLISHED))
@@ -322,8 +335,9 @@ def create_prompt(slug: str, session_id: int):
     """Add a prompt to a session."""
     group = _group_of_member(slug)
     session = _session_of(group, session_id)
-    data = json_body()
     viewer = current_api_user()
+    groups.require_role(group, viewer, GroupRole.MODERATOR)  # who may comes before what the body says
+    data = json_body()
     prompt = group_sessions.add_prompt(session, viewer, exact=data["exact"], question=data["question"],
                                        prefix=data.get("prefix", ""), suffix=data.get("suffix", ""))
     db.session.commit()

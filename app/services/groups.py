@@ -184,7 +184,9 @@ def add_member(group: Group, user: User, role: GroupRole = GroupRole.MEMBER) -> 
 
 
 def join(group: Group, user: User) -> GroupMembership:
-    """Join an open group; raise Forbidden for a group by invitation only, Conflict for a second join."""
+    """Join an open group; raise Conflict for a second join, Forbidden for a group by invitation only."""
+    if membership(group.id, user.id) is not None:
+        raise Conflict(f"You are already a member of “{group.name}”.")
     if group.join_policy != JoinPolicy.OPEN:
         raise Forbidden(f"“{group.name}” is by invitation only: ask its owner for an invitation.")
     if user.is_suspended:

@@ -195,8 +195,9 @@ def update_member(slug: str, user_id: int):
 @bp.delete("/groups/<slug>/members/<int:user_id>")
 @api_permission(Permission.ANNOTATE)
 @operation("Leave a journal club (one's own id) or remove a member (the owner). Access ends at once; the "
-           "member's annotations stay in the group. An owner leaves only after handing the group over (409).",
-           {204: Documented("Done.")}, errors=(403, 404, 409), operation_id="removeMember")
+           "member's annotations stay in the group. An owner leaves only after handing the group over (409); "
+           "an id that is no member's is 422.",
+           {204: Documented("Done.")}, errors=(403, 404, 409, 422), operation_id="removeMember")
 def remove_member(slug: str, user_id: int):
     """Leave a group, or remove a member as its owner."""
     group = _group_of_member(slug)

@@ -247,3 +247,21 @@ def test_a_member_removed_by_the_owner_loses_access_at_once(app, club):
     assert removed.status_code == 303
     assert member.get(f"/articles/{slug}?layer={layer}").status_code == 404
     assert member.get(f"/api/annotations/{club['question']}").status_code == 404
+
+
+def test_a_clubs_layer_is_never_cached_and_its_members_still_share_the_cached_public_page(app, club):
+    from app.services.reading import own_annotations
+
+    slug, layer = club["slug"], f"group:{club['group']}"
+    page_cache.items.clear()
+    member = _client(app, club["member"])
+    member.get(f"/articles/{slug}")
+    shared = set(page_cache.items)
+    # The member wrote only club annotations: the public layer is the shared content, switched on for them.
+    assert any(key[0] == "member" for key in shared)
+    with app.app_context():
+        assert own_annotations(_article_id(app, slug), club["member"].id).personal is False
+    for _ in range(2):
+        assert "Wombatsecret" in member.get(f"/articles/{slug}?layer={layer}").get_data(as_text=True)
+    assert set(page_cache.items) == shared, "a club's layer must never enter the page cache"
+    assert _leaks(" ".join(str(getattr(v, "html", v)) for v in page_cache.items.values())) == []

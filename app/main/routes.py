@@ -194,7 +194,7 @@ def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER) -> ReaderState:
         db.session.commit()
     threads = {int(k) for k in follows.followed_keys(user_id, FollowTarget.THREAD) if k.isdigit()}
     marks = ReaderMarks(voted=frozenset(helpful.voted_ids(user_id, article_id)), followed_threads=frozenset(threads),
-                        new=tuple(visits.new_ids(article_id, current_user, state.new_since)))
+                        new=tuple(visits.new_ids(article_id, current_user, state.new_since, layer)))
     following = follows.find(user_id, FollowTarget.ARTICLE, str(article_id)) is not None
     return ReaderState(marks=marks, follows_article=following,
                        layers=tuple(layers.choices(article_id, current_user, layer)), layer=layer)

@@ -73,16 +73,15 @@ def _serialize_invitation(row: GroupInvitation, token: str | None = None) -> dic
     return data
 
 
-def serialize_session(session: GroupSession, viewer) -> dict:
-    """Return a session with its prompts' IRIs and the caller's attendance."""
+def serialize_session(session: GroupSession, facts: group_sessions.AttendanceFacts) -> dict:
+    """Return a session with its prompts' IRIs, its attendance and the caller's (`facts`)."""
     article = session.article
     return {"id": session.id, "group": group_iri(session.group), "article": w3c.article_iri(article.slug),
             "title": session.title, "starts_at": w3c.timestamp(session.starts_at),
             "ends_at": w3c.timestamp(group_sessions.ends_at(session)), "duration_minutes": session.duration_minutes,
             "agenda": session.agenda, "agenda_html": session.agenda_html,
             "prompts": [w3c.annotation_iri(article.slug, p.id) for p in group_sessions.prompts_of(session)],
-            "attended": group_sessions.attendance(session, viewer.id) is not None,
-            "attendees": len(group_sessions.attendees(session)),
+            "attended": session.id in facts.attended, "attendees": facts.counts.get(session.id, 0),
             "url": url_for("groups.session", slug=session.group.slug, session_id=session.id, _external=True)}
 
 
@@ -289,8 +288,9 @@ def _session_of(group: Group, session_id: int) -> GroupSession:
 def list_sessions(slug: str):
     """List a group's sessions (to its members)."""
     group = _group_of_member(slug)
-    viewer = current_api_user()
-    return jsonify({"items": [serialize_session(s, viewer) for s in group_sessions.sessions_of(group)]})
+    sessions = group_sessions.sessions_of(group)
+    facts = group_sessions.attendance_facts([s.id for s in sessions], current_api_user().id)
+    return jsonify({"items": [serialize_session(s, facts) for s in sessions]})
 
 
 @bp.post("/groups/<slug>/sessions")
@@ -313,7 +313,8 @@ def create_session(slug: str):
         title=data.get("title", ""), starts_at=starts, duration_minutes=data.get("duration_minutes", 60),
         agenda=data.get("agenda", "")))
     db.session.commit()
-    return jsonify(serialize_session(session, current_api_user())), 201
+    return jsonify(serialize_session(session, group_sessions.attendance_facts([session.id], current_api_user().id))
+                   ), 201
 
 
 @bp.get("/groups/<slug>/sessions/<int:session_id>")
@@ -323,7 +324,8 @@ def create_session(slug: str):
 def get_session(slug: str, session_id: int):
     """Return a session to a member."""
     group = _group_of_member(slug)
-    return jsonify(serialize_session(_session_of(group, session_id), current_api_user()))
+    session = _session_of(group, session_id)
+    return jsonify(serialize_session(session, group_sessions.attendance_facts([session.id], current_api_user().id)))
 
 
 @bp.post("/groups/<slug>/sessions/<int:session_id>/prompts")

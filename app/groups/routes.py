@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from app.auth.forms import EmptyForm
 from app.extensions import db
 from app.groups import bp
 from app.groups.forms import GroupForm, InviteEmailForm, RoleForm
 from app.groups.links import invitation_url
-from app.models import GroupRole, JoinPolicy
+from app.models import Annotation, GroupRole, JoinPolicy
 from app.security.loaders import get_group_or_404
 from app.security.permissions import Permission, require
 from app.services import group_reading, group_sessions, groups, invitations
 from app.services.errors import Forbidden, ServiceError
 from app.services.groups import GroupSettings
+from app.services.moderation_queue import waiting_clause
+from app.text.clock import describe
 
 
 def refuse_or_report(exc: ServiceError, back: str):
@@ -85,11 +88,6 @@ def show(slug: str):
 
 def _group_waiting(group) -> int:
     """Count what waits for the group's moderators in this group."""
-    from sqlalchemy import func, select
-
-    from app.models import Annotation
-    from app.services.moderation_queue import waiting_clause
-
     return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause(current_user),
                                                                       Annotation.group_id == group.id))
 
@@ -305,7 +303,5 @@ def accept(token: str):
 @bp.app_template_filter("local_time")
 def local_time(moment) -> str:
     """Format an aware UTC datetime in the signed-in reader's time zone (UTC for anyone else)."""
-    from app.text.clock import describe
-
     zone = current_user.time_zone if current_user.is_authenticated else None
     return describe(moment, zone) if moment else ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -125,9 +125,31 @@ def past(group: Group, now: datetime | None = None, limit: int = 20) -> list[Gro
 
 
 def sessions_of(group: Group) -> list[GroupSession]:
-    """Return all the group's sessions, soonest first."""
+    """Return all the group's sessions, soonest first, with their articles and prompts (three queries)."""
     return list(db.session.scalars(select(GroupSession).where(GroupSession.group_id == group.id)
-                                   .options(joinedload(GroupSession.article)).order_by(GroupSession.starts_at)))
+                                   .options(joinedload(GroupSession.article),
+                                            selectinload(GroupSession.prompts).joinedload(SessionPrompt.annotation))
+                                   .order_by(GroupSession.starts_at)).unique())
+
+
+@dataclass(frozen=True)
+class AttendanceFacts:
+    """How many attended each session, and which of them one person attended."""
+
+    counts: dict[int, int]
+    attended: frozenset[int]
+
+
+def attendance_facts(session_ids: list[int], user_id: int) -> AttendanceFacts:
+    """Return the attendance of several sessions, and `user_id`'s, in one query."""
+    if not session_ids:
+        return AttendanceFacts({}, frozenset())
+    rows = db.session.execute(select(SessionAttendance.session_id, SessionAttendance.user_id)
+                              .where(SessionAttendance.session_id.in_(session_ids))).all()
+    counts: dict[int, int] = {}
+    for session_id, _user in rows:
+        counts[session_id] = counts.get(session_id, 0) + 1
+    return AttendanceFacts(counts, frozenset(s for s, u in rows if u == user_id))
 
 
 def ends_at(session: GroupSession) -> datetime:

@@ -136,3 +136,24 @@ def test_the_discussion_export_puts_prompts_first_with_their_accepted_answers(ap
     assert "**Dr Mem Ber**, Medical oncologist — **accepted answer**" in markdown
     printable = owner_client.get(f"/groups/{slug}/sessions/{session_id}/discussion").get_data(as_text=True)
     assert "Accepted answer" in printable and "Prompted question about TIE2?" in printable
+
+
+def test_a_clubs_layer_page_and_sessions_cost_the_same_queries_for_one_item_or_many(app, make):
+    from tests.functional.test_annotating import count_queries
+
+    article = make.demo_article()
+    owner, member = make.user(name="Dr Own Er", trusted=True), make.user(name="Dr Mem Ber", trusted=True)
+    group_id, slug = make.group(owner, "Busy club", members=[member])
+    make.annotation(member, article, QUOTE, body="The first note.", group_id=group_id)
+    make.session(group_id, owner, article, prompts=[(QUOTE, "A first prompt?")])
+    client = _client(app, member)
+    paths = (f"/articles/{article}?layer=group:{slug}", f"/groups/{slug}", f"/api/groups/{slug}/sessions")
+    for path in paths:  # the first view of the article records the reader's visit (a write of its own)
+        client.get(path)
+    few = [count_queries(app, client, path) for path in paths]
+    for n in range(12):
+        note = make.annotation(member if n % 2 else owner, article, QUOTE, body=f"Note {n}.", group_id=group_id)
+        make.reply(owner, note, f"Reply {n}.")
+        make.session(group_id, owner, article, starts_in_minutes=60 * (n + 2), prompts=[(QUOTE, f"Prompt {n}?")])
+    many = [count_queries(app, client, path) for path in paths]
+    assert many == few

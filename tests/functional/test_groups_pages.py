@@ -37,9 +37,12 @@ def test_an_email_invitation_reaches_the_address_and_the_account_with_a_link_fro
     refused = _post(client, f"/groups/{slug}/invitations", f"/groups/{slug}/invitations", {"email-email": "nobody"})
     assert refused.status_code == 422 and "Email address is not valid" in refused.get_data(as_text=True)
 
+    # An address with no account yet gets the link too.
+    _post(client, f"/groups/{slug}/invitations", f"/groups/{slug}/invitations", {"email-email": "new@ward.example"})
     send_outbox(app)
-    [mail] = smtp_server.received
+    mail, second = sorted(smtp_server.received, key=lambda m: m.recipients[0])
     assert mail.recipients == ["invitee@hospital.example"] and "Respiratory club" in mail.message["Subject"]
+    assert second.recipients == ["new@ward.example"] and "/groups/join/" in second.text
     link = re.search(r"(http\S+/groups/join/\S+)", mail.text).group(1)
     assert link.startswith(app.config["BASE_URL"])
     person = _client(app, invitee)

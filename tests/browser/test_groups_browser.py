@@ -89,6 +89,8 @@ def test_a_journal_club_meets_in_the_browser_and_an_outsider_sees_nothing(page, 
     clinician.goto(link)
     clinician.get_by_role("button", name="Join “Oncology journal club”").click()
     expect(clinician.get_by_role("heading", name="Oncology journal club")).to_be_visible()
+    expect(clinician.locator("#upcoming + .session-list")).to_contain_text("Does neoadjuvant chemotherapy")
+    _shot(clinician, "2b-group-page")
     clinician.goto(f"/articles/{slug}")
     clinician.get_by_role("navigation", name="Layer").get_by_role("link", name="Oncology journal club").click()
     threads = clinician.locator("ol.threads > li.thread")

@@ -122,6 +122,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         authoring,
         exports,
         following,
+        groups,
         health,
         main,
         moderation,
@@ -132,7 +133,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
 
     for package in (main, auth, annotating, api, studies, authoring, moderation, notifications, following, people,
-                    health, exports, search):
+                    health, exports, search, groups):
         app.register_blueprint(package.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself, only for cookie-authenticated calls
 

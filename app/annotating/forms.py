@@ -12,6 +12,16 @@ from app.services.flags import MAX_NOTE_LENGTH, REASON_LABELS
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in AnnotationKind]
 VISIBILITY_CHOICES = [SelectChoice("public", "Public: everyone can read it"),
                       SelectChoice("private", "Only me: a private note")]
+# A group's audience value in the form: "group:<slug>" (app.annotating.routes reads it).
+GROUP_AUDIENCE_PREFIX = "group:"
+
+
+def audience_choices(groups) -> list[SelectChoice]:
+    """Return the annotate form's audiences: everyone, each of the reader's active groups, only me."""
+    return [VISIBILITY_CHOICES[0],
+            *(SelectChoice(GROUP_AUDIENCE_PREFIX + g.slug, f"{g.name}: members of this journal club only")
+              for g in groups),
+            VISIBILITY_CHOICES[1]]
 BODY_HELP = ("Markdown: **bold**, *italic*, [link](https://…), lists and quotes. 10,000 characters at most. "
              "Type @ and a name to mention a colleague.")
 
@@ -42,7 +52,8 @@ class AnnotationForm(AppraisalField, BodyFields, FlaskForm):
     tags = StringField("Tags", validators=[Optional(), Length(max=400)],
                        description="Separate tags with commas, e.g. preclinical models, taxanes.")
     study_id = SelectField("Linked study", choices=[SelectChoice("", "None")], validate_choice=False, default="")
-    visibility = RadioField("Who can read it", choices=VISIBILITY_CHOICES, default="public")
+    # Checked by the view, which names a group the reader may not write in rather than "not a valid choice".
+    visibility = RadioField("Who can read it", choices=VISIBILITY_CHOICES, default="public", validate_choice=False)
 
 
 class ReplyForm(BodyFields, FlaskForm):

@@ -6,13 +6,21 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.annotating import bp
-from app.annotating.forms import AnnotationForm, EditForm, FlagForm, ReattachForm, ReplyForm
+from app.annotating.forms import (
+    GROUP_AUDIENCE_PREFIX,
+    AnnotationForm,
+    EditForm,
+    FlagForm,
+    ReattachForm,
+    ReplyForm,
+    audience_choices,
+)
 from app.auth.forms import EmptyForm
 from app.extensions import db, limiter
-from app.models import Annotation, AnnotationKind, Visibility
+from app.models import Annotation, AnnotationKind, Group, Visibility
 from app.security.loaders import get_annotation_or_404, get_published_article_or_404
 from app.security.permissions import Permission, can, require
-from app.services import anchoring
+from app.services import anchoring, groups
 from app.services import annotations as annotation_service
 from app.services import appraisals as appraisal_service
 from app.services import flags as flag_service
@@ -37,7 +45,8 @@ def _study_choices(article) -> list[SelectChoice]:
 
 
 def _field_error(form, exc: ServiceError, default: str = "body") -> None:
-    name = {"target": "exact", "study": "study_id", "anchor": default}.get(exc.field or "", exc.field or default)
+    name = {"target": "exact", "study": "study_id", "anchor": default, "group": "visibility"}.get(
+        exc.field or "", exc.field or default)
     field = getattr(form, name, None) or getattr(form, default)
     field.errors = list(field.errors) + [exc.message]
 
@@ -49,14 +58,20 @@ def annotate(slug: str):
     article = get_published_article_or_404(slug)
     form = AnnotationForm()
     form.study_id.choices = _study_choices(article)
+    my_groups = [g.group for g in groups.groups_of(current_user, include_archived=False)]
+    form.visibility.choices = audience_choices(my_groups)
+    if request.method == "GET" and (request.args.get("layer") or "").startswith(GROUP_AUDIENCE_PREFIX):
+        # Annotating from a group's layer: that group is the audience offered first.
+        form.visibility.data = next((c.value for c in form.visibility.choices
+                                     if c.value == request.args["layer"]), "public")
     if form.validate_on_submit():
         try:
             selector = annotation_service.anchor(article, form.exact.data, *_positions(form))
-            visibility = Visibility(form.visibility.data)
+            visibility, group = _audience(form.visibility.data)
             created = annotation_service.create(
                 article, current_user, body=form.body.data, selector=selector,
                 kind=AnnotationKind(form.kind.data), tags=form.tags.data, study_id=form.study_id.data or None,
-                visibility=visibility, status=initial_status(current_user, visibility))
+                visibility=visibility, group=group, status=initial_status(current_user, visibility, group))
             appraisal_service.set_appraisal(created, _appraisal_from_request())
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
@@ -67,6 +82,20 @@ def annotate(slug: str):
     return _form_page(form, "annotating/annotate.html", article=article,
                       paragraph=_paragraph(article, request.args.get("block", type=int)),
                       appraisal_values_in=_appraisal_input())
+
+
+def _audience(value: str | None) -> tuple[Visibility, Group | None]:
+    """Read the form's audience: "public", "private" or "group:<slug>"; raise ServiceError for anything else."""
+    value = (value or "public").strip()
+    if value.startswith(GROUP_AUDIENCE_PREFIX):
+        group = groups.find(value[len(GROUP_AUDIENCE_PREFIX):])
+        if group is None:
+            raise ServiceError("There is no such journal club: choose who can read the annotation again.", "group")
+        return Visibility.GROUP, group
+    if value not in (Visibility.PUBLIC.value, Visibility.PRIVATE.value):
+        raise ServiceError("Choose who can read the annotation: everyone, one of your journal clubs, or only you.",
+                           "group")
+    return Visibility(value), None
 
 
 def _appraisal_input() -> dict:
@@ -101,6 +130,11 @@ def _positions(form) -> tuple:
 
 
 def _created_message(annotation: Annotation) -> str:
+    if annotation.group is not None:
+        if annotation.status.value == "pending":
+            return (f"Your annotation is saved and waiting for a moderator of “{annotation.group.name}”; only you "
+                    "can see it until then.")
+        return f"Your annotation is saved in “{annotation.group.name}”: only its members can read it."
     if annotation.status.value == "pending":
         return "Your annotation is saved and waiting for a moderator; only you can see it until then."
     if annotation.visibility == Visibility.PRIVATE:
@@ -119,7 +153,10 @@ def _edited_message(annotation: Annotation, was_public: bool) -> str:
 def permalink(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id)
     target = annotation.root_id or annotation.id
-    return redirect(url_for("main.article", slug=annotation.article.slug, open=target) + f"#a-{annotation.id}")
+    # A journal club's annotation opens in its group's layer (the reader may read it: they are a member).
+    layer = f"group:{annotation.group.slug}" if annotation.group is not None else None
+    return redirect(url_for("main.article", slug=annotation.article.slug, open=target, layer=layer)
+                    + f"#a-{annotation.id}")
 
 
 @bp.route("/annotations/<int:annotation_id>/replies", methods=["GET", "POST"])
@@ -130,10 +167,11 @@ def reply(annotation_id: int):
     form = ReplyForm()
     if form.validate_on_submit():
         try:
+            # A reply stays in its parent's audience (and its group's pre-moderation).
             visibility = parent.visibility
             created = annotation_service.create(parent.article, current_user, body=form.body.data, parent=parent,
                                                 visibility=visibility,
-                                                status=initial_status(current_user, visibility))
+                                                status=initial_status(current_user, visibility, parent.group))
         except ServiceError as exc:
             db.session.rollback()
             _field_error(form, exc)

@@ -11,6 +11,7 @@ bp.before_request(check_request)
 
 from app.api import annotations as _annotations  # noqa: E402,F401
 from app.api import conversation as _conversation  # noqa: E402,F401
+from app.api import groups as _groups  # noqa: E402,F401
 from app.api import moderation as _moderation  # noqa: E402,F401
 from app.api import routes  # noqa: E402,F401
 from app.api import search as _search  # noqa: E402,F401

@@ -70,13 +70,14 @@ def listed(viewer: User | None):
 def may_read(viewer: User | None, annotation: Annotation) -> bool:
     """Tell whether `viewer` may open `annotation` by its IRI: readable, or under review for moderators.
 
-    Moderators review pending, flagged and hidden annotations (the queue lists them), so their IRIs
-    open for them too. Private notes are their author's alone and never moderated; removed ones are
-    final and redacted, and stay out of reach as for everyone.
+    Moderators review pending, flagged and hidden public annotations (the API's queue lists them), so
+    their IRIs open for them too. Private notes are their author's alone and never moderated; a
+    journal club's annotations are read by site moderators only in the panel, while flagged (logged);
+    removed ones are final and redacted, and stay out of reach as for everyone.
     """
     if can_read(viewer, annotation):
         return True
-    return (viewer is not None and can(viewer, Permission.MODERATE) and annotation.visibility != Visibility.PRIVATE
+    return (viewer is not None and can(viewer, Permission.MODERATE) and annotation.visibility == Visibility.PUBLIC
             and annotation.status != AnnotationStatus.REMOVED)
 
 
@@ -187,7 +188,8 @@ def create_annotation(slug: str):
     new = payloads.new_annotation(json_body(), article, author)
     annotation = annotation_service.create(
         article, author, body=new.body, selector=new.selector, parent=new.parent, kind=new.kind, tags=new.tags,
-        study_id=new.study_id, visibility=new.visibility, status=initial_status(author, new.visibility))
+        study_id=new.study_id, visibility=new.visibility, group=new.group,
+        status=initial_status(author, new.visibility, new.group))
     # The W3C protocol keeps a client's provenance IRIs; they are the API's alone, so set here.
     annotation.canonical, annotation.via = new.canonical, new.via
     db.session.commit()

@@ -122,8 +122,8 @@ def flag_annotation(annotation_id: int):
 def moderation_queue():
     """Return one page (from 0) of the pending, flagged or hidden queue, in the panel's order."""
     query = query_args()
-    page = queue_service.queue(query["state"], query["page"] + 1)
     viewer = current_api_user()
+    page = queue_service.queue(query["state"], query["page"] + 1, viewer=viewer, panel=False)
     return jsonify({"state": query["state"], "counts": page.counts,
                     "items": [serialize_item(i, viewer) for i in page.items],
                     **_paging("api.moderation_queue", page, state=query["state"])})
@@ -138,12 +138,12 @@ def moderation_queue():
 def moderate_annotation(annotation_id: int):
     """Approve, hide, restore, remove or dismiss the flags of an annotation; 409 if it changed since `if_modified`."""
     viewer = current_api_user()
-    annotation = get_annotation_for_review_or_404(annotation_id)  # 404 for private notes too
+    annotation = get_annotation_for_review_or_404(annotation_id, panel=False)  # 404 for private notes too
     data = json_body()
     action = moderation.parse_action(data["action"])
     entry = moderation.transition(annotation, action, viewer, data.get("reason", ""), if_modified=data["if_modified"])
     db.session.commit()
-    item = queue_service.review_items([get_annotation_for_review_or_404(annotation_id)])[0]
+    item = queue_service.review_items([db.session.get(Annotation, annotation_id)])[0]
     return jsonify({**serialize_item(item, viewer), "log": serialize_log_entry(entry)})
 
 
@@ -156,7 +156,7 @@ def moderation_log():
     """Return one page (from 0) of the moderation log, newest first, with the panel's filters."""
     query = query_args()
     filters = log_service.LogFilters(**{name: query.get(name) for name in LOG_QUERY if name != "page"})
-    page = log_service.log_page(filters, query["page"] + 1)
+    page = log_service.log_page(filters, query["page"] + 1, viewer=current_api_user())
     args = {name: value.isoformat() if hasattr(value, "isoformat") else value
             for name, value in query.items() if name != "page" and value is not None}
     return jsonify({"items": [serialize_log_entry(e) for e in page.items],

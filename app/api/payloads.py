@@ -18,9 +18,11 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from app.api import w3c
+from app.api.serializers import GROUP_KEY
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, Article, User, Visibility
+from app.models import Annotation, AnnotationKind, Article, Group, User, Visibility
 from app.services import annotations as annotation_service
+from app.services import groups
 from app.services.errors import Conflict, ServiceError
 from app.services.visibility import can_read
 from app.text.anchoring import Selector
@@ -42,6 +44,7 @@ class NewAnnotation:
     study_id: int | None = None
     canonical: str | None = None
     via: str | None = None
+    group: Group | None = None
 
 
 @dataclass
@@ -135,21 +138,55 @@ def _parent(article: Article, viewer: User, target) -> Annotation:
     return parent
 
 
+def _audience(data: dict) -> tuple[Visibility, Group | None]:
+    """Read `visibility` and `postil:group`; raise ServiceError (422) when they disagree or name no group."""
+    iri = data.get(GROUP_KEY)
+    if iri is None:
+        visibility = Visibility(data.get("visibility", Visibility.PUBLIC.value))
+        if visibility == Visibility.GROUP:
+            raise ServiceError(f"`visibility` \"group\" needs `{GROUP_KEY}`: the IRI of one of your journal clubs "
+                               "(GET /api/groups).", GROUP_KEY)
+        return visibility, None
+    if data.get("visibility", Visibility.GROUP.value) != Visibility.GROUP.value:
+        raise ServiceError(f"An annotation with `{GROUP_KEY}` is for the group's members: leave `visibility` out "
+                           "or send \"group\".", "visibility")
+    group = group_from_iri(iri)
+    if group is None:
+        raise ServiceError(f"`{GROUP_KEY}` must be the IRI of one of your journal clubs, e.g. "
+                           f"{url_for('api.get_group', slug='oncology-journal-club', _external=True)} "
+                           "(GET /api/groups lists them).", GROUP_KEY)
+    return Visibility.GROUP, group
+
+
+def group_from_iri(iri) -> Group | None:
+    """Return the group an IRI names on this server (GET /api/groups/<slug>), or None."""
+    if not isinstance(iri, str):
+        return None
+    path = urlsplit(iri).path
+    if request.script_root and path.startswith(request.script_root):
+        path = path[len(request.script_root):]
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except (NotFound, MethodNotAllowed, RequestRedirect):
+        return None
+    return groups.find(args["slug"]) if endpoint == "api.get_group" else None
+
+
 def new_annotation(data: dict, article: Article, viewer: User) -> NewAnnotation:
     """Read a posted Web Annotation (or reply) on `article`; raise ServiceError (422) saying what is wrong."""
     motivation, bodies = _motivation(data), _bodies(data)
-    visibility = Visibility(data.get("visibility", Visibility.PUBLIC.value))
+    visibility, group = _audience(data)
     provenance = {"canonical": data.get("canonical"), "via": data.get("id") or data.get("via")}
     if motivation == w3c.REPLYING:
         parent = _parent(article, viewer, data["target"])
-        # A reply in a private thread stays private (the annotation service's rule); decide the
-        # moderation status from the visibility the reply will really have.
-        if parent.visibility == Visibility.PRIVATE:
-            visibility = Visibility.PRIVATE
+        # A reply stays in its thread's audience (the annotation service's rule); decide the moderation
+        # status from the audience the reply will really have.
+        if parent.visibility in (Visibility.PRIVATE, Visibility.GROUP):
+            visibility, group = parent.visibility, parent.group
         return NewAnnotation(body=bodies.text, kind=AnnotationKind.COMMENT, tags=bodies.tags, visibility=visibility,
-                             parent=parent, **provenance)
+                             parent=parent, group=group, **provenance)
     kind = w3c.KIND_OF_MOTIVATION[motivation or w3c.MOTIVATION_OF_KIND[AnnotationKind.COMMENT]]
-    return NewAnnotation(body=bodies.text, kind=kind, tags=bodies.tags, visibility=visibility,
+    return NewAnnotation(body=bodies.text, kind=kind, tags=bodies.tags, visibility=visibility, group=group,
                          selector=_selector(article, _one(data["target"])),
                          study_id=_study_id(article, bodies.links[0]) if bodies.links else None, **provenance)
 
@@ -162,6 +199,8 @@ def _unchanged(data: dict, name: str, current, message: str) -> None:
 def _check_immutables(data: dict, annotation: Annotation) -> None:
     _unchanged(data, "visibility", annotation.visibility.value,
                "Visibility cannot change after posting: delete the annotation and post it again.")
+    if GROUP_KEY in data and (annotation.group is None or group_from_iri(data[GROUP_KEY]) != annotation.group):
+        raise Conflict(f"`{GROUP_KEY}` cannot change after posting: delete the annotation and post it again.")
     _unchanged(data, "canonical", annotation.canonical, "`canonical` is kept as it was first sent; it cannot change.")
     _unchanged(data, "via", annotation.via, "`via` is kept as it was first sent; it cannot change.")
 

@@ -94,6 +94,10 @@ def motivation_of(annotation: Annotation) -> str:
     return w3c.REPLYING if annotation.is_reply else w3c.MOTIVATION_OF_KIND[annotation.kind]
 
 
+# A journal club's annotation names its group's IRI (the audience beside `visibility` "group").
+GROUP_KEY = "postil:group"
+
+
 def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
     """Return `annotation` as a W3C Web Annotation (JSON-LD) with the fields `viewer` may see.
 
@@ -126,6 +130,8 @@ def serialize_annotation(annotation: Annotation, viewer: User | None) -> dict:
             data[name] = getattr(annotation, name)
     data["status"] = annotation.status.value
     data["visibility"] = annotation.visibility.value
+    if annotation.group is not None:
+        data[GROUP_KEY] = url_for("api.get_group", slug=annotation.group.slug, _external=True)
     data["helpful"] = annotation.helpful_count or 0
     if annotation.kind == AnnotationKind.QUESTION and not annotation.is_reply:
         answer = visible_answer(annotation, viewer)

@@ -2,7 +2,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -42,6 +51,16 @@ class ProfileForm(ProfileFields, FlaskForm):
     orcid = StringField("ORCID iD (optional)", validators=[Length(max=60)],
                         description="For example 0000-0002-1825-0097; shown on your public profile, linked to "
                                     "orcid.org.")
+    # Checked by the accounts service (app.text.clock), which names an unknown zone.
+    time_zone = SelectField("Time zone", choices=[], validate_choice=False,
+                            description="Journal club sessions are shown to you, and entered by you, in this time "
+                                        "zone.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from app.text.clock import zone_names
+
+        self.time_zone.choices = list(zone_names())
 
 
 class PasswordForm(FlaskForm):

@@ -189,7 +189,8 @@ def profile():
         try:
             accounts.update_profile(current_user, display_name=form.display_name.data,
                                     profession=form.profession.data, affiliation=form.affiliation.data,
-                                    competing_interests=_interests_from(form), orcid=form.orcid.data)
+                                    competing_interests=_interests_from(form), orcid=form.orcid.data,
+                                    time_zone=form.time_zone.data or current_user.time_zone)
         except ServiceError as exc:
             db.session.rollback()
             _apply_service_error(form, exc)

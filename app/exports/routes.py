@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Visibility
 from app.security.loaders import get_published_article_or_404
 from app.security.permissions import Permission, require
-from app.services import annotation_import
+from app.services import annotation_import, layers
 from app.services.errors import ServiceError
 
 _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8",
@@ -35,7 +35,11 @@ def article_discussion(slug: str, ext: str):
         raise NotFound(description="The discussion downloads as .csv, .jsonld (W3C Web Annotation) or .md (Markdown).")
     article = get_published_article_or_404(slug)
     viewer = _viewer()
-    query = exports.article_query(article, viewer)
+    try:
+        layer = layers.layer_for(request.args.get("layer"), viewer)
+    except layers.NotAMember:
+        raise NotFound(description="There is no journal club layer here for you.") from None
+    query = exports.article_query(article, viewer, layer)
     stem = f"{article.slug}-discussion"
     if ext == "csv":
         return _download(exports.csv_lines(exports.stream(query)), ext, f"{stem}.csv")

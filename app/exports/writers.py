@@ -2,7 +2,8 @@
 and a person's own annotations (GDPR article 20) as JSON-LD and CSV.
 
 What an export holds is decided by app.services.visibility, as for the page: an article's export
-has the annotations the viewer may read there (readable_clause); a person's export has everything
+has the annotations the viewer may read in the page's layer (layer_clause: the public layer unless a
+journal club's or "mine" is asked for); a person's export has everything
 they wrote (authored_clause), private, pending and hidden notes included. Deleted annotations are
 left out; replies to them stay, pointing at their parent's id. Rows are read a few hundred at a time
 and written as they come, so a discussion of thousands of annotations never sits in memory whole.
@@ -25,7 +26,7 @@ from app.extensions import db
 from app.models import Annotation, Article, Citation, User
 from app.services.appraisals import values_of
 from app.services.evidence_map import notice_badge_text, notices_of
-from app.services.visibility import authored_clause, readable_clause
+from app.services.visibility import PUBLIC_LAYER, Layer, authored_clause, layer_clause
 
 BATCH = 200
 CSV_COLUMNS = ("annotation_id", "permalink", "article", "article_url", "thread_id", "in_reply_to", "created",
@@ -40,13 +41,13 @@ def _root():
     return aliased(Annotation)
 
 
-def article_query(article: Article, viewer: User | None):
-    """Return the SELECT of the annotations of `article` that `viewer` may read, threads in reading order."""
+def article_query(article: Article, viewer: User | None, layer: Layer = PUBLIC_LAYER):
+    """Return the SELECT of the annotations of `article` that `viewer` may read in `layer`, threads in reading order."""
     root = _root()
     thread = func.coalesce(Annotation.root_id, Annotation.id)
     return (select(Annotation)
             .outerjoin(root, root.id == thread)
-            .where(Annotation.article_id == article.id, Annotation.deleted_at.is_(None), readable_clause(viewer))
+            .where(Annotation.article_id == article.id, Annotation.deleted_at.is_(None), layer_clause(viewer, layer))
             .options(joinedload(Annotation.author), joinedload(Annotation.study))
             .order_by(root.start.is_(None), root.start, thread, Annotation.created_at, Annotation.id))
 
@@ -184,7 +185,8 @@ def markdown_lines(article: Article, annotations: Iterable[Annotation], total: i
             quote = annotation.exact or annotation.original_exact or ""
             yield (f"\n---\n\n## {number}. {annotation.kind.label}\n\n" + _indent(quote, "> ") + "\n\n"
                    f"{who} · {when} · {interests}"
-                   + (" · private note" if annotation.visibility.value == "private" else "") + "\n\n"
+                   + (" · private note" if annotation.visibility.value == "private" else "")
+                   + (f" · journal club: {annotation.group.name}" if annotation.group is not None else "") + "\n\n"
                    + annotation.body + "\n")
             extras = []
             if annotation.tags:

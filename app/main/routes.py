@@ -15,7 +15,7 @@ from app.main import bp
 from app.models import AnnotationKind, Article, ArticleStatus, FollowTarget
 from app.security.loaders import NO_PUBLISHED_ARTICLE, get_published_article_or_404
 from app.services import articles as article_service
-from app.services import follows, helpful, visits
+from app.services import follows, helpful, layers, visits
 from app.services.evidence_map import evidence_map
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
@@ -31,6 +31,7 @@ from app.services.reading import (
     personalise,
     share,
 )
+from app.services.visibility import PUBLIC_LAYER, Layer
 from app.text.diff import word_diff
 from app.text.kinds import KINDS
 
@@ -53,7 +54,7 @@ def _signed_in_user():
 def _moderation_waiting() -> int:
     """Count the items waiting for a moderator, only for moderators (one COUNT query)."""
     user = _signed_in_user()
-    return waiting_count() if user is not None and user.is_moderator else 0
+    return waiting_count(user) if user is not None and user.is_moderator else 0
 
 
 def _unread_notifications() -> int:
@@ -105,20 +106,32 @@ def filters_from_request() -> Filters:
     return Filters(kind=kind, tag=tag, author=author, mine=mine, sort=sort, q=words)
 
 
-def render_article_page(article: Article, status: int = 200, reader: ReaderState | None = None):
-    """Render the article with its highlights, threads and references for the current viewer."""
+def render_article_page(article: Article, status: int = 200, reader: ReaderState | None = None,
+                        layer: Layer = PUBLIC_LAYER):
+    """Render the article with its highlights, threads and references for the current viewer, in `layer`."""
     marks = reader.marks if reader else NO_MARKS
-    content_html = _article_content(article, "personal", filters_from_request(), marks)
+    content_html = _article_content(article, "personal", filters_from_request(), marks, layer)
     return render_template("main/article.html", article=article, content_html=content_html, reader=reader), status
 
 
-def _article_content(article: Article, mode: str, filters: Filters, marks: ReaderMarks = NO_MARKS) -> Markup:
+def _article_content(article: Article, mode: str, filters: Filters, marks: ReaderMarks = NO_MARKS,
+                     layer: Layer = PUBLIC_LAYER) -> Markup:
     """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal"."""
     viewer = current_user if mode == "personal" else None
-    data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug))
+    data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug),
+                      layer=layer)
     return Markup(render_template("main/_article_content.html", article=article, discussion=data, filters=filters,
                                   references=article_service.references_of(article), mode=mode, marks=marks,
-                                  evidence=evidence_map(article, viewer)))
+                                  evidence=evidence_map(article, viewer, layer)))
+
+
+def layer_from_request() -> Layer:
+    """Return the layer the page asks for (`layer`), or answer 404 for a group the reader does not belong to."""
+    try:
+        return layers.layer_for(request.args.get("layer"), current_user)
+    except layers.NotAMember:
+        abort(404, description="There is no journal club layer here for you: you are not a member of this group, "
+                               "or it does not exist.")
 
 
 @bp.route("/articles/<slug>")
@@ -127,13 +140,15 @@ def article(slug: str):
 
     Anonymous readers get a whole cached page. Signed-in readers get the cached "member" content
     with the controls on their own annotations switched on; only readers with annotations others
-    cannot see (private, pending, hidden) and filtered views are rendered for the request.
+    cannot see (private, pending, hidden), filtered views and the layers of journal clubs and
+    "mine" are rendered for the request (membership is checked on every request).
     """
     key = article_service.page_key(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
     filters = filters_from_request()
-    reader = _reader_state(key.id) if current_user.is_authenticated else None
-    if filters.active or session.get("_flashes"):
-        return render_article_page(get_published_article_or_404(slug), reader=reader)
+    layer = layer_from_request()
+    reader = _reader_state(key.id, layer) if current_user.is_authenticated else None
+    if filters.active or session.get("_flashes") or not layer.shared:
+        return render_article_page(get_published_article_or_404(slug), reader=reader, layer=layer)
     if not current_user.is_authenticated:
         body = page_cache.get(("page", key))
         if body is None:
@@ -160,9 +175,12 @@ class ReaderState:
 
     marks: ReaderMarks
     follows_article: bool
+    # The layer switch (Public, the reader's journal clubs, Mine) and the layer shown.
+    layers: tuple = ()
+    layer: Layer = PUBLIC_LAYER
 
 
-def _reader_state(article_id: int) -> ReaderState:
+def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER) -> ReaderState:
     """Record the reader's visit and gather what is theirs on the page (a fixed number of small queries).
 
     The visit is written in its own short transaction, opened by the write itself, so that a GET
@@ -176,6 +194,7 @@ def _reader_state(article_id: int) -> ReaderState:
         db.session.commit()
     threads = {int(k) for k in follows.followed_keys(user_id, FollowTarget.THREAD) if k.isdigit()}
     marks = ReaderMarks(voted=frozenset(helpful.voted_ids(user_id, article_id)), followed_threads=frozenset(threads),
-                        new=tuple(visits.new_ids(article_id, current_user, state.new_since)))
+                        new=tuple(visits.new_ids(article_id, current_user, state.new_since, layer)))
     following = follows.find(user_id, FollowTarget.ARTICLE, str(article_id)) is not None
-    return ReaderState(marks=marks, follows_article=following)
+    return ReaderState(marks=marks, follows_article=following,
+                       layers=tuple(layers.choices(article_id, current_user, layer)), layer=layer)

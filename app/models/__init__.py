@@ -13,6 +13,16 @@ from app.models.article import Article, ArticleRevision, ArticleStatus
 from app.models.delivery import NotificationPreference, OutboxMessage
 from app.models.evidence import Appraisal, NoticeKind, StudyNotice
 from app.models.follow import ArticleVisit, Follow, FollowTarget
+from app.models.group import (
+    Group,
+    GroupInvitation,
+    GroupMembership,
+    GroupRole,
+    GroupSession,
+    JoinPolicy,
+    SessionAttendance,
+    SessionPrompt,
+)
 from app.models.moderation import ACTION_LABELS, Action, Flag, FlagReason, ModerationLog, Notification
 from app.models.search import SearchDocument
 from app.models.study import Citation, Study
@@ -27,6 +37,14 @@ __all__ = [
     "ArticleVisit",
     "Follow",
     "FollowTarget",
+    "Group",
+    "GroupInvitation",
+    "GroupMembership",
+    "GroupRole",
+    "GroupSession",
+    "JoinPolicy",
+    "SessionAttendance",
+    "SessionPrompt",
     "HelpfulVote",
     "NotificationPreference",
     "OutboxMessage",

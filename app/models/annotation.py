@@ -29,6 +29,8 @@ class Visibility(enum.StrEnum):
 
     PUBLIC = "public"
     PRIVATE = "private"
+    # Members of the annotation's group (Annotation.group_id) only.
+    GROUP = "group"
 
 
 class Annotation(db.Model):
@@ -51,6 +53,9 @@ class Annotation(db.Model):
     study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id", ondelete="SET NULL"), nullable=True)
     visibility: Mapped[Visibility] = mapped_column(value_enum(Visibility, "annotation_visibility"),
                                                    default=Visibility.PUBLIC)
+    # Set exactly when visibility is GROUP: the journal club whose members may read it.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), nullable=True,
+                                                 index=True)
     status: Mapped[AnnotationStatus] = mapped_column(
         value_enum(AnnotationStatus, "annotation_status"), default=AnnotationStatus.PUBLISHED
     )
@@ -95,6 +100,8 @@ class Annotation(db.Model):
                                                               lazy="select")
     article: Mapped[Article] = relationship()  # noqa: F821
     study: Mapped[Study | None] = relationship()  # noqa: F821
+    # Joined so that every page naming an annotation's group (badges, exports) needs no query per item.
+    group: Mapped[Group | None] = relationship(lazy="joined")  # noqa: F821
     revisions: Mapped[list[AnnotationRevision]] = relationship(
         back_populates="annotation", order_by="AnnotationRevision.id", cascade="all, delete-orphan"
     )

@@ -65,6 +65,8 @@ class Action(enum.StrEnum):
     SET_ROLE = "set_role"
     TRUST = "trust"
     UNTRUST = "untrust"
+    # A site moderator or admin opened a journal club's flagged annotation in the panel.
+    READ_GROUP = "read_group"
 
 
 ACTION_LABELS = {
@@ -74,6 +76,7 @@ ACTION_LABELS = {
     Action.SUSPEND: "Account suspended",
     Action.LIFT_SUSPENSION: "Suspension lifted", Action.SET_ROLE: "Role changed",
     Action.TRUST: "Marked trusted", Action.UNTRUST: "Trust withdrawn",
+    Action.READ_GROUP: "Group annotation read (flagged)",
 }
 
 
@@ -90,6 +93,9 @@ class ModerationLog(db.Model):
     annotation_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id", ondelete="SET NULL"),
                                                       nullable=True, index=True)
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # The journal club whose annotation the entry is about (decisions in groups name their group).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"), nullable=True,
+                                                 index=True)
     action: Mapped[str] = mapped_column(String(40))
     old_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
     new_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -98,6 +104,7 @@ class ModerationLog(db.Model):
 
     moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])  # noqa: F821
     target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])  # noqa: F821
+    group: Mapped[Group | None] = relationship()  # noqa: F821
 
 
 @event.listens_for(ModerationLog, "before_update")

@@ -55,6 +55,8 @@ class User(UserMixin, db.Model):
     orcid: Mapped[str | None] = mapped_column(String(19), nullable=True)
     # Starting or replying to a thread follows it, unless the person turns this off.
     auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # An IANA time zone (Europe/London): session times are shown and entered in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The secret of the session this object was loaded for (or just started), never stored: Flask-Login

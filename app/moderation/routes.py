@@ -1,12 +1,17 @@
-"""Moderation panel routes: the queues, decisions one at a time or in bulk, the log and its CSV, accounts."""
+"""Moderation panel routes: the queues, decisions one at a time or in bulk, the log and its CSV, accounts.
+
+The queues and the log are open to site moderators and to journal clubs' owners and moderators, each
+seeing what they moderate (app.services.moderation_scope); accounts are for admins.
+"""
 from __future__ import annotations
 
 import csv
 import io
+from functools import wraps
 from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.auth.routes import safe_next
 from app.extensions import db
@@ -15,15 +20,15 @@ from app.models.base import utcnow
 from app.moderation import bp
 from app.moderation.forms import ActionForm, BulkForm, ReasonForm, RoleForm, SuspendForm
 from app.security.loaders import get_annotation_for_review_or_404, get_user_or_404
-from app.security.permissions import Permission, require
-from app.services import moderation, moderation_log, moderation_queue, sanctions
+from app.security.permissions import Permission, require, suspension_message
+from app.services import groups, moderation, moderation_log, moderation_queue, moderation_scope, sanctions
 from app.services.errors import ServiceError
 from app.services.flags import REASON_LABELS
 from app.services.pagination import page_number
 from app.services.visibility import is_public
 
 CSV_COLUMNS = ("time_utc", "actor_id", "actor", "action", "annotation_id", "target_user_id", "target_user",
-               "old_status", "new_status", "reason")
+               "old_status", "new_status", "reason", "group")
 # Cells a spreadsheet would read as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # The bulk actions offered on each queue (the service still checks each item).
@@ -33,8 +38,23 @@ ACTION_VERBS = {"approve": "Approved", "hide": "Hid", "restore": "Restored", "re
                 "dismiss_flags": "Dismissed the flags on"}
 
 
-# Every page of the panel: sign in, then moderate. Account pages also need an admin.
+# Account pages: sign in, then be a site moderator, then an admin.
 moderators_only = require(Permission.MODERATE, refusal="The moderation panel is for moderators and admins.")
+
+
+def panel_only(view):
+    """Decorate a page of the queues or the log: site moderators, and journal clubs' owners and moderators."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not moderation_scope.has_panel(current_user):
+            if current_user.is_suspended:
+                abort(403, description=suspension_message(current_user))
+            abort(403, description="The moderation panel is for moderators and admins. The owners and moderators "
+                                   "of journal clubs use it for their groups.")
+        return view(*args, **kwargs)
+
+    return login_required(wrapped)
 
 
 @bp.app_template_filter("text_fragment")
@@ -54,7 +74,8 @@ def text_fragment(quote_text: str | None) -> str:
 
 def _context() -> dict:
     return {"flag_labels": REASON_LABELS, "action_labels": ACTION_LABELS, "is_public": is_public,
-            "allowed_actions": moderation.allowed_actions, "actor_name": moderation_log.actor_name}
+            "allowed_actions": moderation.allowed_actions, "actor_name": moderation_log.actor_name,
+            "read_is_logged": moderation_scope.read_is_logged}
 
 
 def _back(default_state: str = "pending"):
@@ -62,29 +83,45 @@ def _back(default_state: str = "pending"):
     return redirect(target, code=303)
 
 
+def _group_filter():
+    """Return the group chosen in the `group` query parameter among those the viewer moderates, or None."""
+    slug = request.args.get("group") or ""
+    mine = [g.group for g in groups.groups_of(current_user) if g.role.moderates]
+    return next((g for g in mine if g.slug == slug), None), mine
+
+
 @bp.route("/", defaults={"state": "pending"})
 @bp.route("/<any(pending, flagged, hidden):state>")
-@moderators_only
+@panel_only
 def queue(state: str):
-    """Show one queue (pending, flagged, hidden) with everything a decision needs."""
-    page = moderation_queue.queue(state, page_number(request.args.get("page")))
+    """Show one queue (pending, flagged, hidden) with everything a decision needs, in the viewer's scope."""
+    chosen, moderated = _group_filter()
+    page = moderation_queue.queue(state, page_number(request.args.get("page")), viewer=current_user,
+                                  group_id=chosen.id if chosen else None)
     bulk_form = BulkForm(next=request.full_path)
     bulk_form.action.choices = [c for c in bulk_form.action.choices if c.value in BULK_ACTIONS[state]]
-    return render_template("moderation/queue.html", queue=page, bulk_form=bulk_form, tab=state, **_context())
+    return render_template("moderation/queue.html", queue=page, bulk_form=bulk_form, tab=state,
+                           group_choice=chosen, moderated_groups=moderated, **_context())
 
 
 @bp.route("/annotations/<int:annotation_id>")
-@moderators_only
+@panel_only
 def detail(annotation_id: int):
-    """Show one annotation under review with its flags, its history and (admins) its earlier texts."""
+    """Show one annotation under review with its flags, its history and (admins) its earlier texts.
+
+    A site moderator's opening of a journal club's flagged annotation is written to the log first.
+    """
     annotation = get_annotation_for_review_or_404(annotation_id)
+    if moderation.log_group_read(current_user, annotation) is not None:
+        db.session.commit()
+        annotation = get_annotation_for_review_or_404(annotation_id)
     item = moderation_queue.review_items([annotation], all_flags=True)[0]
     return render_template("moderation/detail.html", item=item, history=moderation_queue.history_of(annotation),
-                           tab=None, counts=moderation_queue.queue_counts(), **_context())
+                           tab=None, counts=moderation_queue.queue_counts(current_user), **_context())
 
 
 @bp.route("/annotations/<int:annotation_id>", methods=["POST"])
-@moderators_only
+@panel_only
 def act(annotation_id: int):
     """Apply one decision to one annotation, refusing it if the annotation changed since the page was loaded."""
     annotation = get_annotation_for_review_or_404(annotation_id)
@@ -109,7 +146,7 @@ def act(annotation_id: int):
 
 
 @bp.route("/bulk", methods=["POST"])
-@moderators_only
+@panel_only
 def bulk():
     """Apply one decision to the selected annotations; report those left alone."""
     form = BulkForm()
@@ -146,15 +183,15 @@ def _log_filters() -> tuple[moderation_log.LogFilters, str | None]:
 
 
 @bp.route("/log")
-@moderators_only
+@panel_only
 def log():
-    """Show the log, filtered by actor, action and dates."""
+    """Show the log, filtered by actor, action and dates (a group's moderators: their groups' entries)."""
     filters, error = _log_filters()
-    entries = moderation_log.log_page(filters, page_number(request.args.get("page")))
+    entries = moderation_log.log_page(filters, page_number(request.args.get("page")), viewer=current_user)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("moderation/log.html", entries=entries, filters=filters, error=error,
                            actors=moderation_log.log_actors(), args=args, actions=list(Action), tab="log",
-                           counts=moderation_queue.queue_counts(), **_context()), 422 if error else 200
+                           counts=moderation_queue.queue_counts(current_user), **_context()), 422 if error else 200
 
 
 def csv_cell(value) -> str:
@@ -169,11 +206,11 @@ def _csv_row(entry) -> list[str]:
         entry.moderator.display_name if entry.moderator else moderation_log.actor_name(entry).lower(), entry.action,
         entry.annotation_id or "",
         entry.target_user_id or "", entry.target_user.display_name if entry.target_user else "",
-        entry.old_status or "", entry.new_status or "", entry.reason)]
+        entry.old_status or "", entry.new_status or "", entry.reason, entry.group.name if entry.group else "")]
 
 
 @bp.route("/log.csv")
-@moderators_only
+@panel_only
 def log_csv():
     """Download the filtered log as CSV, streamed."""
     filters, error = _log_filters()
@@ -184,7 +221,7 @@ def log_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for entry in moderation_log.log_entries(filters):
+        for entry in moderation_log.log_entries(filters, viewer=current_user):
             writer.writerow(_csv_row(entry))
             if buffer.tell() > 16_384:
                 yield buffer.getvalue()
@@ -207,7 +244,8 @@ def users():
     query = request.args.get("q", "")
     rows = sanctions.users_page(query, page_number(request.args.get("page")))
     return render_template("moderation/users.html", rows=rows, query=query, tab="users",
-                           counts=moderation_queue.queue_counts(), suspend_form=SuspendForm(), reason_form=ReasonForm(),
+                           counts=moderation_queue.queue_counts(current_user), suspend_form=SuspendForm(),
+                           reason_form=ReasonForm(),
                            role_form=RoleForm(), roles=list(Role), today=utcnow().date(), **_context())
 
 

@@ -11,15 +11,16 @@ from flask import abort
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Annotation, Article, ArticleStatus, Study, User
+from app.models import Annotation, Article, ArticleStatus, Group, GroupSession, JoinPolicy, Study, User
 from app.security.permissions import Permission, can
 from app.services import articles as article_service
-from app.services import authoring
+from app.services import authoring, group_sessions, groups
 from app.services.moderation_queue import get_for_review
-from app.services.visibility import can_read
+from app.services.visibility import can_read, is_member
 
 NO_PUBLISHED_ARTICLE = "There is no published article at this address."
 NO_ANNOTATION = "There is no annotation at this address, or you may not read it."
+NO_GROUP = "There is no journal club at this address, or you are not one of its members."
 
 
 def get_published_article_or_404(slug: str) -> Article:
@@ -44,9 +45,14 @@ def get_annotation_or_404(annotation_id: int, *, editable: bool = False) -> Anno
     return annotation
 
 
-def get_annotation_for_review_or_404(annotation_id: int) -> Annotation:
-    """Return an annotation in any moderation status for the moderation panel, or answer 404 (private notes too)."""
-    return get_for_review(annotation_id) or abort(404, description="There is no annotation with this number.")
+def get_annotation_for_review_or_404(annotation_id: int, *, panel: bool = True) -> Annotation:
+    """Return an annotation the current user moderates, in any status, or answer 404 (private notes too).
+
+    `panel` False (the API) leaves out journal clubs' annotations for site moderators: they read those
+    only in the panel, while flagged.
+    """
+    return (get_for_review(annotation_id, current_user, panel=panel)
+            or abort(404, description="There is no annotation with this number."))
 
 
 def get_study_or_404(study_id: int) -> Study:
@@ -57,3 +63,25 @@ def get_study_or_404(study_id: int) -> Study:
 def get_user_or_404(user_id: int) -> User:
     """Return the account with this number, or answer 404."""
     return db.get_or_404(User, user_id, description="There is no account with this number.")
+
+
+def get_group_or_404(slug: str, *, open_to_all: bool = False) -> Group:
+    """Return the group at `slug` for one of its members, or answer 404 (as if it did not exist).
+
+    With `open_to_all`, an open, active group is also returned to a signed-in non-member (its page
+    offers to join, and shows nothing of its discussion).
+    """
+    group = groups.find(slug)
+    if group is None:
+        abort(404, description=NO_GROUP)
+    if is_member(current_user.id, group.id):
+        return group
+    if open_to_all and group.join_policy == JoinPolicy.OPEN and not group.is_archived:
+        return group
+    abort(404, description=NO_GROUP)
+
+
+def get_group_session_or_404(group: Group, session_id: int) -> GroupSession:
+    """Return the group's session with this number, or answer 404."""
+    return group_sessions.find(group, session_id) or abort(404, description="This group has no session with this "
+                                                                              "number.")

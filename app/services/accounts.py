@@ -144,10 +144,18 @@ def end_session(secret: str | None) -> None:
 
 
 def update_profile(user: User, **fields) -> User:
-    """Change profile fields (display name, profession, affiliation, competing interests, ORCID iD).
+    """Change profile fields (display name, profession, affiliation, competing interests, ORCID iD, time zone).
 
-    Raises ServiceError naming the field when a value is refused (an ORCID iD with a wrong check digit).
+    Raises ServiceError naming the field when a value is refused (an ORCID iD with a wrong check digit,
+    an unknown time zone).
     """
+    if "time_zone" in fields:
+        from app.text.clock import BadTime, zone
+
+        try:
+            user.time_zone = zone(fields.pop("time_zone")).key
+        except BadTime as exc:
+            raise ServiceError(str(exc), "time_zone") from None
     if "orcid" in fields:
         from app.bibliography.identifiers import normalise_orcid
 

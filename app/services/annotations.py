@@ -11,6 +11,7 @@ from app.models import (
     AnnotationRevision,
     AnnotationStatus,
     Article,
+    Group,
     Study,
     User,
     Visibility,
@@ -18,7 +19,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import anchoring, follows, moderation, notifications
 from app.services.articles import bump_display
-from app.services.errors import BadRequest, ServiceError
+from app.services.errors import BadRequest, Conflict, Forbidden, ServiceError
+from app.services.visibility import is_member
 from app.text.anchoring import AnchorError, Selector, resolve
 from app.text.mentions import link_mentions, mentioned_ids, typed_name
 from app.text.sanitize import clean_text, render_markdown
@@ -102,22 +104,29 @@ def _linked_study(article: Article, study_id: int | None) -> Study | None:
 def create(article: Article, author: User, *, body: str, selector: Selector | None = None,
            parent: Annotation | None = None, kind: AnnotationKind = AnnotationKind.COMMENT,
            tags=None, study_id: int | None = None,
-           visibility: Visibility = Visibility.PUBLIC,
+           visibility: Visibility = Visibility.PUBLIC, group: Group | None = None,
            status: AnnotationStatus = AnnotationStatus.PUBLISHED) -> Annotation:
-    """Create an annotation (with `selector`) or a reply (with `parent`); flush, don't commit."""
+    """Create an annotation (with `selector`) or a reply (with `parent`); flush, don't commit.
+
+    A group annotation (`visibility` GROUP with `group`) needs its author to be a member of an active
+    group (Forbidden, Conflict otherwise). A reply stays in its parent's audience whatever is asked.
+    """
     source, html = clean_body(body)
     if (selector is None) == (parent is None):
         raise ServiceError("An annotation needs either a quoted passage or a parent to reply to.", "target")
+    if parent is not None and parent.visibility in (Visibility.PRIVATE, Visibility.GROUP):
+        # A reply stays in its thread's audience: private with a private note, in the group with a group's.
+        visibility, group = parent.visibility, parent.group
+    check_audience(author, visibility, group)
     annotation = Annotation(article_id=article.id, author_id=author.id, kind=kind, body=source, body_html=html,
                             tags=clean_tags(tags), visibility=visibility, status=status,
+                            group_id=group.id if visibility == Visibility.GROUP else None,
                             created_version=article.version, anchor_version=article.version)
     if parent is not None:
         if parent.article_id != article.id:
             raise ServiceError("A reply must be on the same article as its parent.", "target")
         annotation.parent_id = parent.id
         annotation.root_id = parent.root_id or parent.id
-        # A reply inherits the thread's visibility: a reply in a private thread stays private.
-        annotation.visibility = parent.visibility if parent.visibility == Visibility.PRIVATE else visibility
     else:
         annotation.exact, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
         annotation.start, annotation.end = selector.start, selector.end
@@ -130,10 +139,22 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     if parent is None:
         anchoring.record_written(annotation, article.version)
     bump_display(article.id)
-    if annotation.visibility == Visibility.PUBLIC:
+    if annotation.visibility in (Visibility.PUBLIC, Visibility.GROUP):
         follows.follow_thread_automatically(author, annotation.root_id or annotation.id)
     notifications.annotation_published(annotation)
     return annotation
+
+
+def check_audience(author: User, visibility: Visibility, group: Group | None) -> None:
+    """Refuse a group audience its author may not write in: not a member (Forbidden), or archived (Conflict)."""
+    if visibility != Visibility.GROUP:
+        return
+    if group is None:
+        raise ServiceError("Choose the group that may read this annotation.", "group")
+    if not is_member(author.id, group.id):
+        raise Forbidden(f"You are not a member of “{group.name}”: only its members write in it.")
+    if group.archived_at is not None:
+        raise Conflict(f"“{group.name}” is archived: nothing new can be written in it.")
 
 
 def create_for_demo(article: Article, author: User, *, quote: str, kind: AnnotationKind, body: str,

@@ -18,7 +18,7 @@ from app.bibliography.notices import NOTICE_LABELS, human_date
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, Article, Study, StudyNotice, User
 from app.services.notices import preload_notices
-from app.services.visibility import readable_clause
+from app.services.visibility import PUBLIC_LAYER, Layer, layer_clause
 from app.text.claims import citing_sentences, mark_citations
 
 _SEVERITY = {kind: rank for rank, kind in enumerate(NOTICE_LABELS)}
@@ -107,8 +107,8 @@ def _cited(article: Article) -> list[CitedStudy]:
     return [CitedStudy(c.position, c.key, c.study, notices=notices_of(c.study)) for c in citations]
 
 
-def evidence_map(article: Article, viewer: User | None) -> EvidenceMap:
-    """Build the evidence map of `article` for `viewer` (None: what everyone may read)."""
+def evidence_map(article: Article, viewer: User | None, layer: Layer = PUBLIC_LAYER) -> EvidenceMap:
+    """Build the evidence map of `article` for `viewer` (None: what everyone may read) in the page's `layer`."""
     cited = _cited(article)
     by_study = {c.study.id: c for c in cited}
     by_key = {c.key: c for c in cited}
@@ -117,7 +117,7 @@ def evidence_map(article: Article, viewer: User | None) -> EvidenceMap:
         .where(Annotation.article_id == article.id, Annotation.parent_id.is_(None),
                Annotation.deleted_at.is_(None), Annotation.anchor_state != "orphaned",
                Annotation.kind.in_((AnnotationKind.CRITIQUE, AnnotationKind.QUESTION)),
-               readable_clause(viewer))).all()
+               layer_clause(viewer, layer))).all()
     sentences = citing_sentences(article.body_html, article.body_text)
     claims = [Claim(s.text, s.anchors[s.keys[0]], [by_key[k] for k in s.keys if k in by_key]) for s in sentences]
     spans = [(s.start, s.end) for s in sentences]

@@ -48,6 +48,7 @@ from app.models.base import utcnow
 from app.services import notifications
 from app.services.articles import bump_display
 from app.services.errors import Conflict, Forbidden, ServiceError
+from app.services.moderation_scope import can_moderate, read_is_logged
 from app.services.premoderation import initial_status, premoderation_count, published_public_count
 from app.services.search import index as search_index
 from app.text.sanitize import clean_text, render_markdown
@@ -150,10 +151,13 @@ def _check_actor(annotation: Annotation, action: Action, actor: User | None) -> 
         if actor.id != annotation.author_id:
             raise Forbidden("Only the author resubmits an annotation, by editing it.")
         return
-    if not actor.is_moderator:
-        raise Forbidden("Only moderators can do this.")
     if annotation.visibility == Visibility.PRIVATE:
         raise Forbidden("Private notes are for their author alone and are not moderated.")
+    if not can_moderate(actor, annotation):
+        if annotation.visibility == Visibility.GROUP:
+            raise Forbidden("Only the group's owner and moderators decide on its annotations (site moderators "
+                            "too while one is flagged).")
+        raise Forbidden("Only moderators can do this.")
     if action in NOT_ON_OWN and actor.id == annotation.author_id:
         raise Forbidden("You cannot approve, restore or dismiss flags on your own annotation: "
                         "another moderator has to decide.")
@@ -284,12 +288,25 @@ def record(actor: User | None, action: Action, annotation: Annotation | None = N
     """Append one entry to the moderation log (`actor` None: the system); flush, don't commit."""
     entry = ModerationLog(moderator_id=actor.id if actor else None, action=action.value,
                           annotation_id=annotation.id if annotation else None,
+                          group_id=annotation.group_id if annotation else None,
                           target_user_id=target_user_id if target_user_id else (
                               annotation.author_id if annotation else None),
                           old_status=old, new_status=new, reason=reason or "", created_at=utcnow())
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def log_group_read(viewer: User, annotation: Annotation) -> ModerationLog | None:
+    """Log a site moderator's opening of a journal club's flagged annotation in the panel; flush.
+
+    Returns None, writing nothing, when `viewer` moderates the annotation's group (their own work).
+    """
+    if not read_is_logged(viewer, annotation):
+        return None
+    return record(viewer, Action.READ_GROUP, annotation=annotation, old=annotation.status.value,
+                  new=annotation.status.value,
+                  reason=f"Opened in the moderation panel while flagged ({annotation.open_flags} open flags)")
 
 
 # --- Bulk decisions --------------------------------------------------------------------------------
@@ -314,9 +331,10 @@ def bulk_transition(selection: dict[int, str | None], action: Action | str, acto
     clean_reason(reason, required=action in REASON_REQUIRED)
     if not selection:
         raise ServiceError("Select at least one annotation first.", "ids")
-    # A private note is not there for a moderator: it is answered exactly as a missing id is.
-    found = {a.id: a for a in db.session.scalars(select(Annotation).where(
-        Annotation.id.in_(list(selection)), Annotation.visibility != Visibility.PRIVATE))}
+    # What the actor does not moderate (a private note, another group's annotation) is answered exactly
+    # as a missing id is.
+    found = {a.id: a for a in db.session.scalars(select(Annotation).where(Annotation.id.in_(list(selection))))
+             if can_moderate(actor, a)}
     result = BulkResult()
     for annotation_id, seen in selection.items():
         annotation = found.get(annotation_id)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Action, ModerationLog, User
 from app.services.errors import ServiceError
+from app.services.groups import moderated_group_ids
 from app.services.moderation import parse_action
 from app.services.moderation_queue import PAGE_SIZE
 from app.services.pagination import Page, paginate
@@ -82,16 +83,29 @@ def _log_query(filters: LogFilters):
     return stmt
 
 
-def log_page(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE) -> Page[ModerationLog]:
-    """Return one page of log entries matching `filters`, newest first, with the number of matches."""
-    stmt = (_log_query(filters).options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user))
+def _scoped(stmt, viewer: User | None):
+    """Keep the entries `viewer` may read: all for site moderators, their groups' for a group's moderators."""
+    if viewer is None or viewer.is_moderator:
+        return stmt
+    return stmt.where(ModerationLog.group_id.in_(moderated_group_ids(viewer)))
+
+
+def _loaded(stmt):
+    return stmt.options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user),
+                        joinedload(ModerationLog.group))
+
+
+def log_page(filters: LogFilters, page: int = 1, per_page: int = PAGE_SIZE, *,
+             viewer: User | None = None) -> Page[ModerationLog]:
+    """Return one page of log entries matching `filters` that `viewer` may read, newest first."""
+    stmt = (_loaded(_scoped(_log_query(filters), viewer))
             .order_by(ModerationLog.created_at.desc(), ModerationLog.id.desc()))
     return paginate(stmt, page, per_page)
 
 
-def log_entries(filters: LogFilters):
-    """Yield every log entry matching `filters`, oldest first, in batches (for the CSV export)."""
-    stmt = (_log_query(filters).options(joinedload(ModerationLog.moderator), joinedload(ModerationLog.target_user))
+def log_entries(filters: LogFilters, *, viewer: User | None = None):
+    """Yield every log entry matching `filters` that `viewer` may read, oldest first, in batches (CSV)."""
+    stmt = (_loaded(_scoped(_log_query(filters), viewer))
             .order_by(ModerationLog.created_at, ModerationLog.id))
     yield from db.session.scalars(stmt.execution_options(yield_per=500))
 

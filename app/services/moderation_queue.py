@@ -2,7 +2,9 @@
 
 Pending annotations, flagged ones and hidden ones, each listed with everything a decision needs
 (open flags, the author's history, the passage and the parent of a reply) in a fixed number of
-queries whatever the number of items.
+queries whatever the number of items. Each viewer sees the part of the queues they moderate
+(app.services.moderation_scope): site moderators the public annotations (and, in the panel, the
+flagged ones of journal clubs), a group's owner and moderators their group's.
 """
 from __future__ import annotations
 
@@ -12,8 +14,19 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Annotation, AnnotationStatus, Article, Citation, Flag, FlagReason, ModerationLog, Visibility
+from app.models import (
+    Annotation,
+    AnnotationStatus,
+    Article,
+    Citation,
+    Flag,
+    FlagReason,
+    ModerationLog,
+    User,
+    Visibility,
+)
 from app.services.errors import ServiceError
+from app.services.moderation_scope import can_moderate, scope_clause
 from app.services.pagination import Page, paginate
 
 PAGE_SIZE = 50
@@ -25,19 +38,20 @@ def _live():
     return Annotation.deleted_at.is_(None)
 
 
-def waiting_clause():
-    """Return the SQL condition for items waiting for a moderator: pending, or with open flags."""
-    return _live() & (Annotation.status != S.REMOVED) & or_(Annotation.status == S.PENDING, Annotation.open_flags > 0)
+def waiting_clause(viewer: User | None = None, *, panel: bool = True):
+    """Return the SQL condition for items waiting for `viewer`: pending, or with open flags, in their scope."""
+    return (_live() & (Annotation.status != S.REMOVED) & or_(Annotation.status == S.PENDING, Annotation.open_flags > 0)
+            & scope_clause(viewer, panel=panel))
 
 
-def queue_clause():
-    """Return the SQL condition for items in any moderation queue (pending, flagged or hidden)."""
-    return or_(*(_state_clause(state) for state in QUEUE_STATES))
+def queue_clause(viewer: User | None = None, *, panel: bool = False):
+    """Return the SQL condition for items in any moderation queue (pending, flagged or hidden) of `viewer`."""
+    return or_(*(_state_clause(state) for state in QUEUE_STATES)) & scope_clause(viewer, panel=panel)
 
 
-def waiting_count() -> int:
-    """Count items waiting for a moderator (pending, flagged, hidden automatically), in one query."""
-    return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause()))
+def waiting_count(viewer: User | None = None) -> int:
+    """Count items waiting for `viewer` (None: anyone) (pending, flagged, hidden automatically), in one query."""
+    return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause(viewer)))
 
 
 def _state_clause(state: str):
@@ -101,21 +115,26 @@ class QueuePage(Page[QueueItem]):
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def queue_counts() -> dict[str, int]:
-    """Return the number of items in each queue, in one query."""
+def queue_counts(viewer: User | None = None, *, panel: bool = True) -> dict[str, int]:
+    """Return the number of items in each of `viewer`'s queues, in one query."""
     row = db.session.execute(select(*[
-        func.coalesce(func.sum(case((_state_clause(state), 1), else_=0)), 0) for state in QUEUE_STATES])).one()
+        func.coalesce(func.sum(case((_state_clause(state), 1), else_=0)), 0) for state in QUEUE_STATES])
+        .where(scope_clause(viewer, panel=panel))).one()
     return dict(zip(QUEUE_STATES, (int(v) for v in row), strict=True))
 
 
-def queue(state: str, page: int = 1) -> QueuePage:
+def queue(state: str, page: int = 1, *, viewer: User | None = None, panel: bool = True,
+          group_id: int | None = None) -> QueuePage:
     """Return one page of the pending, flagged or hidden queue in a fixed number of queries.
 
     Pending: oldest first. Flagged: urgent first (still visible with an open patient-data flag), then
     most open flags, then the worst reason (FlagReason order), then the oldest. Hidden: most recently
-    changed first.
+    changed first. Only what `viewer` moderates is listed (None: everything but private notes;
+    `group_id`: only that group's).
     """
-    clause = _state_clause(state)
+    clause = _state_clause(state) & scope_clause(viewer, panel=panel)
+    if group_id is not None:
+        clause = clause & (Annotation.group_id == group_id)
     stmt = select(Annotation).where(clause).options(*_review_options())
     if state == "pending":
         stmt = stmt.order_by(Annotation.modified_at, Annotation.id)
@@ -126,8 +145,8 @@ def queue(state: str, page: int = 1) -> QueuePage:
                              Annotation.modified_at, Annotation.id)
     else:
         stmt = stmt.order_by(Annotation.modified_at.desc(), Annotation.id.desc())
-    counts = queue_counts()
-    rows = paginate(stmt, page, PAGE_SIZE, total=counts[state], unique=True)
+    counts = queue_counts(viewer, panel=panel)
+    rows = paginate(stmt, page, PAGE_SIZE, total=None if group_id is not None else counts[state], unique=True)
     return QueuePage(items=review_items(list(rows.items)), page=rows.page, per_page=rows.per_page,
                      total=rows.total, state=state, counts=counts)
 
@@ -180,12 +199,18 @@ def _review_options() -> tuple:
             joinedload(Annotation.article).selectinload(Article.citations).selectinload(Citation.study))
 
 
-def get_for_review(annotation_id: int) -> Annotation | None:
-    """Return any annotation whatever its status, for moderators; None when there is none to review."""
+def get_for_review(annotation_id: int, viewer: User | None = None, *, panel: bool = True) -> Annotation | None:
+    """Return an annotation `viewer` moderates whatever its status; None when there is none for them to review.
+
+    A private note is for its author alone and never needs a moderator, so it is not there for one;
+    a journal club's annotation is there for its group's moderators, and for site moderators in the
+    panel while it is flagged.
+    """
     annotation = db.session.scalar(select(Annotation).where(Annotation.id == annotation_id)
                                    .options(*_review_options()))
-    # A private note is for its author alone: it never needs a moderator, so it is not there for one.
     if annotation is None or annotation.visibility == Visibility.PRIVATE:
+        return None
+    if viewer is not None and not can_moderate(viewer, annotation, panel=panel):
         return None
     return annotation
 

@@ -6,7 +6,8 @@ so a change that is rolled back leaves no message behind and a committed one can
 Digests are built later from the notifications marked for them (app.services.digests). Events that
 concern content (a new annotation, a mention, an accepted answer) are fanned out here: each person
 hears about one event once, for the most specific reason they have, and only if they may read it.
-Private notes never notify anyone; pending annotations notify when a moderator approves them.
+Private notes never notify anyone; pending annotations notify when a moderator approves them. A
+journal club's annotations notify its current members only (each person is checked with can_read).
 """
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def _where(annotation: Annotation, owner: str = "your") -> str:
     quote = (root.exact if root is not None else "") or ""
     if len(quote) > QUOTE_LENGTH:
         quote = quote[:QUOTE_LENGTH].rstrip() + "…"
-    return f"{owner} {what} on “{title}”" + (f" (“{quote}”)" if quote else "")
+    return f"{owner} {what} on “{title}{_in_group(annotation)}”" + (f" (“{quote}”)" if quote else "")
 
 
 def moderation_outcome(annotation: Annotation, action, old_status: AnnotationStatus, reason: str) -> None:
@@ -126,8 +127,9 @@ def moderation_outcome(annotation: Annotation, action, old_status: AnnotationSta
         notify(annotation.author_id, Kind.REMOVED, f"A moderator removed {where}; removal is final.{reason_text}",
                annotation.id)
     elif status == AnnotationStatus.PUBLISHED and old_status == AnnotationStatus.PENDING:
+        readers = "everyone" if annotation.group is None else f"the members of “{annotation.group.name}”"
         notify(annotation.author_id, Kind.APPROVED,
-               f"A moderator approved {where}. It is now visible to everyone.{reason_text}", annotation.id)
+               f"A moderator approved {where}. It is now visible to {readers}.{reason_text}", annotation.id)
     elif status == AnnotationStatus.PUBLISHED and old_status == AnnotationStatus.HIDDEN:
         notify(annotation.author_id, Kind.RESTORED,
                f"A moderator reviewed {where} and made it visible again.{reason_text}", annotation.id)
@@ -159,8 +161,9 @@ def _where_written(annotation: Annotation) -> str:
 
 
 def _announceable(annotation: Annotation) -> bool:
-    """Tell whether an annotation may notify anyone: published, not private, not deleted, on a published article."""
-    return (annotation.visibility == Visibility.PUBLIC and annotation.status == AnnotationStatus.PUBLISHED
+    """Tell whether an annotation may notify anyone: published, public or in a group, not deleted, article published."""
+    return (annotation.visibility in (Visibility.PUBLIC, Visibility.GROUP)
+            and annotation.status == AnnotationStatus.PUBLISHED
             and not annotation.is_deleted and annotation.article.status == ArticleStatus.PUBLISHED)
 
 
@@ -192,14 +195,15 @@ def annotation_published(annotation: Annotation) -> None:
         return
     author = db.session.get(User, annotation.author_id)
     parent = db.session.get(Annotation, annotation.parent_id) if annotation.parent_id else None
-    title = annotation.article.title
+    title = annotation.article.title + _in_group(annotation)
     told: set[int] = {annotation.author_id}
     _tell_mentioned(annotation, mentioned_ids(annotation.body), told)
     key = f"annotation:{annotation.id}"
     if parent is not None and parent.author_id not in told:
         told.add(parent.author_id)
-        notify(parent.author_id, Kind.REPLY, f"{author.display_name} replied to {_where(parent)}.", annotation.id,
-               actor_id=author.id, event_key=key)
+        if can_read(db.session.get(User, parent.author_id), annotation):
+            notify(parent.author_id, Kind.REPLY, f"{author.display_name} replied to {_where(parent)}.",
+                   annotation.id, actor_id=author.id, event_key=key)
     for user_id, reason in follows.followers_of(_follow_targets(annotation)).items():
         if user_id in told:
             continue
@@ -217,6 +221,11 @@ def annotation_published(annotation: Annotation) -> None:
                    actor_id=author.id, event_key=key)
 
 
+def _in_group(annotation: Annotation) -> str:
+    """Return the words naming an annotation's journal club after its article's title ("" when public)."""
+    return "" if annotation.group is None else f"” in “{annotation.group.name}"
+
+
 def _tell_mentioned(annotation: Annotation, user_ids: list[int], told: set[int]) -> None:
     """Tell the mentioned people who may read `annotation`, once per annotation each."""
     if not user_ids:
@@ -227,7 +236,8 @@ def _tell_mentioned(annotation: Annotation, user_ids: list[int], told: set[int])
         if person.id in told or not can_read(person, annotation):
             continue
         told.add(person.id)
-        notify(person.id, Kind.MENTION, f"{author.display_name} mentioned you on “{annotation.article.title}”.",
+        where = annotation.article.title + _in_group(annotation)
+        notify(person.id, Kind.MENTION, f"{author.display_name} mentioned you on “{where}”.",
                annotation.id, actor_id=author.id, event_key=f"mention:{annotation.id}")
 
 

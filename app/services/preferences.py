@@ -72,6 +72,8 @@ KIND_EVENT_TYPE = {
     "approved": "moderation", "hidden": "moderation", "restored": "moderation", "removed": "moderation",
     "retraction": "evidence", "concern": "evidence", "correction": "evidence",
     "reworded": "anchoring", "changed": "anchoring", "orphaned": "anchoring",
+    # Journal clubs: an invitation (also emailed as an account email) and a session scheduled.
+    "group_invitation": "updates", "group_session": "updates",
 }
 
 

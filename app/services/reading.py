@@ -5,7 +5,9 @@ annotations the viewer may read (with authors and linked studies joined), one fo
 of parents the viewer may not read (shown as stubs so replies survive). The highlighted article
 body is rendered once per article version and display revision, and reused until a reader-visible
 change bumps the revision; only viewers with annotations of their own that others cannot see
-(private, pending, hidden) get a body rendered for them.
+(private, pending, hidden) get a body rendered for them. The page shows one layer at a time
+(app.services.visibility.Layer): only the public layer is cached; a journal club's layer and
+"mine" are always rendered for the reader asking, so no cache ever holds group content.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from app.services.anchoring import ATTACHED
 from app.services.evidence_map import mark_body
 from app.services.search.requests import BadSearch
 from app.services.search.searching import annotation_ids_matching
-from app.services.visibility import is_public, readable_clause
+from app.services.visibility import GROUP, PUBLIC_LAYER, Layer, is_public, layer_clause
 from app.text.highlight import Span, add_block_links, highlight
 
 # Replies deeper than this are shown at this depth, with "in reply to".
@@ -104,6 +106,9 @@ class Discussion:
     total: int
     # What the text filter could not use (a prefix too short, a query too long), for the reader.
     filter_notices: list[str] = field(default_factory=list)
+    layer: Layer = PUBLIC_LAYER
+    # In a journal club's layer: its session prompts on this article (annotation id -> session), shown first.
+    prompts: dict = field(default_factory=dict)
 
 
 class _BodyCache:
@@ -145,8 +150,9 @@ def own_annotations(article_id: int, user_id: int) -> OwnAnnotations:
     """Return the user's annotations on the article (one query)."""
     rows = db.session.execute(select(Annotation.id, Annotation.visibility, Annotation.status)
                               .where(Annotation.article_id == article_id, Annotation.author_id == user_id)).all()
-    personal = any(r.visibility != Visibility.PUBLIC or r.status not in (AnnotationStatus.PUBLISHED,
-                                                                          AnnotationStatus.REMOVED) for r in rows)
+    # Group annotations are not on the public layer, so they never make the shared content personal.
+    personal = any(r.visibility == Visibility.PRIVATE or (r.visibility == Visibility.PUBLIC and r.status not in (
+        AnnotationStatus.PUBLISHED, AnnotationStatus.REMOVED)) for r in rows)
     return OwnAnnotations(ids=tuple(r.id for r in rows), personal=personal)
 
 
@@ -224,6 +230,7 @@ def _label(annotation_by_id: dict[int, Annotation]):
 
 def _highlighted_body(article: Article, roots: list[Annotation], personal: bool, filters: Filters,
                       annotate_url: str) -> str:
+    """Return the article body with `roots` highlighted; cached only when `personal` is False (public layer)."""
     by_id = {a.id: a for a in roots}
     spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
              if a.start is not None and a.end is not None and a.anchor_state in ATTACHED]
@@ -245,11 +252,11 @@ def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotatio
     return highlight(with_links, spans, _label(by_id))
 
 
-def readable_annotations(article: Article, viewer: User | None) -> list[Annotation]:
-    """Return every annotation of `article` that `viewer` may read, oldest first (one query)."""
+def readable_annotations(article: Article, viewer: User | None, layer: Layer = PUBLIC_LAYER) -> list[Annotation]:
+    """Return every annotation of `article` that `viewer` may read in `layer`, oldest first (one query)."""
     return list(db.session.scalars(
         select(Annotation)
-        .where(Annotation.article_id == article.id, readable_clause(viewer))
+        .where(Annotation.article_id == article.id, layer_clause(viewer, layer))
         .options(joinedload(Annotation.author), joinedload(Annotation.study))
         .order_by(Annotation.created_at, Annotation.id)
     ).unique())
@@ -290,11 +297,16 @@ def _stub_thread(stub: Stub, children: dict[int, list[Annotation]], collect) -> 
     return thread
 
 
-def _thread_order(filters: Filters):
-    """Return the sort key of threads: reading order, or most helpful first (then reading order)."""
+def _thread_order(filters: Filters, pinned: dict | None = None):
+    """Return the sort key of threads: reading order, or most helpful first (then reading order).
+
+    `pinned` threads (a session's prompts, in their order) come before all others.
+    """
+    rank = {annotation_id: n for n, annotation_id in enumerate(pinned or {})}
+    first = len(rank)
     if filters.sort == "helpful":
-        return lambda t: (-getattr(t.root, "helpful_count", 0), t.start, t.root.id)
-    return lambda t: (t.start, t.root.id)
+        return lambda t: (rank.get(t.root.id, first), -getattr(t.root, "helpful_count", 0), t.start, t.root.id)
+    return lambda t: (rank.get(t.root.id, first), t.start, t.root.id)
 
 
 def _answered(roots: list[Annotation], by_id: dict[int, Annotation]) -> set[int]:
@@ -324,13 +336,15 @@ def _answer_first(thread: Thread, answer_id: int, children: dict[int, list[Annot
 
 
 def discussion(article: Article, viewer: User | None, filters: Filters | None = None, *,
-               annotate_url: str) -> Discussion:
-    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer`.
+               annotate_url: str, layer: Layer = PUBLIC_LAYER) -> Discussion:
+    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer` in `layer`.
 
-    `annotate_url` is the article's no-JavaScript annotate page, linked after each paragraph.
+    `annotate_url` is the article's no-JavaScript annotate page, linked after each paragraph. In a
+    group's layer the group's session prompts come first.
     """
     filters = filters or Filters()
-    rows = readable_annotations(article, viewer)
+    rows = readable_annotations(article, viewer, layer)
+    prompts = _prompts(article, layer)
     searched, notices = _text_matches(article, viewer, filters)
     by_id = {a.id: a for a in rows}
     missing = {a.parent_id for a in rows if a.parent_id and a.parent_id not in by_id}
@@ -378,19 +392,29 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
         stub_threads = [_stub_thread(stub, children, collect) for stub in stubs.values()
                         if stub.id in missing and stub.id not in root_ids]
         threads += [thread for thread in stub_threads if thread.replies]
-    threads.sort(key=_thread_order(filters))
+    threads.sort(key=_thread_order(filters, prompts))
 
     live_roots = [a for a in roots if not a.is_deleted]
     counts = Counter(a.kind.value for a in live_roots if a.anchor_state in ATTACHED)
     tags = sorted({t for a in live_roots for t in (a.tags or [])})
     authors = sorted({(a.author_id, a.author.display_name) for a in rows}, key=lambda x: x[1])
-    personal = any(not is_public(a) for a in roots)
+    personal = not layer.shared or any(not is_public(a) for a in roots)
     shown_roots = [t.root for t in threads if isinstance(t.root, Annotation) and not t.root.is_deleted]
     body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters,
                              annotate_url)
     kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
     return Discussion(threads=threads, changed=changed, orphans=orphans, counts=kind_counts,
-                      tags=tags, authors=authors, body_html=body, total=len(live_roots), filter_notices=notices)
+                      tags=tags, authors=authors, body_html=body, total=len(live_roots), filter_notices=notices,
+                      layer=layer, prompts=prompts)
+
+
+def _prompts(article: Article, layer: Layer) -> dict:
+    """Return the prompts of the layer's group on the article, in session order (empty outside a group's layer)."""
+    if layer.kind != GROUP or layer.group is None:
+        return {}
+    from app.services.group_sessions import prompt_ids
+
+    return prompt_ids(layer.group.id, article.id)
 
 
 

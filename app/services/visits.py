@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import Annotation, ArticleVisit, User
 from app.models.base import utcnow
-from app.services.visibility import readable_clause
+from app.services.visibility import PUBLIC_LAYER, Layer, layer_clause
 
 VISIT_GAP = timedelta(minutes=30)
 WRITE_EVERY = timedelta(seconds=60)
@@ -68,14 +68,14 @@ def store(user_id: int, article_id: int, state: VisitState) -> None:
         pass
 
 
-def new_ids(article_id: int, viewer: User, since: datetime | None) -> list[int]:
-    """Return the ids of readable, undeleted annotations by others newer than `since`, in reading order."""
+def new_ids(article_id: int, viewer: User, since: datetime | None, layer: Layer = PUBLIC_LAYER) -> list[int]:
+    """Return the ids of undeleted annotations by others newer than `since` in the page's `layer`, in reading order."""
     if since is None:
         return []
     root = aliased(Annotation)
     position = func.coalesce(root.start, Annotation.start, 10 ** 9)
     return list(db.session.scalars(
         select(Annotation.id).outerjoin(root, root.id == Annotation.root_id)
-        .where(Annotation.article_id == article_id, readable_clause(viewer), Annotation.deleted_at.is_(None),
+        .where(Annotation.article_id == article_id, layer_clause(viewer, layer), Annotation.deleted_at.is_(None),
                Annotation.author_id != viewer.id, Annotation.created_at > since)
         .order_by(position, Annotation.created_at, Annotation.id)))

@@ -69,10 +69,10 @@ def test_csv_export_has_every_column_and_the_filters_apply(client, auth, scene, 
     auth.sign_in(scene["mod"].email)
     rows = _csv(client)
     assert rows[0] == ["time_utc", "actor_id", "actor", "action", "annotation_id", "target_user_id", "target_user",
-                       "old_status", "new_status", "reason"]
+                       "old_status", "new_status", "reason", "group"]
     assert [r[3] for r in rows[1:]] == ["hide", "restore"]
     assert rows[1][2] == "Mod One" and rows[1][4] == str(annotation_id) and rows[1][6] == "Dr Author"
-    assert rows[1][7:] == ["pending", "hidden", "Unsupported, see rules §2"]
+    assert rows[1][7:] == ["pending", "hidden", "Unsupported, see rules §2", ""]
     assert [r[3] for r in _csv(client, "?action=restore")[1:]] == ["restore"]
 
 

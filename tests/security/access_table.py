@@ -5,8 +5,12 @@ row here fails tests/security/test_security_access.py. Each key lists one or mor
 path built from the security world's objects (`{a_private}` is reader A's private annotation, see
 tests/security/conftest.py), an optional form or JSON body, and the outcome for each visitor, in
 the order of ROLES: anonymous, reader A, reader B, a suspended reader, a moderator, an admin, a
-suspended moderator and a suspended admin. A suspended account of any role reads only, so the two
-suspended staff get the suspended reader's answer unless a row says otherwise.
+suspended moderator, a suspended admin, a journal club's moderator and its owner. A suspended account
+of any role reads only, so the two suspended staff get the suspended reader's answer unless a row says
+otherwise; the club's moderator and owner are readers outside everything but their club, so they get
+reader B's answer unless a row says otherwise. In the club (`{club}`), reader A is a member and reader
+B, the suspended reader and the site's moderator and admin are outside it: `in_club` rows give the
+answers of the club's member, moderator and owner and of everyone outside.
 
 An outcome is a status code, or SIGN_IN for a redirect to the sign-in page. Bodies of unsafe
 requests are deliberately incomplete where possible, so that a visitor who is let in gets a
@@ -29,11 +33,22 @@ SIGN_IN = "sign in"
 
 
 def by_role(anonymous, reader_a, reader_b, suspended, moderator, admin, *, suspended_moderator=None,
-            suspended_admin=None) -> tuple:
-    """Return the outcomes in ROLES order; suspended staff answer as the suspended reader unless given."""
+            suspended_admin=None, group_moderator=None, group_owner=None) -> tuple:
+    """Return the outcomes in ROLES order; suspended staff answer as the suspended reader, the club's
+    moderator and owner as reader B, unless given."""
     return (anonymous, reader_a, reader_b, suspended, moderator, admin,
             suspended if suspended_moderator is None else suspended_moderator,
-            suspended if suspended_admin is None else suspended_admin)
+            suspended if suspended_admin is None else suspended_admin,
+            reader_b if group_moderator is None else group_moderator,
+            reader_b if group_owner is None else group_owner)
+
+
+def in_club(member, moderator=None, owner=None, *, outsider=404, suspended=None, anonymous=SIGN_IN) -> tuple:
+    """Return the outcomes of a journal club's route: its member (reader A), moderator and owner, and
+    everyone outside it (reader B, the site's moderator and admin; the suspended reader too unless given)."""
+    return by_role(anonymous, member, outsider, outsider if suspended is None else suspended, outsider, outsider,
+                   group_moderator=member if moderator is None else moderator,
+                   group_owner=(member if moderator is None else moderator) if owner is None else owner)
 
 
 def everyone(outcome) -> tuple:
@@ -56,6 +71,13 @@ def moderators(outcome, anonymous=SIGN_IN) -> tuple:
 
 def admins(outcome, anonymous=SIGN_IN) -> tuple:
     return by_role(anonymous, 403, 403, 403, 403, outcome)
+
+
+def panel(outcome, group=None, anonymous=SIGN_IN) -> tuple:
+    """The moderation panel: site moderators get `outcome`, the club's moderator and owner `group` (default the
+    same), readers 403."""
+    group = outcome if group is None else group
+    return by_role(anonymous, 403, 403, 403, outcome, outcome, group_moderator=group, group_owner=group)
 
 
 @dataclass(frozen=True)
@@ -84,11 +106,20 @@ CONTAINER = "/api/articles/{slug}/annotations/"
 DRAFT_CONTAINER = f"/api/articles/{DRAFT_SLUG}/annotations/"
 # Reader B's and the moderator's pending annotations: their author and the moderation panel (moderators
 # and admins open them by their IRI too); others, and everyone for annotations on a draft, get 404.
-AS_READ = {"a_public": everyone(200), "a_private": ONLY_A, "b_pending": by_role(404, 404, 200, 404, 200, 200),
-           "m_pending": by_role(404, 404, 404, 404, 200, 200), "a_draft": everyone(404)}
+# A journal club's notes: its members only (site moderators read a flagged one in the panel, never here).
+AS_READ = {"a_public": everyone(200), "a_private": ONLY_A,
+           "b_pending": by_role(404, 404, 200, 404, 200, 200, group_moderator=404, group_owner=404),
+           "m_pending": by_role(404, 404, 404, 404, 200, 200), "a_draft": everyone(404),
+           "g_note": in_club(200, anonymous=404), "g_flagged": in_club(200, anonymous=404)}
 # Changing: only the author (422 for the empty body they send); a suspended account may not write (403).
 AS_CHANGED = {"a_public": by_role(401, 422, 403, 403, 403, 403), "a_private": by_role(401, 422, 404, 403, 404, 404),
-              "b_pending": by_role(401, 404, 422, 403, 403, 403)}
+              "b_pending": by_role(401, 404, 422, 403, 403, 403, group_moderator=404, group_owner=404),
+              "g_note": in_club(422, 403, anonymous=401, suspended=403)}
+CLUB = "/groups/{club}"
+SESSION = CLUB + "/sessions/{g_session}"
+PAST = CLUB + "/sessions/{g_past}"
+API_CLUB = "/api/groups/{club}"
+API_SESSION = API_CLUB + "/sessions/{g_session}"
 ANNOTATION_CASES = {
     "GET": [Case(f"{{{name}}}", expect) for name, expect in AS_READ.items()],
     "OPTIONS": [Case(f"{{{name}}}", expect) for name, expect in AS_READ.items()],
@@ -106,14 +137,18 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/"): [Case("/", everyone(200))],
     ("GET", "/healthz"): [Case("/healthz", everyone(200))],
     ("GET", "/kinds.css"): [Case("/kinds.css", everyone(200))],
-    ("GET", "/articles/<slug>"): [Case(ARTICLE, everyone(200)), Case(DRAFT, everyone(404))],
+    # A journal club's layer is its members' (anonymous readers get the public page, which is all they read).
+    ("GET", "/articles/<slug>"): [Case(ARTICLE, everyone(200)), Case(DRAFT, everyone(404)),
+                                  Case(ARTICLE + "?layer=group:{club}", in_club(200, anonymous=200)),
+                                  Case(ARTICLE + "?layer=mine", everyone(200))],
     ("GET", "/articles/<slug>/references.<ext>"): [
         Case(ARTICLE + "/references.ris", everyone(200)),
         Case(DRAFT + "/references.bib", by_role(404, 404, 404, 404, 404, 200))],
     ("GET", "/annotations/<int:annotation_id>"): [
         Case(A_NOTE, everyone(302)),
         Case(A_PRIVATE, by_role(404, 302, 404, 404, 404, 404)),
-        Case("/annotations/{b_pending}", by_role(404, 404, 302, 404, 404, 404)),
+        Case("/annotations/{b_pending}", by_role(404, 404, 302, 404, 404, 404, group_moderator=404, group_owner=404)),
+        Case("/annotations/{g_note}", in_club(302, anonymous=404)),
         # Annotations on a draft are hidden with it, from their author too; admins edit drafts.
         Case("/annotations/{a_draft}", by_role(404, 404, 404, 404, 404, 302))],
     ("GET", "/studies"): [Case("/studies", everyone(200))],
@@ -182,10 +217,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(DRAFT + "/import-annotations", writers(404), form={})],
     ("GET", "/annotations/<int:annotation_id>/replies"): [
         Case(A_NOTE + "/replies", writers(200)),
-        Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
+        Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 200, 404, 403, 404, 404)),
+        Case("/annotations/{g_note}/replies", in_club(200, suspended=403))],
     ("POST", "/annotations/<int:annotation_id>/replies"): [
         Case(A_NOTE + "/replies", writers(422), form={"body": ""}),
-        Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 422, 404, 403, 404, 404), form={"body": ""})],
+        Case(A_PRIVATE + "/replies", by_role(SIGN_IN, 422, 404, 403, 404, 404), form={"body": ""}),
+        Case("/annotations/{g_note}/replies", in_club(422, suspended=403), form={"body": ""})],
     ("GET", "/annotations/<int:annotation_id>/edit"): [
         Case(A_NOTE + "/edit", by_role(SIGN_IN, 200, 403, 403, 403, 403)),
         Case(A_PRIVATE + "/edit", by_role(SIGN_IN, 200, 404, 403, 404, 404))],
@@ -207,7 +244,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/annotations/<int:annotation_id>/flag"): [
         Case(A_NOTE + "/flag", by_role(SIGN_IN, 403, 200, 403, 200, 200)),
         Case(A_PRIVATE + "/flag", by_role(SIGN_IN, 403, 404, 404, 404, 404)),
-        Case("/annotations/{b_pending}/flag", by_role(SIGN_IN, 404, 403, 404, 404, 404))],
+        Case("/annotations/{b_pending}/flag", by_role(SIGN_IN, 404, 403, 404, 404, 404, group_moderator=404,
+                                                      group_owner=404)),
+        Case("/annotations/{g_note}/flag", in_club(403, 200))],
     ("POST", "/annotations/<int:annotation_id>/flag"): [
         Case(A_NOTE + "/flag", by_role(SIGN_IN, 403, 422, 403, 422, 422), form={}),
         Case(A_PRIVATE + "/flag", by_role(SIGN_IN, 403, 404, 404, 404, 404), form={})],
@@ -229,18 +268,24 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case("/annotations/{a_question}/answer/withdraw", by_role(SIGN_IN, 409, 403, 403, 409, 409))],
 
     # --- Moderation panel --------------------------------------------------------------------------
-    ("GET", "/moderation/"): [Case("/moderation/", moderators(200))],
-    ("GET", "/moderation/<any(pending, flagged, hidden):state>"): [Case("/moderation/flagged", moderators(200))],
+    # The queues and the log: site moderators, and a journal club's moderator and owner (their club's items).
+    ("GET", "/moderation/"): [Case("/moderation/", panel(200))],
+    ("GET", "/moderation/<any(pending, flagged, hidden):state>"): [
+        Case("/moderation/flagged", panel(200)), Case("/moderation/flagged?group={club}", panel(200))],
     ("GET", "/moderation/annotations/<int:annotation_id>"): [
-        Case("/moderation/annotations/{b_pending}", moderators(200)),
+        Case("/moderation/annotations/{b_pending}", panel(200, group=404)),
         # A private note is for its author only, also in the moderation panel.
-        Case("/moderation/annotations/{a_private}", moderators(404))],
+        Case("/moderation/annotations/{a_private}", panel(404, group=404)),
+        # A club's note: its moderators; site moderators only while it is flagged (and that is logged).
+        Case("/moderation/annotations/{g_note}", panel(404, group=200)),
+        Case("/moderation/annotations/{g_flagged}", panel(200, group=200))],
     ("POST", "/moderation/annotations/<int:annotation_id>"): [
-        Case("/moderation/annotations/{b_pending}", moderators(303), form={}),
-        Case("/moderation/annotations/{a_private}", moderators(404), form={})],
-    ("POST", "/moderation/bulk"): [Case("/moderation/bulk", moderators(303), form={})],
-    ("GET", "/moderation/log"): [Case("/moderation/log", moderators(200))],
-    ("GET", "/moderation/log.csv"): [Case("/moderation/log.csv", moderators(200))],
+        Case("/moderation/annotations/{b_pending}", panel(303, group=404), form={}),
+        Case("/moderation/annotations/{a_private}", panel(404, group=404), form={}),
+        Case("/moderation/annotations/{g_note}", panel(404, group=303), form={})],
+    ("POST", "/moderation/bulk"): [Case("/moderation/bulk", panel(303), form={})],
+    ("GET", "/moderation/log"): [Case("/moderation/log", panel(200))],
+    ("GET", "/moderation/log.csv"): [Case("/moderation/log.csv", panel(200))],
     ("GET", "/moderation/users"): [Case("/moderation/users", admins(200))],
     ("POST", "/moderation/users/<int:user_id>/suspend"): [
         Case("/moderation/users/{reader_b}/suspend", admins(303), form={})],
@@ -297,7 +342,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/users/<int:user_id>"): [
         Case("/api/users/{reader_a}", everyone(200)),
         # Reader B has written nothing others can read yet: only B finds B.
-        Case("/api/users/{reader_b}", by_role(404, 404, 200, 404, 404, 404))],
+        Case("/api/users/{reader_b}", by_role(404, 404, 200, 404, 404, 404, group_moderator=404, group_owner=404))],
     ("GET", "/api/follows"): [Case("/api/follows", signed_in(200, anonymous=401))],
     ("POST", "/api/follows"): [Case("/api/follows", writers(422, anonymous=401), json={})],
     ("DELETE", "/api/follows/<int:follow_id>"): [
@@ -331,4 +376,91 @@ TABLE: dict[tuple[str, str], list[Case]] = {
              json=STALE_DECISION),
         Case("/api/moderation/annotations/{b_pending}", moderators(409, anonymous=401), json=STALE_DECISION),
         Case("/api/moderation/annotations/{a_private}", moderators(404, anonymous=401), json=STALE_DECISION)],
+
+    # --- Journal clubs -----------------------------------------------------------------------------
+    # Outside the club its pages are not there (404); inside, the owner manages it, the owner and the
+    # moderators schedule and write prompts, members read and take part. Refused forms change nothing.
+    ("GET", "/groups/"): [Case("/groups/", signed_in(200))],
+    ("GET", "/groups/new"): [Case("/groups/new", writers(200))],
+    ("POST", "/groups/new"): [Case("/groups/new", writers(422), form={})],
+    ("GET", "/groups/<slug>"): [Case(CLUB, in_club(200)),
+                                # An open club shows how to join to anyone signed in (not its discussion).
+                                Case("/groups/{open_club}", signed_in(200), fresh="open_club")],
+    ("GET", "/groups/<slug>/settings"): [Case(CLUB + "/settings", in_club(403, 403, 200, suspended=403))],
+    ("POST", "/groups/<slug>/settings"): [
+        Case(CLUB + "/settings", in_club(403, 403, 422, suspended=403), form={"name": ""})],
+    # Reopening a club that is open changes nothing.
+    ("POST", "/groups/<slug>/archive"): [
+        Case(CLUB + "/archive", in_club(403, 403, 303, suspended=403), form={"archived": "0"})],
+    ("POST", "/groups/<slug>/join"): [
+        # The club is by invitation only: its members are told they belong already, the others do not find it.
+        Case(CLUB + "/join", in_club(303, suspended=403), form={}),
+        Case("/groups/{open_club}/join", writers(303), form={}, fresh="open_club")],
+    ("POST", "/groups/<slug>/leave"): [
+        # A fresh club of the same people: the owner is refused (no successor) on the page they left.
+        Case("/groups/{club_fresh}/leave", in_club(303), form={}, fresh="club_fresh")],
+    **{("POST", f"/groups/<slug>/members/<int:user_id>/{verb}"): [
+        # Reader B is no member: the owner is told so; nothing changes.
+        Case(CLUB + f"/members/{{reader_b}}/{verb}", in_club(403, 403, 303, suspended=403), form=form)]
+       for verb, form in (("remove", {}), ("role", {"role": "moderator"}), ("owner", {}))},
+    ("GET", "/groups/<slug>/invitations"): [Case(CLUB + "/invitations", in_club(403, 403, 200, suspended=403))],
+    ("POST", "/groups/<slug>/invitations"): [
+        Case(CLUB + "/invitations", in_club(403, 403, 422, suspended=403), form={})],
+    ("POST", "/groups/<slug>/invitations/<int:invitation_id>/revoke"): [
+        Case(CLUB + "/invitations/{g_invitation}/revoke", in_club(403, 403, 303, suspended=403), form={},
+             fresh="g_invitation")],
+    # The signed link is the authority: a valid one shows the club to anyone signed in; a used, forged or
+    # someone else's one is refused and changes nothing.
+    ("GET", "/groups/join/<token>"): [Case("/groups/join/{g_token}", signed_in(200)),
+                                      Case("/groups/join/forged", signed_in(400))],
+    ("POST", "/groups/join/<token>"): [Case("/groups/join/{g_used_token}", signed_in(400), form={}),
+                                       Case("/groups/join/{g_email_token}", signed_in(403), form={})],
+    ("GET", "/groups/<slug>/sessions/new"): [Case(CLUB + "/sessions/new", in_club(403, 200, suspended=403))],
+    ("POST", "/groups/<slug>/sessions/new"): [
+        Case(CLUB + "/sessions/new", in_club(403, 422, suspended=403), form={})],
+    ("GET", "/groups/<slug>/sessions/<int:session_id>"): [Case(SESSION, in_club(200))],
+    ("POST", "/groups/<slug>/sessions/<int:session_id>/prompts"): [
+        Case(SESSION + "/prompts", in_club(403, 422, suspended=403), form={})],
+    # Too early to mark attendance, too late to cancel: each is told so on the session's page.
+    ("POST", "/groups/<slug>/sessions/<int:session_id>/attendance"): [
+        Case(SESSION + "/attendance", in_club(303, suspended=403), form={})],
+    ("POST", "/groups/<slug>/sessions/<int:session_id>/cancel"): [
+        Case(PAST + "/cancel", in_club(403, 303, suspended=403), form={})],
+    # The discussion and the CPD record exist once the session has started.
+    ("GET", "/groups/<slug>/sessions/<int:session_id>/discussion"): [
+        Case(PAST + "/discussion", in_club(200)), Case(SESSION + "/discussion", in_club(409))],
+    ("GET", "/groups/<slug>/sessions/<int:session_id>/discussion.<ext>"): [
+        Case(PAST + "/discussion.md", in_club(200)), Case(PAST + "/discussion.pdf", in_club(404))],
+    ("GET", "/groups/<slug>/sessions/<int:session_id>/cpd"): [
+        Case(PAST + "/cpd", in_club(200)), Case(SESSION + "/cpd", in_club(409))],
+    ("GET", "/groups/<slug>/sessions/<int:session_id>/cpd.<ext>"): [Case(PAST + "/cpd.csv", in_club(200))],
+    ("GET", "/api/groups"): [Case("/api/groups", signed_in(200, anonymous=401))],
+    ("POST", "/api/groups"): [Case("/api/groups", writers(422, anonymous=401), json={})],
+    ("GET", "/api/groups/<slug>"): [Case(API_CLUB, in_club(200, anonymous=401))],
+    ("PATCH", "/api/groups/<slug>"): [Case(API_CLUB, in_club(403, 403, 422, anonymous=401, suspended=403), json={})],
+    ("GET", "/api/groups/<slug>/members"): [Case(API_CLUB + "/members", in_club(200, anonymous=401))],
+    # A club by invitation only is not there to join for outsiders; its members belong already (409).
+    ("POST", "/api/groups/<slug>/members"): [
+        Case(API_CLUB + "/members", in_club(409, anonymous=401, suspended=403), json={})],
+    ("PATCH", "/api/groups/<slug>/members/<int:user_id>"): [
+        Case(API_CLUB + "/members/{reader_b}", in_club(403, 403, 422, anonymous=401, suspended=403), json={})],
+    ("DELETE", "/api/groups/<slug>/members/<int:user_id>"): [
+        Case(API_CLUB + "/members/{reader_b}", in_club(403, 403, 422, anonymous=401, suspended=403))],
+    ("GET", "/api/groups/<slug>/invitations"): [
+        Case(API_CLUB + "/invitations", in_club(403, 403, 200, anonymous=401, suspended=403))],
+    ("POST", "/api/groups/<slug>/invitations"): [
+        Case(API_CLUB + "/invitations", in_club(403, 403, 422, anonymous=401, suspended=403),
+             json={"email": "not an address"})],
+    ("DELETE", "/api/groups/<slug>/invitations/<int:invitation_id>"): [
+        Case(API_CLUB + "/invitations/{g_invitation}", in_club(403, 403, 204, anonymous=401, suspended=403),
+             fresh="g_invitation")],
+    ("POST", "/api/invitations/accept"): [Case("/api/invitations/accept", writers(422, anonymous=401), json={})],
+    ("GET", "/api/groups/<slug>/sessions"): [Case(API_CLUB + "/sessions", in_club(200, anonymous=401))],
+    ("POST", "/api/groups/<slug>/sessions"): [
+        Case(API_CLUB + "/sessions", in_club(403, 422, anonymous=401, suspended=403), json={})],
+    ("GET", "/api/groups/<slug>/sessions/<int:session_id>"): [Case(API_SESSION, in_club(200, anonymous=401))],
+    ("POST", "/api/groups/<slug>/sessions/<int:session_id>/prompts"): [
+        Case(API_SESSION + "/prompts", in_club(403, 422, anonymous=401, suspended=403), json={})],
+    ("PUT", "/api/groups/<slug>/sessions/<int:session_id>/attendance"): [
+        Case(API_SESSION + "/attendance", in_club(422, anonymous=401, suspended=403), json={})],
 }

@@ -1,10 +1,13 @@
 """Security tests: an empty database per test, and a small world of people and objects to attack.
 
-`world` holds eight kinds of visitor (anonymous, two readers, a suspended reader, a moderator, an
-admin, and a suspended moderator and admin, who may only read like the suspended reader) and
-objects that belong to some of them: reader A's private, public and draft-article
-annotations, reader B's pending annotation, the moderator's own pending annotation, a draft
-article, a study, reader A's API token and notification. `visitor` gives a test client acting as
+`world` holds ten kinds of visitor (anonymous, two readers, a suspended reader, a moderator, an
+admin, a suspended moderator and admin, who may only read like the suspended reader, and a journal
+club's moderator and owner) and objects that belong to some of them: reader A's private, public and
+draft-article annotations, reader B's pending annotation, the moderator's own pending annotation, a
+draft article, a study, reader A's API token and notification; and a journal club ("club", by
+invitation, owned by the group owner, with the group moderator and reader A as its members): reader
+A's note and flagged note in it, a session to come and one that has started, and invitations. Reader
+B, the suspended reader and the site's moderator and admin are outside the club. `visitor` gives a test client acting as
 one of them (signed in through the real form), and `snapshot` captures every row of every table so
 that a test can prove a refused request changed nothing.
 """
@@ -21,7 +24,7 @@ from app.models import AnnotationKind, AnnotationStatus, User, Visibility
 from tests.conftest import AuthActions, csrf_from
 
 ROLES = ("anonymous", "reader_a", "reader_b", "suspended", "moderator", "admin", "suspended_moderator",
-         "suspended_admin")
+         "suspended_admin", "group_moderator", "group_owner")
 QUOTE = "TMEM sites"
 OTHER_QUOTE = "rebastinib, a TIE2 inhibitor"
 DRAFT_SLUG = "embargoed-draft"
@@ -62,6 +65,13 @@ class World:
             return self.make.reply(self.users["moderator"], question, "A fresh answer.")
         if name == "a_follow":
             return _follow_tag(self.app, self.users["reader_a"])
+        if name == "open_club":
+            return self.make.group(self.users["group_owner"], f"Open club {next(_tags)}", policy="open")[1]
+        if name == "club_fresh":
+            return self.make.group(self.users["group_owner"], f"Fresh club {next(_tags)}",
+                                   members=[self.users["reader_a"]], moderators=[self.users["group_moderator"]])[1]
+        if name == "g_invitation":
+            return self.make.invitation(self.ids["club_id"], self.users["group_owner"])[0]
         raise KeyError(name)
 
 
@@ -144,7 +154,9 @@ def world(app, make) -> World:
                "moderator": make.user(role="moderator", name="Dr Moderator"),
                "admin": make.user(role="admin", name="Dr Admin"),
                "suspended_moderator": make.user(role="moderator", name="Dr Suspended Moderator"),
-               "suspended_admin": make.user(role="admin", name="Dr Suspended Admin")}
+               "suspended_admin": make.user(role="admin", name="Dr Suspended Admin"),
+               "group_moderator": make.user(name="Dr Group Moderator"),
+               "group_owner": make.user(name="Dr Group Owner")}
     w.slug = make.demo_article()
     _draft_article(app)
     a, b = w.users["reader_a"], w.users["reader_b"]
@@ -163,12 +175,33 @@ def world(app, make) -> World:
     w.ids["unsub_a"] = _unsubscribe_token(app, a)
     w.ids["a_token"] = create_token(app, a)[0]
     _notify(app, a, w.ids["a_public"])
+    _journal_club(w)
     for role in ("suspended", "suspended_moderator", "suspended_admin"):
         _suspend(app, w.users[role], w.users["admin"])
     with app.app_context():
         w.ids["study"] = db.session.scalar(select(Study.id).order_by(Study.id))
         w.ids["reader_a"], w.ids["reader_b"] = a.id, b.id
     return w
+
+
+GROUP_QUOTE = "increased expression of TIE2, the angiopoietin receptor"
+
+
+def _journal_club(w: World) -> None:
+    """Give the world its journal club, with reader A's notes in it, two sessions and invitations."""
+    make, a, owner = w.make, w.users["reader_a"], w.users["group_owner"]
+    club_id, w.ids["club"] = make.group(owner, "The club", members=[a], moderators=[w.users["group_moderator"]])
+    w.ids["club_id"] = club_id
+    w.ids["g_note"] = make.annotation(a, w.slug, GROUP_QUOTE, body="A's note for the club only.", group_id=club_id)
+    w.ids["g_flagged"] = make.annotation(a, w.slug, GROUP_QUOTE, body="A's flagged note in the club.",
+                                         group_id=club_id)
+    make.flag(w.users["group_moderator"], w.ids["g_flagged"], reason="off_topic")
+    w.ids["g_session"] = make.session(club_id, owner, w.slug, title="A session to come")
+    w.ids["g_past"] = make.session(club_id, owner, w.slug, starts_in_minutes=-90, title="A session that started",
+                                   prompts=[(GROUP_QUOTE, "What would TIE2 staining change?")])
+    w.ids["g_token"] = make.invitation(club_id, owner)[1]
+    w.ids["g_used_token"] = make.invitation(club_id, owner, used_by=w.users["reader_b"])[1]
+    w.ids["g_email_token"] = make.invitation(club_id, owner, email="someone.else@example.org")[1]
 
 
 class Visitor:

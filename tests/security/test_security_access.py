@@ -28,8 +28,10 @@ UNCHECKED = ("api_tokens", "user_sessions", "article_visits")
 # Fresh objects bring their own rows: a fresh annotation is followed by its author and gets its anchor
 # record (written once, never changed), a fresh answer is accepted and its author told (by email too),
 # a fresh annotation is voted helpful; search documents follow the annotations.
+# Fresh journal clubs bring their groups, members and invitations; a site moderator's opening of a club's
+# flagged note is logged.
 GROWING = ("annotations", "annotation_revisions", "anchor_records", "follows", "helpful_votes", "notifications",
-           "outbox", "search_documents")
+           "outbox", "search_documents", "groups", "group_memberships", "group_invitations", "moderation_log")
 
 
 def served_routes(app) -> set[tuple[str, str]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from app.api.schemas import annotations, articles, base, conversation, moderation, search, studies
+from app.api.schemas import annotations, articles, base, conversation, groups, moderation, search, studies
 from app.api.schemas.base import JSON, JSON_LD, ref
 
 __all__ = ["JSON", "JSON_LD", "components", "ref"]
@@ -26,4 +26,4 @@ __all__ = ["JSON", "JSON_LD", "components", "ref"]
 def components(text_max_length: int) -> dict[str, dict]:
     """Return every component schema by name, for annotation texts of at most `text_max_length` characters."""
     return {**base.SCHEMAS, **articles.SCHEMAS, **annotations.schemas(text_max_length), **studies.SCHEMAS,
-            **moderation.SCHEMAS, **conversation.SCHEMAS, **search.SCHEMAS}
+            **moderation.SCHEMAS, **conversation.SCHEMAS, **search.SCHEMAS, **groups.SCHEMAS}

@@ -113,7 +113,11 @@ _SERVED = {
             "anchor": ref("Anchor"),
             "status": {"enum": [s.value for s in AnnotationStatus],
                        "description": "Moderation status; `pending` waits for a moderator."},
-            "visibility": {"enum": VISIBILITIES},
+            "visibility": {"enum": VISIBILITIES,
+                           "description": "public, private (only its author), or group (the members of "
+                                          "`postil:group`)."},
+            "postil:group": {**IRI, "description": "On a journal club's annotation: the group's IRI "
+                                                   "(GET /api/groups/<slug>). Its members alone read it."},
             "canonical": {**IRI, "description": "The annotation's authoritative IRI, as its client sent it."},
             "via": {**IRI, "description": "The IRI the annotation was copied from (the `id` it was sent with)."},
             "moderation_reason": nullable(string()),
@@ -283,8 +287,12 @@ def _input(max_length: int) -> dict:
                 "bodyValue": _text(max_length),
                 "target": {"description": "The passage annotated, or for a reply the annotation answered."},
                 "visibility": {"enum": VISIBILITIES, "default": "public",
-                               "description": "private: only the author sees it (never moderated). It cannot "
-                                              "change after posting."},
+                               "description": "private: only the author sees it (never moderated); group: the "
+                                              "members of `postil:group`. It cannot change after posting; a reply "
+                                              "stays in its parent's audience."},
+                "postil:group": {**IRI_INPUT, "description": "The IRI of a journal club the caller belongs to "
+                                                             "(GET /api/groups): the annotation is for its "
+                                                             "members only. Implies visibility \"group\"."},
                 "canonical": {**IRI_INPUT, "description": "The annotation's authoritative IRI; kept unchanged."},
                 "via": {**IRI_INPUT, "description": "The IRI it was copied from (an `id`, if sent, wins)."},
             },
@@ -326,6 +334,7 @@ def _input(max_length: int) -> dict:
                 "body": {"anyOf": [ref("BodyInput"), body_array]},
                 "bodyValue": _text(max_length),
                 "visibility": {"enum": VISIBILITIES},
+                "postil:group": IRI_INPUT,
                 "canonical": IRI_INPUT, "via": IRI_INPUT,
             },
             "anyOf": [{"required": ["motivation"]}, {"required": ["body"]}, {"required": ["bodyValue"]}],

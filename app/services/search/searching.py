@@ -117,7 +117,7 @@ class _Plan:
 
     def _visible(self):
         if self.request.scope == "queue":
-            return and_(DOCS.c.doc_type == ANNOTATION, queue_clause())
+            return and_(DOCS.c.doc_type == ANNOTATION, queue_clause(self.viewer))
         admin = self.viewer is not None and getattr(self.viewer, "is_admin", False)
         # Article rows are large (their bodies): one subquery of ids instead of a lookup per match.
         published = DOCS.c.article_id.in_(select(Article.id).where(Article.status == ArticleStatus.PUBLISHED))

@@ -1,6 +1,6 @@
 """Journal clubs: groups, members, invitations, sessions, prompts, attendance; annotations and log entries in a group
 
-Revision ID: groups_1
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 04:13:23
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'groups_1'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None

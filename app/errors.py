@@ -109,7 +109,8 @@ def _handle_http(exc: HTTPException):
 
 def _handle_csrf(exc: CSRFError):
     _rollback_quietly()
-    return error_response(400, f"The form's security token is missing or expired ({exc.description}). "
+    reason = (exc.description or "").rstrip(".")
+    return error_response(400, f"The form's security token is missing or expired ({reason}). "
                                "Reload the page and try again; nothing was changed.", code="csrf_failed")
 
 

@@ -83,7 +83,8 @@ def _require_valid_csrf_header() -> None:
     try:
         validate_csrf(sent)
     except ValidationError as exc:
-        api_abort(400, f"The request's CSRF token is missing or invalid ({exc}). Send the token of the page in "
+        reason = str(exc).rstrip(".")
+        api_abort(400, f"The request's CSRF token is missing or invalid ({reason}). Send the token of the page in "
                        "an X-CSRFToken header, or use an API token; nothing was changed.", "csrf_failed")
 
 

@@ -65,8 +65,8 @@ class Forger:
 
 # Flask-WTF's reason for each forgery, which Postil's refusal quotes: a page's own csrf-token meta tag
 # or the word "csrf" somewhere in a page would prove nothing, the refusal's sentence does.
-REASONS = {"no token": "The CSRF token is missing.", "another session's token": "The CSRF tokens do not match.",
-           "an expired token": "The CSRF token has expired."}
+REASONS = {"no token": "The CSRF token is missing", "another session's token": "The CSRF tokens do not match",
+           "an expired token": "The CSRF token has expired"}
 
 
 def refusal_problem(response, path: str, variant: str) -> str | None:

@@ -30,6 +30,20 @@ def refuse_or_report(exc: ServiceError, back: str):
     return redirect(back, code=303)
 
 
+def press(back: str, action, success, then: str | None = None):
+    """Carry out a one-button form: refuse an expired form or a refused action on the page the person left, else
+    commit, say `success` (a text, or a function of what `action` returned) and go to `then` (default `back`)."""
+    if not EmptyForm().validate_on_submit():
+        return refuse_or_report(ServiceError("The form expired: try again."), back)
+    try:
+        result = action()
+    except ServiceError as exc:
+        return refuse_or_report(exc, back)
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return redirect(then or back, code=303)
+
+
 def _form_error(form, exc: ServiceError, default: str) -> None:
     field = getattr(form, exc.field or "", None) or getattr(form, default)
     field.errors = list(field.errors) + [exc.message]
@@ -124,18 +138,10 @@ def settings(slug: str):
 def archive(slug: str):
     """Archive a group (read-only from then on), or reopen it with `archived=0` (the owner)."""
     group = get_group_or_404(slug)
-    back = url_for("groups.show", slug=group.slug)
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
     archived = request.form.get("archived", "1") != "0"
-    try:
-        groups.set_archived(group, current_user, archived)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash(f"“{group.name}” is archived: members still read it, nothing new is written in it." if archived
-          else f"“{group.name}” is open again.", "success")
-    return redirect(back, code=303)
+    return press(url_for("groups.show", slug=group.slug), lambda: groups.set_archived(group, current_user, archived),
+                 f"“{group.name}” is archived: members still read it, nothing new is written in it." if archived
+                 else f"“{group.name}” is open again.")
 
 
 @bp.route("/<slug>/join", methods=["POST"])
@@ -143,16 +149,8 @@ def archive(slug: str):
 def join(slug: str):
     """Join an open group."""
     group = get_group_or_404(slug, open_to_all=True)
-    back = url_for("groups.show", slug=group.slug)
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
-    try:
-        groups.join(group, current_user)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash(f"Welcome to “{group.name}”. Its layer is now on the articles it discusses.", "success")
-    return redirect(back, code=303)
+    return press(url_for("groups.show", slug=group.slug), lambda: groups.join(group, current_user),
+                 f"Welcome to “{group.name}”. Its layer is now on the articles it discusses.")
 
 
 @bp.route("/<slug>/leave", methods=["POST"])
@@ -160,17 +158,9 @@ def join(slug: str):
 def leave(slug: str):
     """Leave a group: access ends at once; one's annotations stay in the group under one's name."""
     group = get_group_or_404(slug)
-    back = url_for("groups.show", slug=group.slug)
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
-    try:
-        groups.leave(group, current_user)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash(f"You left “{group.name}”. Your annotations stay in the group under your name; you no longer read it.",
-          "success")
-    return redirect(url_for("groups.index"), code=303)
+    return press(url_for("groups.show", slug=group.slug), lambda: groups.leave(group, current_user),
+                 f"You left “{group.name}”. Your annotations stay in the group under your name; you no longer read it.",
+                 then=url_for("groups.index"))
 
 
 # --- Members (the owner) ----------------------------------------------------------------------------
@@ -180,15 +170,7 @@ def _owner_action(slug: str, change, success: str):
     back = url_for("groups.show", slug=group.slug) + "#members"
     if groups.role_of(group, current_user) != GroupRole.OWNER:
         abort(403, description="Only the group's owner manages its members.")
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
-    try:
-        name = change(group)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash(success.format(name=name, group=group.name), "success")
-    return redirect(back, code=303)
+    return press(back, lambda: change(group), lambda name: success.format(name=name, group=group.name))
 
 
 @bp.route("/<slug>/members/<int:user_id>/remove", methods=["POST"])
@@ -263,15 +245,8 @@ def revoke(slug: str, invitation_id: int):
     group = get_group_or_404(slug)
     back = url_for("groups.invite", slug=group.slug)
     invitation = invitations.find_open(group, invitation_id) or abort(404, description="There is no such invitation.")
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
-    try:
-        invitations.revoke(invitation, current_user)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash("The invitation is withdrawn: its link no longer works.", "success")
-    return redirect(back, code=303)
+    return press(back, lambda: invitations.revoke(invitation, current_user),
+                 "The invitation is withdrawn: its link no longer works.")
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from app.exports.journal_club import discussion_markdown, study_line
 from app.extensions import db
 from app.groups import bp
 from app.groups.forms import PromptForm, SessionForm
-from app.groups.routes import refuse_or_report
+from app.groups.routes import press
 from app.models import Article, ArticleStatus, GroupRole
 from app.security.loaders import get_group_or_404, get_group_session_or_404, get_published_article_or_404
 from app.security.permissions import Permission, require
@@ -132,18 +132,11 @@ def attendance(slug: str, session_id: int):
     """Mark one's attendance of a session (`attended=0` withdraws it)."""
     group = get_group_or_404(slug)
     meeting = get_group_session_or_404(group, session_id)
-    back = url_for("groups.session", slug=group.slug, session_id=meeting.id)
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
     attended = request.form.get("attended", "1") != "0"
-    try:
-        group_sessions.set_attendance(meeting, current_user, attended)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash("Your attendance is recorded: your CPD record of this session counts it." if attended
-          else "Your attendance is withdrawn.", "success")
-    return redirect(back, code=303)
+    return press(url_for("groups.session", slug=group.slug, session_id=meeting.id),
+                 lambda: group_sessions.set_attendance(meeting, current_user, attended),
+                 "Your attendance is recorded: your CPD record of this session counts it." if attended
+                 else "Your attendance is withdrawn.")
 
 
 @bp.route("/<slug>/sessions/<int:session_id>/cancel", methods=["POST"])
@@ -152,16 +145,10 @@ def cancel_session(slug: str, session_id: int):
     """Cancel a session that has not started (owner, moderators)."""
     group = get_group_or_404(slug)
     meeting = get_group_session_or_404(group, session_id)
-    back = url_for("groups.session", slug=group.slug, session_id=meeting.id)
-    if not EmptyForm().validate_on_submit():
-        return refuse_or_report(ServiceError("The form expired: try again."), back)
-    try:
-        group_sessions.cancel(meeting, current_user)
-    except ServiceError as exc:
-        return refuse_or_report(exc, back)
-    db.session.commit()
-    flash("The session is cancelled; its prompts stay in the group's layer as questions.", "success")
-    return redirect(url_for("groups.show", slug=group.slug), code=303)
+    return press(url_for("groups.session", slug=group.slug, session_id=meeting.id),
+                 lambda: group_sessions.cancel(meeting, current_user),
+                 "The session is cancelled; its prompts stay in the group's layer as questions.",
+                 then=url_for("groups.show", slug=group.slug))
 
 
 def _started_or_409(meeting) -> None:

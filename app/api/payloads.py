@@ -117,16 +117,21 @@ def annotation_id_from_iri(iri) -> int | None:
     """Return the id of the annotation an IRI (or `{"id" or "source": IRI}`) names on this server, or None."""
     if isinstance(iri, dict):
         iri = iri.get("id") or iri.get("source")
+    endpoint, args = _route_of(iri)
+    return args.get("annotation_id") if endpoint in ANNOTATION_ENDPOINTS else None
+
+
+def _route_of(iri) -> tuple[str | None, dict]:
+    """Return the endpoint and arguments of the GET route an IRI names on this server, or (None, {})."""
     if not isinstance(iri, str):
-        return None
+        return None, {}
     path = urlsplit(iri).path
     if request.script_root and path.startswith(request.script_root):
         path = path[len(request.script_root):]
     try:
-        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
+        return current_app.url_map.bind("localhost").match(path, method="GET")
     except (NotFound, MethodNotAllowed, RequestRedirect):
-        return None
-    return args.get("annotation_id") if endpoint in ANNOTATION_ENDPOINTS else None
+        return None, {}
 
 
 def _parent(article: Article, viewer: User, target) -> Annotation:
@@ -160,15 +165,7 @@ def _audience(data: dict) -> tuple[Visibility, Group | None]:
 
 def group_from_iri(iri) -> Group | None:
     """Return the group an IRI names on this server (GET /api/groups/<slug>), or None."""
-    if not isinstance(iri, str):
-        return None
-    path = urlsplit(iri).path
-    if request.script_root and path.startswith(request.script_root):
-        path = path[len(request.script_root):]
-    try:
-        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
-    except (NotFound, MethodNotAllowed, RequestRedirect):
-        return None
+    endpoint, args = _route_of(iri)
     return groups.find(args["slug"]) if endpoint == "api.get_group" else None
 
 

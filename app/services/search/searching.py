@@ -26,6 +26,7 @@ queue (scope "queue"), with the queue's own condition.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 
 from markupsafe import Markup
 from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, type_coerce, union_all
@@ -50,7 +51,7 @@ DOCS = SearchDocument.__table__
 GROUP_SIZE = 5
 # A relevance-ranked page is taken from the engine's best matches: WINDOW_FACTOR times as many as
 # the page needs (at least MIN_WINDOW), then ten times more, then every match, until it is exact.
-MIN_WINDOW = 500
+MIN_WINDOW = 100
 WINDOW_FACTOR = 25
 TYPE_LABELS = {ARTICLE: "Articles", ANNOTATION: "Annotations", STUDY: "Studies"}
 FACET_TOP = 10
@@ -175,12 +176,7 @@ class _Plan:
         `matched` is the engine's matches to start from (every match by default). Each hit carries what
         the facets count, so that they need no further lookups.
         """
-        group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
-        columns = [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, *map(_plain, (DOCS.c.article_id, DOCS.c.annotation_id,
-                   DOCS.c.study_id)), DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
-                   cast(Annotation.kind, String).label("kind"), _plain(Annotation.parent_id),
-                   _plain(Annotation.author_id), Annotation.tags, Study.design, Study.evidence_level.label("level"),
-                   *self._state_columns()]
+        columns, where = self._hit_columns, self._hit_conditions
         matched = matched if matched is not None else self._matches(ranked)
         if matched is not None:
             score = matched.c.score if ranked else literal(0.0).label("score")
@@ -191,7 +187,22 @@ class _Plan:
                 stmt = stmt.where(DOCS.c.id.not_in(self.engine.any_match(self.query.excluded)))
         stmt = (stmt.outerjoin(Annotation, Annotation.id == DOCS.c.annotation_id)
                 .outerjoin(Study, Study.id == DOCS.c.study_id))
-        return stmt.where(self._visible(), *self.conditions, *self._dates())
+        return stmt.where(*where)
+
+    @cached_property
+    def _hit_columns(self) -> list:
+        """The columns of a hit (built once: a search selects its hits several times)."""
+        group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
+        return [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, *map(_plain, (DOCS.c.article_id, DOCS.c.annotation_id,
+                DOCS.c.study_id)), DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
+                cast(Annotation.kind, String).label("kind"), _plain(Annotation.parent_id),
+                _plain(Annotation.author_id), Annotation.tags, Study.design, Study.evidence_level.label("level"),
+                *self._state_columns()]
+
+    @cached_property
+    def _hit_conditions(self) -> list:
+        """The conditions on a hit: what the viewer may read, the filters and the dates (built once)."""
+        return [self._visible(), *self.conditions, *self._dates()]
 
     def _counted(self):
         """Return the hits the counts and facets read: the first COUNT_CAP + 1 of each type, in no order.
@@ -219,9 +230,11 @@ class _Plan:
             if value is not None and count:
                 by_facet.setdefault(name, []).append((str(value), label or str(value), int(count)))
         capped = {value for value, _, count in by_facet.pop("rows", []) if count > COUNT_CAP}
+        if capped:  # every count is then a lower bound, and none says more than the cap
+            by_facet = {name: [(v, label, min(n, COUNT_CAP)) for v, label, n in rows]
+                        for name, rows in by_facet.items()}
         counts = {t: 0 for t in DOC_TYPES}
-        counts.update({value: min(count, COUNT_CAP) if value in capped else count
-                       for value, _, count in by_facet.get("type", [])})
+        counts.update({value: count for value, _, count in by_facet.get("type", [])})
         return counts, capped, self._facet_list(by_facet)
 
     @staticmethod
@@ -351,12 +364,12 @@ class _Plan:
     def page(self, doc_type: str | None, number: int, per_page: int, total: int, capped: bool) -> Page:
         """Return page `number` of (doc_id, score) rows of `doc_type` (None: every type ranked together).
 
-        `total` is the number of results; when it is only a lower bound (`capped`), a full page
-        counts one more result, so that there is always a next page while pages are full.
+        `total` is the number of results; when it is only a lower bound (`capped`), pages go on past
+        it while they are full (a full page counts one more result, so that there is a next one).
         """
         number, per_page = min(max(int(number), 1), MAX_PAGE), min(max(int(per_page), 1), MAX_PER_PAGE)
         offset, rows = (number - 1) * per_page, []
-        if offset < total:
+        if offset < total or capped:
             wanted = per_page if capped else min(per_page, total - offset)
             for window in self._windows(offset + per_page):
                 h, proof = self._ranked(window, doc_type)
@@ -369,8 +382,9 @@ class _Plan:
                 rows = db.session.execute(stmt.limit(per_page).offset(offset)).all()
                 if window is None or self._exact(rows, wanted, window):
                     break
-        if capped and len(rows) == per_page:
-            total = max(total, offset + per_page + 1)
+        if capped:
+            # Past the counted results, a full page promises another; a short one is the last.
+            total = max(total, offset + len(rows) + (len(rows) == per_page))
         return Page(items=rows, page=number, per_page=per_page, total=total)
 
     def top_of_each_type(self, counts: dict[str, int], capped: set[str]) -> list:

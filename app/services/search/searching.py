@@ -1,9 +1,10 @@
 """Search as a reader sees it: results by type, facets, pages, snippets, the same rules as the article page.
 
-One request costs a fixed number of queries whatever the size of the index: the facets and the
-counts per type (one statement over the matching documents), the ids of one page, the documents
-and their snippets, then the annotations, articles and studies shown (one query each), and the
-replies counted for the annotations shown.
+One request costs a bounded number of queries whatever the size of the index: the facets and the
+counts per type (one statement), the ids of one page or of the first results of each type (one
+statement, asked again over a wider window at most twice, see below), the documents and their
+snippets, then the annotations, articles and studies shown (one query each), and the replies
+counted for the annotations shown.
 
 Two bounds keep a search's cost from growing with the number of matches (a common word matches
 half the corpus):
@@ -11,11 +12,12 @@ half the corpus):
 - Counts stop at COUNT_CAP results of each type. Up to the cap every count is exact; beyond it the
   type's count is shown as "500+" and the facets count the first COUNT_CAP + 1 readable results
   of each type (`SearchResults.capped`): every count shown is then a lower bound, and says so.
-- A page ranked by relevance is taken from a window of the engine's best matches (`_windows`), filtered
-  for the viewer; when the window cannot prove the page exact (the page is not full, or its last
-  result does not rank strictly above everything left outside the window) the page is asked again
-  over a wider window, at most twice (the last over every match). Newest-first pages use every match.
-  The engine itself keeps the matches of the type asked for (SQLite indexes each document's type).
+- A page ranked by relevance is taken from a window of the engine's best matches (`_windows`),
+  filtered for the viewer; when the window cannot prove the page exact (the page is not full, or
+  its last result does not rank strictly above everything left outside the window) the page is
+  asked again over a wider window, at most twice (the last over every match). Newest-first pages
+  use every match. The engine itself keeps the matches of the type asked for (SQLite indexes each
+  document's type), so a type is never looked for among the matches of the others.
 
 Visibility is never stored in the index. Every statement joins the live rows and keeps only what
 the viewer may read: annotations through app.services.visibility.readable_clause (so private notes
@@ -150,6 +152,7 @@ class _Plan:
             out.append(DOCS.c.dated < datetime.combine(self.request.date_to + timedelta(days=1), time(), UTC))
         return out
 
+    @cached_property
     def _state_columns(self) -> list:
         signed_in = self.viewer is not None and getattr(self.viewer, "is_authenticated", False)
         return [case((state.condition(self.viewer), 1), else_=0).label(f"is_{name}")
@@ -197,7 +200,7 @@ class _Plan:
                 DOCS.c.study_id)), DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
                 cast(Annotation.kind, String).label("kind"), _plain(Annotation.parent_id),
                 _plain(Annotation.author_id), Annotation.tags, Study.design, Study.evidence_level.label("level"),
-                *self._state_columns()]
+                *self._state_columns]
 
     @cached_property
     def _hit_conditions(self) -> list:
@@ -273,7 +276,7 @@ class _Plan:
             self._row("level", h.c.level, func.count(), source=h, where=[h.c.level.is_not(None)]),
             self._row("date", bucket, distinct, source=h, where=[h.c.dated.is_not(None)]),
         ]
-        for column in self._state_columns():
+        for column in self._state_columns:
             name = column.name.removeprefix("is_")
             flag = h.c[column.name]
             selects.append(select(literal("is").label("facet"), cast(literal(name), String).label("value"),

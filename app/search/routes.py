@@ -13,9 +13,10 @@ from app.extensions import login_manager
 from app.models import ArticleStatus
 from app.search import bp
 from app.services.errors import Forbidden
+from app.services.search.facets import TYPE_LABELS
 from app.services.search.requests import SCOPES, SORTS, BadSearch, SearchRequest, date_range, parse_request
 from app.services.search.results import COUNT_CAP, Hit, SearchResults, passage_anchor
-from app.services.search.searching import TYPE_LABELS, search
+from app.services.search.searching import search
 from app.text.query import MAX_QUERY_LENGTH, Query, with_filter, without_filter
 from app.text.vocabulary import SYNONYMS
 

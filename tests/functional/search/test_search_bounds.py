@@ -13,7 +13,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User, Visibility
-from app.services.search import searching
+from app.services.search import facets, searching
 from app.services.search.requests import SearchRequest
 from tests.functional.api.test_api_queries import counting_queries
 from tests.functional.search.conftest import QUOTE
@@ -32,7 +32,7 @@ def capybaras(make, corpus) -> list[int]:
 
 @pytest.fixture
 def cap_of_two(monkeypatch):
-    monkeypatch.setattr(searching, "COUNT_CAP", 2)
+    monkeypatch.setattr(facets, "COUNT_CAP", 2)
     monkeypatch.setattr("app.search.routes.COUNT_CAP", 2)
 
 

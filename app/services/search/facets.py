@@ -25,20 +25,21 @@ FACET_TOP = 10
 
 
 class FacetCounting:
-    """Counts and facets for a plan that provides `engine`, `_matches`, `_hits` and `_state_columns`."""
+    """Counts and facets for a plan that provides `engine`, `types`, `_matches`, `_hits` and `_state_columns`."""
 
     def _counted(self):
         """Return the hits the counts and facets read: the first COUNT_CAP + 1 of each type, in no order.
 
         The engine hands over each type's matches itself, so that a rare type is not looked for
-        among every match of the others.
+        among every match of the others; a type no filter can keep (studies for `kind:question`) is
+        not looked for at all (if none can, the conditions still keep nothing of the first).
         """
         parts = []
-        for doc_type in DOC_TYPES:
+        for doc_type in [t for t in DOC_TYPES if t in self.types] or DOC_TYPES[:1]:
             hits = self._hits(ranked=False, matched=self._matches(ranked=False, doc_type=doc_type))
             parts.append(select(hits.where(DOCS.c.doc_type == doc_type).limit(COUNT_CAP + 1)
                                 .subquery(f"counted_{doc_type}")))
-        return union_all(*parts)
+        return union_all(*parts) if len(parts) > 1 else parts[0]
 
     def facets(self) -> tuple[dict[str, int], set[str], list[Facet]]:
         """Return the number of results per type, the types counted up to COUNT_CAP only, and the facets.

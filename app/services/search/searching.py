@@ -129,7 +129,7 @@ class _Plan(FacetCounting):
         self.engine, self.query, self.request, self.viewer, self.w3c = engine, query, request, viewer, w3c
         resolver = FilterResolver(engine, viewer)
         self.conditions = [*resolver.conditions([*query.filters, *request.filters]), *(only or [])]
-        self.notices = resolver.notices
+        self.notices, self.types = resolver.notices, resolver.types
 
     def _visible(self):
         if self.request.scope == "queue":

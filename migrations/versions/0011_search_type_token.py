@@ -10,7 +10,8 @@ gains a virtual generated column `type_token` ("postilarticledoc", "postilannota
 is an everyday word), and `search_fts` a fifth column indexing it. A search then counts and ranks
 the matches of one type inside the engine ("(words) AND postilstudydoc") instead of looking up
 the type of every match. The index is recreated and filled from the documents table; the
-triggers that keep it in step are recreated with the new column.
+triggers that keep it in step are recreated with the new column. A later migration that rebuilds
+`search_documents` in batch mode must recreate the generated column, the index and the triggers.
 """
 from alembic import op
 

@@ -37,6 +37,11 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+    # Per connection: pages kept in memory (KiB) and how much of the file is read through a memory map
+    # (bytes) instead of a system call per page. A search reads thousands of rows scattered across
+    # the file; SQLite's defaults (2 MiB of cache, no map) make it read most of them from the kernel.
+    SQLITE_CACHE_KIB = _env_int("SQLITE_CACHE_KIB", 32 * 1024)
+    SQLITE_MMAP_BYTES = _env_int("SQLITE_MMAP_BYTES", 256 * 1024 * 1024)
 
     # Request bodies above this size are refused with 413 (uploads of reference files included).
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)

@@ -10,7 +10,8 @@ when one is named (`--postgres URL`, a database this script may empty):
   ts_rank_cd, first 20 rows): p50 and p95 of each, and the ratio of the p50s;
 - annotation creation (service call and commit) with the index listener on and off, interleaved.
 
-Prints one table per engine. Run: .venv/bin/python bench/search.py [--scale 0.1] [--postgres URL]
+Prints one table per engine (with --per-query, each query's medians too). Run:
+.venv/bin/python bench/search.py [--scale 0.1] [--postgres URL] [--per-query]
 """
 from __future__ import annotations
 
@@ -156,12 +157,13 @@ def raw_query(dialect: str, query) -> tuple[str, dict]:
 
 
 def measure_queries(app, repeat: int) -> dict:
+    """Time every query through the service (both tabs) and alone in the engine; return percentiles and medians."""
     from app.models import User
     from app.services.search.requests import SearchRequest
     from app.services.search.searching import search
     from app.text.query import parse
 
-    service, raw = [], []
+    service, raw, per_query = [], [], []
     with app.app_context():
         reader = db.session.scalar(select(User).order_by(User.id).limit(1))
         dialect = db.engine.dialect.name
@@ -170,18 +172,22 @@ def measure_queries(app, repeat: int) -> dict:
             sql, params = raw_query(dialect, parsed)
             for kind in ("", "annotation"):
                 search(SearchRequest(q=q, type=kind), reader)  # warm the caches once
+            mine: dict[str, list[float]] = {"": [], "annotation": [], "raw": []}
             for _ in range(repeat):
                 for kind in ("", "annotation"):
                     started = time.perf_counter()
                     search(SearchRequest(q=q, type=kind), reader)
-                    service.append((time.perf_counter() - started) * 1000)
+                    mine[kind].append((time.perf_counter() - started) * 1000)
                     db.session.rollback()
                 started = time.perf_counter()
                 db.session.execute(text(sql), params).all()
-                raw.append((time.perf_counter() - started) * 1000)
+                mine["raw"].append((time.perf_counter() - started) * 1000)
                 db.session.rollback()
+            service += mine[""] + mine["annotation"]
+            raw += mine["raw"]
+            per_query.append((q, *(statistics.median(mine[k]) for k in ("", "annotation", "raw"))))
     return {"service_p50": statistics.median(service), "service_p95": percentile(service, 95),
-            "raw_p50": statistics.median(raw), "raw_p95": percentile(raw, 95)}
+            "raw_p50": statistics.median(raw), "raw_p95": percentile(raw, 95), "per_query": per_query}
 
 
 def measure_writes(app, count: int) -> dict:
@@ -252,8 +258,8 @@ def run(url: str, scale: float, repeat: int, writes: int) -> dict:
     return results
 
 
-def report(r: dict) -> None:
-    """Print one engine's figures."""
+def report(r: dict, per_query: bool = False) -> None:
+    """Print one engine's figures (and each query's medians with `per_query`)."""
     print(f"\n== {r['engine']}: {r['articles']:,} articles, {r['annotations']:,} annotations, "
           f"{r['studies']:,} studies ({sum(r['documents'].values()):,} documents)")
     print(f"reindex (flask search reindex):       {r['reindex_s']:8.1f} s   (target < 120 s)")
@@ -263,6 +269,10 @@ def report(r: dict) -> None:
     print(f"p50 ratio service / raw:              {r['service_p50'] / r['raw_p50']:8.2f} x  (target <= 3 x)")
     print(f"annotation creation, index on / off:  {r['create_on_ms']:8.2f} / {r['create_off_ms']:.2f} ms "
           f"= {r['overhead_pct']:+.1f} %  (target <= +20 %)", flush=True)
+    if per_query:
+        print("median ms per query:                 All tab / Annotations tab / engine alone")
+        for q, everything, annotations, alone in r["per_query"]:
+            print(f"  {q:34s} {everything:8.1f} / {annotations:8.1f} / {alone:8.1f}")
 
 
 def main() -> None:
@@ -273,13 +283,14 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=150, help="annotations created with and without the index")
     parser.add_argument("--postgres", help="a PostgreSQL URL whose database this benchmark may empty")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--per-query", action="store_true", help="print each query's medians too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         runs = [run(f"sqlite:///{folder}/bench-search.sqlite3", args.scale, args.repeat, args.writes)]
-    report(runs[-1])
+    report(runs[-1], args.per_query)
     if args.postgres:
         runs.append(run(args.postgres, args.scale, args.repeat, args.writes))
-        report(runs[-1])
+        report(runs[-1], args.per_query)
     if args.json:
         print(json.dumps(runs, default=str, indent=1))
 

@@ -86,11 +86,13 @@ def search_api():
     results = search(parse_request(request.args, extra_fields=FIELDS), viewer, grouped=False, w3c=True)
     if results.study is not None:
         items = [_item(Hit(doc_type=STUDY, doc_id=0, score=1.0, study=results.study), viewer)]
-        return jsonify({"total": 1, "page": 1, "items": items, "facets": _facets(results), "next": None,
-                        "notices": results.notices})
+        return jsonify({"total": 1, "at_least": False, "page": 1, "items": items, "facets": _facets(results),
+                        "next": None, "notices": results.notices})
     page = results.page
     items = [_item(hit, viewer) for hit in page.items] if page is not None else []
-    return jsonify({"total": page.total if page is not None else 0, "page": page.page if page is not None else 1,
+    capped = bool(results.capped) if not results.request.type else results.request.type in results.capped
+    return jsonify({"total": results.counts.get(results.request.type, 0) if results.request.type else results.total,
+                    "at_least": capped, "page": page.page if page is not None else 1,
                     "items": items, "facets": _facets(results),
                     "next": _page_url(page.next_num) if page is not None and page.has_next else None,
                     "notices": results.notices})

@@ -1,4 +1,4 @@
-"""Engine set-up: SQLite pragmas for durability and write locking, and the instance directory.
+"""Engine set-up: SQLite pragmas for durability, write locking and reading, and the instance directory.
 
 SQLite allows one writer at a time. A deferred transaction that reads and then writes can fail
 with "database is locked" without waiting, because upgrading a read lock to a write lock cannot
@@ -121,6 +121,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    cache_kib, mmap_bytes = int(app.config["SQLITE_CACHE_KIB"]), int(app.config["SQLITE_MMAP_BYTES"])
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -132,6 +133,8 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         # FULL: a committed comment survives a power cut, not only an application crash.
         cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA cache_size = -{cache_kib}")
+        cursor.execute(f"PRAGMA mmap_size = {mmap_bytes}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -7,7 +7,8 @@ apply app.services.visibility, so a moderation decision or a change of visibilit
 search the moment it is committed.
 
 Each engine's index sits beside this table, outside the models (see the search_1 migration):
-SQLite keeps an FTS5 table `search_fts` whose content is this table, maintained by triggers;
+SQLite keeps an FTS5 table `search_fts` whose content is this table, maintained by triggers (it
+also indexes a generated `type_token` column, so that the engine can keep one type's matches);
 PostgreSQL keeps a generated `tsv` column with a GIN index.
 """
 from __future__ import annotations
@@ -53,7 +54,7 @@ class SearchDocument(db.Model):
 
 # The engines' own index objects, created by the search_1 migration and unknown to the models.
 ENGINE_INDEX_TABLES = ("search_fts",)
-ENGINE_INDEX_COLUMNS = {("search_documents", "tsv")}
+ENGINE_INDEX_COLUMNS = {("search_documents", "tsv"), ("search_documents", "type_token")}
 ENGINE_INDEX_NAMES = {"ix_search_documents_tsv"}
 
 

@@ -13,9 +13,10 @@ from app.extensions import login_manager
 from app.models import ArticleStatus
 from app.search import bp
 from app.services.errors import Forbidden
+from app.services.search.facets import TYPE_LABELS
 from app.services.search.requests import SCOPES, SORTS, BadSearch, SearchRequest, date_range, parse_request
-from app.services.search.results import Hit, SearchResults, passage_anchor
-from app.services.search.searching import TYPE_LABELS, search
+from app.services.search.results import COUNT_CAP, Hit, SearchResults, passage_anchor
+from app.services.search.searching import search
 from app.text.query import MAX_QUERY_LENGTH, Query, with_filter, without_filter
 from app.text.vocabulary import SYNONYMS
 
@@ -85,6 +86,7 @@ def results():
     """Search everything the reader may read; a DOI, PMID or PMCID alone opens its study."""
     context = {"search_url": search_url, "facet_url": facet_url, "without_url": without_url, "hit_url": hit_url,
                "type_labels": TYPE_LABELS, "sorts": SORTS, "scopes": SCOPES, "synonyms": SYNONYMS,
+               "count_cap": COUNT_CAP,
                "can_search_queue": _viewer() is not None and current_user.is_moderator}
     if request.args.get("scope") == "queue" and not current_user.is_authenticated:
         return login_manager.unauthorized()

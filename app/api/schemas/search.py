@@ -5,6 +5,7 @@ from app.api.schemas.base import COUNT, DATE_INPUT, IRI, nullable, page_from, re
 from app.models import AnnotationKind
 from app.services.search.filters import ANNOTATION_STATES
 from app.services.search.requests import PER_PAGE, SCOPES, SORTS
+from app.services.search.results import COUNT_CAP
 from app.text.query import MAX_QUERY_LENGTH
 from app.text.search_documents import DOC_TYPES
 
@@ -50,15 +51,18 @@ SCHEMAS = {
         },
     },
     "SearchResults": {
-        "type": "object", "required": ["total", "page", "items", "facets", "next", "notices"],
+        "type": "object", "required": ["total", "at_least", "page", "items", "facets", "next", "notices"],
         "properties": {
             "total": {**COUNT, "description": "Results of the type asked for (every type without `type`)."},
+            "at_least": {"type": "boolean",
+                         "description": f"True when `total` and the facets' counts are lower bounds: counting stops "
+                                        f"at {COUNT_CAP} results of a type (`next` is given while pages are full)."},
             "page": {"type": "integer", "minimum": 1},
             "items": {"type": "array", "items": ref("SearchItem"), "maxItems": PER_PAGE},
             "facets": {"type": "object", "additionalProperties": _COUNTS,
-                       "description": "Counts over the whole result set: type, kind, is, article (by slug), author, "
-                                      "tag, design, level and date (week, month, year: within the last 7, 30, 365 "
-                                      "days; older)."},
+                       "description": "Counts over the result set (lower bounds when `at_least`): type, kind, is, "
+                                      "article (by slug), author, tag, design, level and date (week, month, year: "
+                                      "within the last 7, 30, 365 days; older)."},
             "next": nullable(IRI),
             "notices": {"type": "array", "items": string(),
                         "description": "Parts of the query that were left out, and why."},

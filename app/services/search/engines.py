@@ -1,11 +1,13 @@
 """The two full-text engines behind one interface, chosen from the database's dialect.
 
 Each engine turns a parsed query (app.text.query) into SQL: a subquery of the matching documents
-with a relevance score (higher is better), the snippets of a few documents with the matched words
-between app.text.snippets' markers, and the rows of a JSON tag list. Queries reach the engines only
+(of every type, or of one) with a relevance score (higher is better), the snippets of a few
+documents with the matched words between app.text.snippets' markers, and the rows of a JSON tag
+list. Queries reach the engines only
 as bound parameters built from letters and digits, so nothing a reader types is ever engine syntax.
 
-- SQLite: FTS5 (`search_fts`), `bm25()` with per-column weights, `snippet()` and `highlight()`.
+- SQLite: FTS5 (`search_fts`), `bm25()` with per-column weights, `snippet()` and `highlight()`;
+  a type is one more word to match (the `type_token` column, migration 0011).
 - PostgreSQL: the `tsv` column of search_documents, `to_tsquery` on the `postil_english`
   configuration, `ts_rank_cd()` and `ts_headline()`.
 """
@@ -24,6 +26,8 @@ FTS_TABLE = "search_fts"
 PG_CONFIG = "postil_english"
 # Relevance weights of title, body, quote and extra (PostgreSQL's A, B, C, D weights agree in order).
 WEIGHTS = (4.0, 2.0, 1.0, 0.5)
+# SQLite's fifth column, the document's type, never counts towards relevance.
+FTS_WEIGHTS = (*WEIGHTS, 0.0)
 SNIPPET_WORDS = 28
 
 
@@ -34,7 +38,6 @@ class Snippet:
     title: str
     body: str
     quote: str
-    score: float = 0.0
 
 
 class Engine:
@@ -42,10 +45,11 @@ class Engine:
 
     name = "engine"
 
-    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+    def matches(self, nodes, excluded=(), ranked: bool = True, doc_type: str | None = None) -> Select:
         """Return a select of (doc_id, score) for documents matching every node and none of `excluded`.
 
-        Without `ranked` the select has only doc_id: counting and faceting need no relevance.
+        Without `ranked` the select has only doc_id: counting and faceting need no relevance. With
+        `doc_type`, only documents of that type (the engine keeps them, not a join).
         """
         raise NotImplementedError
 
@@ -54,7 +58,11 @@ class Engine:
         raise NotImplementedError
 
     def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
-        """Return the marked fields of `doc_ids` for `query` (one query)."""
+        """Return the marked fields of `doc_ids` for `query` (one query).
+
+        No relevance here: the page's statement ranked them already, and SQLite's bm25() would read
+        the whole of every matched word's posting list again.
+        """
         raise NotImplementedError
 
     def json_elements(self, json_column, lateral: bool = False):
@@ -77,13 +85,15 @@ class SQLiteEngine(Engine):
     def _match(self, expression: str):
         return _FTS_TABLE_REF.op("MATCH")(bindparam("fts_query", expression, unique=True))
 
-    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+    def matches(self, nodes, excluded=(), ranked: bool = True, doc_type: str | None = None) -> Select:
         expression = q.fts5_match(nodes)
         if excluded:
             expression = f"({expression}) NOT ({q.fts5_any(excluded)})"
+        if doc_type is not None:
+            expression = f'({expression}) AND "{type_token(doc_type)}"'
         columns = [_FTS.c.rowid.label("doc_id")]
         if ranked:
-            columns.append((-func.bm25(_FTS_TABLE_REF, *WEIGHTS)).label("score"))
+            columns.append((-func.bm25(_FTS_TABLE_REF, *FTS_WEIGHTS)).label("score"))
         return select(*columns).where(self._match(expression))
 
     def any_match(self, nodes) -> Select:
@@ -98,17 +108,20 @@ class SQLiteEngine(Engine):
             func.highlight(ref, 0, START, END),
             func.snippet(ref, 1, START, END, ELLIPSIS, SNIPPET_WORDS),
             func.highlight(ref, 2, START, END),
-            -func.bm25(ref, *WEIGHTS),
         ).where(self._match(q.fts5_match(query.required)), _FTS.c.rowid.in_(doc_ids))
-        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "", row[4] or 0.0)
-                for row in db.session.execute(stmt)}
+        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "") for row in db.session.execute(stmt)}
 
     def json_elements(self, json_column, lateral: bool = False):
         return func.json_each(json_column).table_valued("value")
 
 
-_PG_DOCS = table("search_documents", column("id", Integer), column("tsv"), column("title"), column("body"),
-                 column("quote"))
+def type_token(doc_type: str) -> str:
+    """Return the word SQLite's index holds for documents of `doc_type` (the generated `type_token` column)."""
+    return f"postil{doc_type}doc"
+
+
+_PG_DOCS = table("search_documents", column("id", Integer), column("doc_type"), column("tsv"), column("title"),
+                 column("body"), column("quote"))
 _HEADLINE_ALL = f"HighlightAll=true, StartSel={START}, StopSel={END}"
 _HEADLINE_FRAGMENT = (f"StartSel={START}, StopSel={END}, MaxWords={SNIPPET_WORDS}, MinWords=12, "
                       f"ShortWord=2, MaxFragments=2, FragmentDelimiter=\" {ELLIPSIS} \"")
@@ -122,7 +135,7 @@ class PostgreSQLEngine(Engine):
     def _tsquery(self, text: str):
         return func.to_tsquery(cast(PG_CONFIG, REGCONFIG), bindparam("ts_query", text, unique=True))
 
-    def matches(self, nodes, excluded=(), ranked: bool = True) -> Select:
+    def matches(self, nodes, excluded=(), ranked: bool = True, doc_type: str | None = None) -> Select:
         text = q.tsquery_match(nodes)
         if excluded:
             text = f"({text}) & !({q.tsquery_any(excluded)})"
@@ -130,7 +143,8 @@ class PostgreSQLEngine(Engine):
         columns = [_PG_DOCS.c.id.label("doc_id")]
         if ranked:
             columns.append(func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery).label("score"))
-        return select(*columns).where(_PG_DOCS.c.tsv.op("@@")(tsquery))
+        stmt = select(*columns).where(_PG_DOCS.c.tsv.op("@@")(tsquery))
+        return stmt if doc_type is None else stmt.where(_PG_DOCS.c.doc_type == doc_type)
 
     def any_match(self, nodes) -> Select:
         return select(_PG_DOCS.c.id).where(_PG_DOCS.c.tsv.op("@@")(self._tsquery(q.tsquery_any(nodes))))
@@ -145,10 +159,8 @@ class PostgreSQLEngine(Engine):
             func.ts_headline(config, _PG_DOCS.c.title, tsquery, _HEADLINE_ALL),
             func.ts_headline(config, _PG_DOCS.c.body, tsquery, _HEADLINE_FRAGMENT),
             func.ts_headline(config, _PG_DOCS.c.quote, tsquery, _HEADLINE_ALL),
-            func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery),
         ).where(_PG_DOCS.c.id.in_(doc_ids))
-        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "", row[4] or 0.0)
-                for row in db.session.execute(stmt)}
+        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "") for row in db.session.execute(stmt)}
 
     def json_elements(self, json_column, lateral: bool = False):
         elements = func.json_array_elements_text(json_column).table_valued("value")

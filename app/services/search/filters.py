@@ -26,6 +26,9 @@ from app.text.search_documents import ANNOTATION, ARTICLE, STUDY
 DOCS = SearchDocument.__table__
 KIND_ALIASES = {"questions": "question", "comments": "comment", "critiques": "critique", "critic": "critique",
                 "supports": "support", "evidence": "support", "practices": "practice", "rx": "practice"}
+# The document types each filter can keep: a search need not look for the others at all.
+FIELD_TYPES = {"kind": {ANNOTATION}, "tag": {ANNOTATION, ARTICLE}, "author": {ANNOTATION, STUDY},
+               "design": {STUDY}, "level": {STUDY}, "article": {ANNOTATION, ARTICLE, STUDY}, "is": {ANNOTATION}}
 DESIGN_ALIASES = {"randomised": "rct", "randomized": "rct", "trial": "rct", "meta": "systematic_review",
                   "review": "systematic_review", "sr": "systematic_review", "case": "case_series"}
 
@@ -71,12 +74,16 @@ class FilterResolver:
         self.engine = engine
         self.viewer = viewer
         self.notices: list[str] = []
+        # The document types the usable filters can keep (every type until a filter narrows them).
+        self.types: set[str] = {ANNOTATION, ARTICLE, STUDY}
 
     def conditions(self, filters) -> list[ColumnElement[bool]]:
-        """Return one condition per usable filter (negated ones inverted)."""
+        """Return one condition per usable filter (negated ones inverted), narrowing `types`."""
         out = []
         for item in filters:
             condition = self.condition(item)
+            if condition is not None and not item.negated:
+                self.types &= FIELD_TYPES[item.field]
             if condition is not None:
                 out.append(not_(condition) if item.negated else condition)
         return out

@@ -11,6 +11,10 @@ from app.services.search.requests import DATE_BUCKETS, SearchRequest
 from app.text.query import Query
 from app.text.search_documents import HEAD
 
+# Counts are exact up to this many results of a type; beyond, a type shows "500+" and every count
+# of the search is a lower bound (app.services.search.searching explains why).
+COUNT_CAP = 500
+
 
 @dataclass
 class Hit:
@@ -57,6 +61,9 @@ class SearchResults:
     query: Query
     notices: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Types with more results than COUNT_CAP: their count and every facet count are then lower
+    # bounds, shown with a "+".
+    capped: set[str] = field(default_factory=set)
     facets: list[Facet] = field(default_factory=list)
     page: Page | None = None
     groups: dict[str, list[Hit]] = field(default_factory=dict)
@@ -66,6 +73,12 @@ class SearchResults:
     def total(self) -> int:
         """Return how many results there are across types."""
         return sum(self.counts.values())
+
+    def count_text(self, doc_type: str | None = None) -> str:
+        """Return the count of `doc_type` (None: of every type) as shown: "500+" when it is a lower bound."""
+        count = self.counts.get(doc_type, 0) if doc_type else self.total
+        capped = doc_type in self.capped if doc_type else bool(self.capped)
+        return f"{count}+" if capped else str(count)
 
     @property
     def asked(self) -> bool:

@@ -1,9 +1,23 @@
 """Search as a reader sees it: results by type, facets, pages, snippets, the same rules as the article page.
 
-One request costs a fixed number of queries whatever the size of the index: the facets and the
-counts per type (one statement over the matching documents), the ids of one page (through
-app.services.pagination), the documents and their snippets, then the annotations, articles and
-studies shown (one query each), and the replies counted for the annotations shown.
+One request costs a bounded number of queries whatever the size of the index: the facets and the
+counts per type (one statement), the ids of one page or of the first results of each type (one
+statement, asked again over a wider window at most twice, see below), the documents and their
+snippets, then the annotations, articles and studies shown (one query each), and the replies
+counted for the annotations shown.
+
+Two bounds keep a search's cost from growing with the number of matches (a common word matches
+half the corpus):
+
+- Counts stop at COUNT_CAP results of each type. Up to the cap every count is exact; beyond it the
+  type's count is shown as "500+" and the facets count the first COUNT_CAP + 1 readable results
+  of each type (`SearchResults.capped`): every count shown is then a lower bound, and says so.
+- A page ranked by relevance is taken from a window of the engine's best matches (`_windows`),
+  filtered for the viewer; when the window cannot prove the page exact (the page is not full, or
+  its last result does not rank strictly above everything left outside the window) the page is
+  asked again over a wider window, at most twice (the last over every match). Newest-first pages
+  use every match. The engine itself keeps the matches of the type asked for (SQLite indexes each
+  document's type), so a type is never looked for among the matches of the others.
 
 Visibility is never stored in the index. Every statement joins the live rows and keeps only what
 the viewer may read: annotations through app.services.visibility.readable_clause (so private notes
@@ -14,21 +28,22 @@ queue (scope "queue"), with the queue's own condition.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 
 from markupsafe import Markup
-from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, type_coerce, union_all
 from sqlalchemy.orm import joinedload, load_only
 
-from app.bibliography.evidence import DESIGNS
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, Article, ArticleStatus, SearchDocument, Study, User
+from app.models import Annotation, Article, ArticleStatus, SearchDocument, Study, User
 from app.services.errors import Forbidden
 from app.services.moderation_queue import queue_clause
-from app.services.pagination import Page, paginate
+from app.services.pagination import MAX_PAGE, MAX_PER_PAGE, Page
 from app.services.search.engines import Engine, Snippet, engine_for
+from app.services.search.facets import FacetCounting
 from app.services.search.filters import ANNOTATION_STATES, FilterResolver
-from app.services.search.requests import DATE_BUCKETS, BadSearch, SearchRequest
-from app.services.search.results import Facet, FacetValue, Hit, SearchResults, date_facet
+from app.services.search.requests import BadSearch, SearchRequest
+from app.services.search.results import Hit, SearchResults
 from app.services.visibility import readable_clause
 from app.text.query import Identifier, Query, QueryError, parse
 from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, STUDY
@@ -36,8 +51,10 @@ from app.text.snippets import marked_html
 
 DOCS = SearchDocument.__table__
 GROUP_SIZE = 5
-TYPE_LABELS = {ARTICLE: "Articles", ANNOTATION: "Annotations", STUDY: "Studies"}
-FACET_TOP = 10
+# A relevance-ranked page is taken from the engine's best matches: WINDOW_FACTOR times as many as
+# the page needs (at least MIN_WINDOW), then ten times more, then every match, until it is exact.
+MIN_WINDOW = 100
+WINDOW_FACTOR = 25
 BODY_PREVIEW = 240
 
 
@@ -65,14 +82,15 @@ def search(request: SearchRequest, viewer: User | None, *, grouped: bool = True,
         return results
     plan = _Plan(engine_for(), query, request, viewer, w3c=w3c)
     results.notices.extend(plan.notices)
-    results.counts, results.facets = plan.facets()
+    results.counts, results.capped, results.facets = plan.facets()
     if request.type or not grouped:
         total = results.counts.get(request.type, 0) if request.type else results.total
-        ids = paginate(plan.ranked(request.type or None), request.page, request.per_page, total=total)
+        capped = request.type in results.capped if request.type else bool(results.capped)
+        ids = plan.page(request.type or None, request.page, request.per_page, total, capped)
         hits = plan.hits_for(list(ids.items))
         results.page = Page(items=hits, page=ids.page, per_page=ids.per_page, total=ids.total)
     else:
-        hits = plan.hits_for(plan.top_of_each_type())
+        hits = plan.hits_for(plan.top_of_each_type(results.counts, results.capped))
         for hit in hits:
             results.groups.setdefault(hit.doc_type, []).append(hit)
     return results
@@ -92,7 +110,8 @@ def annotation_ids_matching(article_id: int, text: str, viewer: User | None) -> 
         return set(), list(query.notices) or ["Type a word to filter the discussion."]
     plan = _Plan(engine_for(), query, SearchRequest(q=text), viewer,
                  only=[DOCS.c.doc_type == ANNOTATION, DOCS.c.article_id == article_id])
-    ids = set(db.session.scalars(select(plan.hits.c.annotation_id)))
+    hits = plan._hits(ranked=False).subquery("hits")
+    ids = set(db.session.scalars(select(hits.c.annotation_id)))
     return ids, [*query.notices, *plan.notices]
 
 
@@ -102,7 +121,7 @@ def study_by_identifier(identifier: Identifier) -> Study | None:
     return db.session.scalar(select(Study).where(func.lower(column) == identifier.value.lower()).limit(1))
 
 
-class _Plan:
+class _Plan(FacetCounting):
     """The SQL of one search: the matching documents the viewer may read, then facets, pages and hits."""
 
     def __init__(self, engine: Engine, query: Query, request: SearchRequest, viewer: User | None, w3c: bool = False,
@@ -110,10 +129,7 @@ class _Plan:
         self.engine, self.query, self.request, self.viewer, self.w3c = engine, query, request, viewer, w3c
         resolver = FilterResolver(engine, viewer)
         self.conditions = [*resolver.conditions([*query.filters, *request.filters]), *(only or [])]
-        self.notices = resolver.notices
-        # Facets and counts need no score: the engine then skips ranking every match.
-        self.hits = self._hits(ranked=False).cte("hits")
-        self.ranked_hits = self._hits(ranked=True).cte("ranked_hits")
+        self.notices, self.types = resolver.notices, resolver.types
 
     def _visible(self):
         if self.request.scope == "queue":
@@ -134,26 +150,36 @@ class _Plan:
             out.append(DOCS.c.dated < datetime.combine(self.request.date_to + timedelta(days=1), time(), UTC))
         return out
 
+    @cached_property
     def _state_columns(self) -> list:
         signed_in = self.viewer is not None and getattr(self.viewer, "is_authenticated", False)
         return [case((state.condition(self.viewer), 1), else_=0).label(f"is_{name}")
                 for name, state in ANNOTATION_STATES.items() if signed_in or not state.signed_in_only]
 
-    def _hits(self, ranked: bool):
+    def _matches(self, ranked: bool, window: int | None = None, doc_type: str | None = None):
+        """Return the engine's matches (of `doc_type`, the `window` best ones) as a materialised CTE, or None.
+
+        Materialised, so that the database never probes the full-text index once per row of a filter
+        (SQLite would, for `kind:question tie2`, when it starts from the annotations).
+        """
+        if not self.query.required:
+            return None
+        matches = self.engine.matches(self.query.required, self.query.excluded, ranked=ranked or window is not None,
+                                      doc_type=doc_type)
+        if window is not None:
+            matches = matches.order_by(matches.selected_columns.score.desc()).limit(window)
+        name = "best_matches" if window is not None else "ranked_matches" if ranked else "matches"
+        return matches.cte(f"{name}_{doc_type}" if doc_type else name).prefix_with("MATERIALIZED")
+
+    def _hits(self, ranked: bool, matched=None):
         """Return the documents matching the query that the viewer may read, with the filters applied.
 
-        The engine's matches are materialised first, so that the database never probes the full-text
-        index once per row of a filter (SQLite would, for `kind:question tie2`, when it starts from the
-        annotations). Each hit carries what the facets count, so that they need no further lookups.
+        `matched` is the engine's matches to start from (every match by default). Each hit carries what
+        the facets count, so that they need no further lookups.
         """
-        group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
-        columns = [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, DOCS.c.article_id, DOCS.c.annotation_id,
-                   DOCS.c.study_id, DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
-                   cast(Annotation.kind, String).label("kind"), Annotation.parent_id, Annotation.author_id,
-                   Annotation.tags, Study.design, Study.evidence_level.label("level"), *self._state_columns()]
-        if self.query.required:
-            matched = self.engine.matches(self.query.required, self.query.excluded, ranked=ranked).cte(
-                "ranked_matches" if ranked else "matches").prefix_with("MATERIALIZED")
+        columns, where = self._hit_columns, self._hit_conditions
+        matched = matched if matched is not None else self._matches(ranked)
+        if matched is not None:
             score = matched.c.score if ranked else literal(0.0).label("score")
             stmt = select(*columns, score).select_from(matched.join(DOCS, DOCS.c.id == matched.c.doc_id))
         else:
@@ -162,98 +188,22 @@ class _Plan:
                 stmt = stmt.where(DOCS.c.id.not_in(self.engine.any_match(self.query.excluded)))
         stmt = (stmt.outerjoin(Annotation, Annotation.id == DOCS.c.annotation_id)
                 .outerjoin(Study, Study.id == DOCS.c.study_id))
-        return stmt.where(self._visible(), *self.conditions, *self._dates())
+        return stmt.where(*where)
 
-    # --- Facets --------------------------------------------------------------------------------
+    @cached_property
+    def _hit_columns(self) -> list:
+        """The columns of a hit (built once: a search selects its hits several times)."""
+        group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
+        return [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, *map(_plain, (DOCS.c.article_id, DOCS.c.annotation_id,
+                DOCS.c.study_id)), DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
+                cast(Annotation.kind, String).label("kind"), _plain(Annotation.parent_id),
+                _plain(Annotation.author_id), Annotation.tags, Study.design, Study.evidence_level.label("level"),
+                *self._state_columns]
 
-    def facets(self) -> tuple[dict[str, int], list[Facet]]:
-        """Return the number of results per type and the facets, from one statement."""
-        rows = db.session.execute(union_all(*self._facet_selects())).all()
-        by_facet: dict[str, list[tuple[str, str, int]]] = {}
-        for name, value, label, count in rows:
-            if value is not None and count:
-                by_facet.setdefault(name, []).append((str(value), label or str(value), int(count)))
-        counts = {t: 0 for t in DOC_TYPES}
-        counts.update({value: count for value, _, count in by_facet.get("type", [])})
-        return counts, self._facet_list(by_facet)
-
-    @staticmethod
-    def _row(name: str, value, count, *, source, where=(), label=None):
-        """Return one facet's rows: (facet, value, label, count) grouped by value."""
-        stmt = select(literal(name).label("facet"), cast(value, String).label("value"),
-                      cast(label if label is not None else null(), String).label("label"), count.label("n"))
-        return stmt.select_from(source).where(*where).group_by(value)
-
-    def _top(self, name: str, key, count, named, *, source, where=()):
-        """Return the FACET_TOP most frequent values of `key`, named by `named` (a table joined by id)."""
-        top = (select(key.label("key"), count.label("n")).select_from(source).where(*where).group_by(key)
-               .order_by(count.desc()).limit(FACET_TOP).subquery(f"top_{name}"))
-        table, value, label = named
-        return select(literal(name).label("facet"), cast(value, String).label("value"),
-                      cast(label, String).label("label"), top.c.n).select_from(
-            top.join(table, table.id == top.c.key))
-
-    def _facet_selects(self) -> list:
-        h = self.hits
-        distinct = func.count(func.distinct(h.c.group_key))
-        is_annotation = h.c.doc_type == ANNOTATION
-        tags = self.engine.json_elements(h.c.tags, lateral=True)
-        bucket = case(*[(h.c.dated >= _ago(days), key) for key, _, days in DATE_BUCKETS], else_="older")
-        selects = [
-            self._row("type", h.c.doc_type, distinct, source=h),
-            self._row("kind", h.c.kind, func.count(), source=h, where=[is_annotation, h.c.parent_id.is_(None)]),
-            self._top("article", h.c.article_id, distinct, (Article, Article.slug, Article.title), source=h,
-                      where=[h.c.article_id.is_not(None)]),
-            self._top("author", h.c.author_id, func.count(), (User, User.display_name, User.display_name),
-                      source=h, where=[is_annotation]),
-            self._tag_row(h, tags),
-            self._row("design", h.c.design, func.count(), source=h, where=[h.c.design.is_not(None)]),
-            self._row("level", h.c.level, func.count(), source=h, where=[h.c.level.is_not(None)]),
-            self._row("date", bucket, distinct, source=h, where=[h.c.dated.is_not(None)]),
-        ]
-        for column in self._state_columns():
-            name = column.name.removeprefix("is_")
-            flag = h.c[column.name]
-            selects.append(select(literal("is").label("facet"), cast(literal(name), String).label("value"),
-                                  cast(literal(ANNOTATION_STATES[name].label), String).label("label"),
-                                  func.coalesce(func.sum(flag), 0).label("n")).select_from(h).where(is_annotation))
-        return selects
-
-    @staticmethod
-    def _tag_row(h, tags):
-        value = func.lower(tags.c.value)
-        top = (select(value.label("value"), func.count().label("n")).select_from(h.join(tags, true()))
-               .where(h.c.doc_type == ANNOTATION).group_by(value).order_by(func.count().desc()).limit(FACET_TOP)
-               .subquery("top_tag"))
-        return select(literal("tag").label("facet"), cast(top.c.value, String).label("value"),
-                      cast(null(), String).label("label"), top.c.n)
-
-    def _facet_list(self, by_facet: dict[str, list[tuple[str, str, int]]]) -> list[Facet]:
-        kind_labels = {k.value: k.label for k in AnnotationKind}
-        labels = {
-            "type": lambda v: TYPE_LABELS.get(v, v), "kind": lambda v: kind_labels.get(v, v),
-            "design": lambda v: DESIGNS.get(v, v), "level": lambda v: f"Level {v}",
-        }
-        facets = []
-        for name, title in (("type", "Type"), ("kind", "Kind of annotation"), ("is", "Show only"),
-                            ("article", "Article"), ("author", "Author"), ("tag", "Tag"),
-                            ("design", "Study design"), ("level", "CEBM level of evidence")):
-            rows = by_facet.get(name, [])
-            label_of = labels.get(name, lambda v, _rows=rows: next((lab for val, lab, _ in _rows if val == v), v))
-            values = [FacetValue(value, label_of(value), count) for value, _, count in rows]
-            if name in ("kind", "type", "design"):
-                order = {"type": list(DOC_TYPES), "kind": list(kind_labels), "design": list(DESIGNS)}[name]
-                values.sort(key=lambda fv: order.index(fv.value) if fv.value in order else 99)
-            elif name == "level":
-                values.sort(key=lambda fv: fv.value)
-            else:
-                values.sort(key=lambda fv: (-fv.count, fv.label.lower()))
-            if values:
-                facets.append(Facet(name, title, values))
-        dates = date_facet(by_facet.get("date", []))
-        if dates is not None:
-            facets.append(dates)
-        return facets
+    @cached_property
+    def _hit_conditions(self) -> list:
+        """The conditions on a hit: what the viewer may read, the filters and the dates (built once)."""
+        return [self._visible(), *self.conditions, *self._dates()]
 
     # --- Pages ---------------------------------------------------------------------------------
 
@@ -262,9 +212,29 @@ class _Plan:
             return [source.c.dated.desc().nulls_last(), source.c.doc_id.desc()]
         return [source.c.score.desc(), source.c.dated.desc().nulls_last(), source.c.doc_id.desc()]
 
-    def _best(self, doc_type: str):
-        """Return the hits of `doc_type` with their rank in the order of this search (articles: best passage)."""
-        h = self.ranked_hits
+    def _windows(self, needed: int) -> tuple[int | None, ...]:
+        """Return the windows a page ending at result `needed` is tried in (None: every match)."""
+        if not (self.query.required and self.request.sort == "relevance"):
+            return (None,)
+        first = max(MIN_WINDOW, WINDOW_FACTOR * needed)
+        return first, 10 * first, None
+
+    def _ranked(self, window: int | None, doc_type: str | None = None):
+        """Return the ranked hits of `doc_type` (None: every type) in `window` (None: every match), and proof columns.
+
+        `floor` is the lowest score in the window and `seen` how many matches it holds: a result that
+        ranks strictly above the floor outranks every match outside the window.
+        """
+        matched = self._matches(ranked=True, window=window, doc_type=doc_type)
+        name = "window_hits" if window else "ranked_hits"
+        hits = self._hits(ranked=True, matched=matched).cte(f"{name}_{doc_type}" if doc_type else name)
+        if window is None or matched is None:
+            return hits, [null().label("floor"), null().label("seen")]
+        return hits, [select(func.min(matched.c.score)).scalar_subquery().label("floor"),
+                      select(func.count()).select_from(matched).scalar_subquery().label("seen")]
+
+    def _best(self, h, doc_type: str):
+        """Return the hits `h` of `doc_type` in the order of this search (articles: their best passage)."""
         if doc_type != ARTICLE:
             return select(h).where(h.c.doc_type == doc_type).subquery(f"{doc_type}_hits")
         passage_rank = func.row_number().over(partition_by=h.c.article_id,
@@ -272,46 +242,87 @@ class _Plan:
         ranked = select(h, passage_rank.label("passage_rank")).where(h.c.doc_type == ARTICLE).subquery("ranked")
         return select(ranked).where(ranked.c.passage_rank == 1).subquery("article_hits")
 
-    def ranked(self, doc_type: str | None):
-        """Return a select of the doc ids of `doc_type` (None: every type) in result order, one per article."""
-        if doc_type is None:
-            parts = [select(b.c.doc_id, b.c.score, b.c.dated) for b in map(self._best, DOC_TYPES)]
-            best = union_all(*parts).subquery("every_type")
-        else:
-            best = self._best(doc_type)
-        return select(best.c.doc_id).order_by(*self._order(best))
+    @staticmethod
+    def _exact(rows, wanted: int, window: int) -> bool:
+        """Tell whether `rows`, taken from a window of the best matches, are the `wanted` first of all matches."""
+        if rows and rows[0].seen < window:
+            return True  # the window held every match
+        return len(rows) >= wanted and (wanted == 0 or rows[-1].score > rows[-1].floor)
 
-    def top_of_each_type(self) -> list[int]:
-        """Return the doc ids of the first results of every type (one statement)."""
-        parts = []
-        for doc_type in DOC_TYPES:
-            best = self._best(doc_type)
-            top = select(best.c.doc_id, best.c.doc_type, best.c.score, best.c.dated).order_by(
-                *self._order(best)).limit(GROUP_SIZE).subquery(f"top_{doc_type}")
-            parts.append(select(top))
-        rows = db.session.execute(union_all(*parts)).all()
+    def page(self, doc_type: str | None, number: int, per_page: int, total: int, capped: bool) -> Page:
+        """Return page `number` of (doc_id, score) rows of `doc_type` (None: every type ranked together).
+
+        `total` is the number of results; when it is only a lower bound (`capped`), pages go on past
+        it while they are full (a full page counts one more result, so that there is a next one).
+        """
+        number, per_page = min(max(int(number), 1), MAX_PAGE), min(max(int(per_page), 1), MAX_PER_PAGE)
+        offset, rows = (number - 1) * per_page, []
+        if offset < total or capped:
+            wanted = per_page if capped else min(per_page, total - offset)
+            for window in self._windows(offset + per_page):
+                h, proof = self._ranked(window, doc_type)
+                if doc_type is None:
+                    parts = [select(b.c.doc_id, b.c.score, b.c.dated) for b in (self._best(h, t) for t in DOC_TYPES)]
+                    best = union_all(*parts).subquery("every_type")
+                else:
+                    best = self._best(h, doc_type)
+                stmt = select(best.c.doc_id, best.c.score, *proof).order_by(*self._order(best))
+                rows = db.session.execute(stmt.limit(per_page).offset(offset)).all()
+                if window is None or self._exact(rows, wanted, window):
+                    break
+        if capped:
+            # Past the counted results, a full page promises another; a short one is the last.
+            total = max(total, offset + len(rows) + (len(rows) == per_page))
+        return Page(items=rows, page=number, per_page=per_page, total=total)
+
+    def top_of_each_type(self, counts: dict[str, int], capped: set[str]) -> list:
+        """Return the (doc_id, score) rows of the first results of every type, types in order (one statement).
+
+        `counts` and `capped` are the facets' counts: they tell how many results each type should
+        show, and leave out the types without any. A type whose window cannot prove its rows exact
+        is asked again over a wider window (one more statement each time, `_windows`).
+        """
         newest = self.request.sort == "newest"
         key = (lambda r: (r.dated is None, -(r.dated.timestamp() if r.dated else 0), -r.doc_id)) if newest else (
             lambda r: (-(r.score or 0), r.dated is None, -(r.dated.timestamp() if r.dated else 0), -r.doc_id))
-        return [r.doc_id for r in sorted(rows, key=lambda r: (DOC_TYPES.index(r.doc_type), key(r)))]
+        wanted = {t: GROUP_SIZE if t in capped else min(GROUP_SIZE, counts.get(t, 0)) for t in DOC_TYPES}
+        pending, found = [t for t in DOC_TYPES if wanted[t]], []
+        for window in self._windows(GROUP_SIZE):
+            if not pending:
+                break
+            parts = []
+            for doc_type in pending:
+                h, proof = self._ranked(window, doc_type)
+                best = self._best(h, doc_type)
+                top = select(best.c.doc_id, best.c.doc_type, best.c.score, best.c.dated, *proof).order_by(
+                    *self._order(best)).limit(GROUP_SIZE).subquery(f"top_{doc_type}")
+                parts.append(select(top))
+            rows = db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+            by_type = {t: sorted((r for r in rows if r.doc_type == t), key=key) for t in pending}
+            done = [t for t in pending if window is None or self._exact(by_type[t], wanted[t], window)]
+            found += [r for t in done for r in by_type[t]]
+            pending = [t for t in pending if t not in done]
+        return sorted(found, key=lambda r: (DOC_TYPES.index(r.doc_type), key(r)))
 
     # --- Hits ----------------------------------------------------------------------------------
 
-    def hits_for(self, doc_ids: list[int]) -> list[Hit]:
-        """Return the hits of `doc_ids`, in that order, with snippets and the objects they show."""
-        if not doc_ids:
+    def hits_for(self, ranked: list) -> list[Hit]:
+        """Return the hits of the (doc_id, score) rows `ranked`, in that order, with snippets and objects shown."""
+        if not ranked:
             return []
+        doc_ids = [row.doc_id for row in ranked]
         docs = {row.id: row for row in db.session.execute(select(DOCS).where(DOCS.c.id.in_(doc_ids)))}
         snippets = self.engine.snippets(self.query, doc_ids)
-        hits = [self._hit(docs[i], snippets.get(i)) for i in doc_ids if i in docs]
+        hits = [self._hit(docs[row.doc_id], snippets.get(row.doc_id), row.score) for row in ranked
+                if row.doc_id in docs]
         self._attach(hits, docs)
         return hits
 
-    def _hit(self, doc, snippet: Snippet | None) -> Hit:
+    def _hit(self, doc, snippet: Snippet | None, score: float | None) -> Hit:
         if snippet is None:
             body = doc.body if len(doc.body) <= BODY_PREVIEW else doc.body[:BODY_PREVIEW].rsplit(" ", 1)[0] + " …"
             snippet = Snippet(doc.title, body, doc.quote)
-        return Hit(doc_type=doc.doc_type, doc_id=doc.id, score=round(float(snippet.score), 6), position=doc.position,
+        return Hit(doc_type=doc.doc_type, doc_id=doc.id, score=round(float(score or 0.0), 6), position=doc.position,
                    title_html=Markup(marked_html(snippet.title)), body_html=Markup(marked_html(snippet.body)),
                    quote_html=Markup(marked_html(snippet.quote)))
 
@@ -350,5 +361,9 @@ def reply_counts(annotation_ids: list[int], viewer: User | None) -> dict[int, in
     return {root_id: count for root_id, count in rows}
 
 
-def _ago(days: int) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)
+def _plain(column):
+    """Return `column` without its foreign key: each CTE and subquery that selects it need not copy the key.
+
+    Copying foreign keys into every derived column is most of the time SQLAlchemy spends building a search.
+    """
+    return type_coerce(column, column.type).label(column.key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,16 @@ login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send a browser to sign in (and back); tell the page's script 401, so that it keeps what was typed."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return jsonify({"error": {"code": "unauthorized", "message": "Your session has ended: sign in again. "
+                                                                     "Nothing was saved."}}), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.sign_in", next=safe_next(request.full_path.rstrip("?"))))
 
 
 def safe_next(target: str | None) -> str | None:

@@ -34,6 +34,70 @@
     window.setTimeout(function () { live.textContent = message; }, 50);
   }
 
+  /* ---- drafts: kept in this browser until saved or explicitly discarded ---- */
+
+  // localStorage outlives the tab (a closed tab or a crash keeps the text); a browser that refuses
+  // storage (private mode, full quota) still works, it only cannot keep drafts.
+  var drafts = {
+    get: function (key) { try { return window.localStorage.getItem(key) || ""; } catch (e) { return ""; } },
+    set: function (key, value) {
+      try {
+        if (value.trim()) { window.localStorage.setItem(key, value); } else { window.localStorage.removeItem(key); }
+      } catch (e) { /* storage refused: the text stays in the form */ }
+    },
+    remove: function (key) { try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ } }
+  };
+  var SESSION_ENDED = "Your session has ended, so nothing was saved. Your text is kept in this browser: " +
+    "sign in again and it comes back here as a draft.";
+
+  function signInAgainUrl() {
+    return layout.dataset.signInUrl.split("?")[0] + "?next=" +
+      encodeURIComponent(window.location.pathname + window.location.search);
+  }
+
+  function sessionEnded(response, data) {
+    // 401: the server-side session ended; 400 without JSON: the form's token died with the cookie session.
+    return response.status === 401 || (response.status === 400 && !(data && data.errors));
+  }
+
+  function showSessionEnded(form, resume) {
+    if (resume) { drafts.set("postil-resume:" + layout.dataset.slug, JSON.stringify(resume)); }
+    var status = form.querySelector(".form-status");
+    status.textContent = SESSION_ENDED + " ";
+    var link = document.createElement("a");
+    link.href = signInAgainUrl();
+    link.textContent = "Sign in again";
+    status.appendChild(link);
+    status.classList.add("error");
+    link.focus();
+  }
+
+  function noteRestored(form) {
+    var status = form.querySelector(".form-status");
+    status.classList.remove("error");
+    status.textContent = "Draft restored: the text you had not saved is back.";
+  }
+
+  function addDiscard(form, key, onDiscard) {
+    // Escape and Cancel keep the draft; throwing it away is a separate, confirmed choice.
+    var buttons = form.querySelector(".form-buttons");
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button-danger";
+    discard.textContent = "Discard draft";
+    discard.addEventListener("click", function () {
+      if (!drafts.get(key) && !form.elements.body.value.trim()) { onDiscard(); return; }
+      if (window.confirm("Discard this draft? The text you wrote here will be deleted.")) {
+        drafts.remove(key);
+        form.elements.body.value = "";
+        onDiscard();
+        announce("Draft discarded.");
+      }
+    });
+    buttons.appendChild(document.createTextNode(" "));
+    buttons.appendChild(discard);
+  }
+
   /* ---- canonical text and offsets ---- */
 
   function codePoints(text) { return Array.from(text).length; }
@@ -133,24 +197,30 @@
       event.preventDefault();
       openForm(pending.start, pending.end, button);
     }
-    if (event.key === "Escape" && popover) { closeForm(); }
+    if (event.key === "Escape") {
+      // Escape closes the form it is pressed in (the annotation form or a reply), keeping the draft.
+      var reply = document.activeElement && document.activeElement.closest &&
+        document.activeElement.closest(".reply-form");
+      if (reply && !event.defaultPrevented) { reply.closeReply(); return; }
+      if (popover && !event.defaultPrevented) { closeForm(); }
+    }
   });
 
   /* ---- the annotation form ---- */
 
   function draftKey(start, end) { return "postil-draft:" + layout.dataset.slug + ":" + start + ":" + end; }
 
-  function closeForm(keepDraft) {
+  function closeForm() {
     if (!popover) { return; }
     var opener = popover.opener;
-    if (!keepDraft && popover.draftKey) { sessionStorage.removeItem(popover.draftKey); }
+    if (popover.draftKey && drafts.get(popover.draftKey)) { announce("Form closed; your draft is kept."); }
     popover.remove();
     popover = null;
     if (opener && document.body.contains(opener) && !opener.hidden) { opener.focus(); }
   }
 
   function openForm(start, end, opener, paragraphElement) {
-    closeForm(true);
+    closeForm();
     var template = document.getElementById("annotate-form-template");
     popover = document.createElement("div");
     popover.className = "annotate-popover";
@@ -165,13 +235,15 @@
     setSelector(form, start, end);
     popover.paragraph = paragraphElement ? paragraphRange(paragraphElement) : { start: start, end: end };
     popover.draftKey = draftKey(popover.paragraph.start, popover.paragraph.end);
-    var saved = sessionStorage.getItem(popover.draftKey);
+    var saved = drafts.get(popover.draftKey);
     if (saved) { form.elements.body.value = saved; }
-    form.elements.body.addEventListener("input", function () {
-      sessionStorage.setItem(popover.draftKey, form.elements.body.value);
-    });
+    var key = popover.draftKey;
+    form.elements.body.addEventListener("input", function () { drafts.set(key, form.elements.body.value); });
     exact.addEventListener("input", function () { refineQuote(form); });
     form.querySelector("[data-cancel]").addEventListener("click", function () { closeForm(); });
+    addDiscard(form, key, function () { closeForm(); });
+    popover.resume = { start: start, end: end, pstart: popover.paragraph.start, pend: popover.paragraph.end,
+                       block: paragraphElement ? paragraphElement.dataset.block || null : null };
     form.addEventListener("submit", function (event) { event.preventDefault(); submitAnnotation(form); });
     var anchorElement = paragraphElement || body;
     var rect = opener && opener.getBoundingClientRect ? opener.getBoundingClientRect() : anchorElement.getBoundingClientRect();
@@ -179,6 +251,7 @@
     document.body.appendChild(popover);
     hideButton();
     form.elements.body.focus();
+    if (saved) { noteRestored(form); announce("Draft restored."); }
   }
 
   function setSelector(form, start, end) {
@@ -240,10 +313,12 @@
     post(form.action, form).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         submit.disabled = false;
-        if (response.ok) {
-          sessionStorage.removeItem(popover.draftKey);
+        if (response.ok && data.id) {
+          drafts.remove(popover.draftKey);
           closeForm();
           applyFragment(data);
+        } else if (response.ok || sessionEnded(response, data)) {
+          showSessionEnded(form, popover.resume);
         } else if (data.errors) {
           showErrors(form, data.errors);
         } else {
@@ -414,6 +489,7 @@
     form.method = "post";
     form.action = link.getAttribute("href");
     var key = "postil-reply:" + id;
+    form.draftKey = key;
     form.innerHTML =
       '<input type="hidden" name="csrf_token">' +
       '<div class="field"><label for="reply-' + id + '">Your reply</label>' +
@@ -425,9 +501,15 @@
       '<button type="button" class="button button-secondary" data-cancel>Cancel</button></div>';
     form.elements.csrf_token.value = csrfToken;
     var textarea = form.elements.body;
-    textarea.value = sessionStorage.getItem(key) || "";
-    textarea.addEventListener("input", function () { sessionStorage.setItem(key, textarea.value); });
-    form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); link.focus(); });
+    textarea.value = drafts.get(key);
+    textarea.addEventListener("input", function () { drafts.set(key, textarea.value); });
+    form.closeReply = function () {
+      if (drafts.get(key)) { announce("Reply closed; your draft is kept."); }
+      form.remove();
+      link.focus();
+    };
+    form.querySelector("[data-cancel]").addEventListener("click", function () { form.closeReply(); });
+    addDiscard(form, key, function () { form.closeReply(); });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var submit = form.querySelector('button[type="submit"]');
@@ -435,8 +517,10 @@
       post(form.action, form).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           submit.disabled = false;
-          if (response.ok) { sessionStorage.removeItem(key); applyFragment(data); }
-          else { showErrors(form, data.errors || { form: [(data.error && data.error.message) || "The reply could not be saved. Your text is kept here."] }); }
+          if (response.ok && data.id) { drafts.remove(key); applyFragment(data); }
+          else if (response.ok || sessionEnded(response, data)) {
+            showSessionEnded(form, { reply: id });
+          } else { showErrors(form, data.errors || { form: [(data.error && data.error.message) || "The reply could not be saved. Your text is kept here."] }); }
         });
       }).catch(function () {
         submit.disabled = false;
@@ -445,6 +529,25 @@
     });
     article.insertAdjacentElement("afterend", form);
     textarea.focus();
+    if (textarea.value) { noteRestored(form); announce("Draft restored."); }
+  }
+
+  function resumeAfterSignIn() {
+    // A save refused because the session had ended left a note of what was open: open it again.
+    var resumeKey = "postil-resume:" + layout.dataset.slug;
+    var note = drafts.get(resumeKey);
+    if (!note || !signedIn) { return; }
+    drafts.remove(resumeKey);
+    var resume;
+    try { resume = JSON.parse(note); } catch (e) { return; }
+    if (resume.reply) {
+      var link = discussion.querySelector('a[data-action="reply"][data-id="' + resume.reply + '"]');
+      if (link) { openReply(link); }
+      return;
+    }
+    var block = resume.block !== null && resume.block !== undefined ?
+      body.querySelector('[data-block="' + resume.block + '"]') : null;
+    openForm(resume.start, resume.end, null, block);
   }
 
   var newLink = document.querySelector("[data-new-link]");
@@ -460,4 +563,5 @@
   var opened = new URLSearchParams(window.location.search).get("open");
   if (opened) { focusThread(opened, true); }
   else if (window.location.hash.indexOf("#a-") === 0) { focusThread(window.location.hash.slice(3), true); }
+  resumeAfterSignIn();
 })();

@@ -45,6 +45,8 @@ class SignUpForm(ProfileFields, FlaskForm):
     email = EmailField("Email", validators=[DataRequired(message="Enter your email address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Choose a password."), Length(max=256)],
                              description="At least 15 characters. A few unrelated words make a good one.")
+    # The page the newcomer came from: confirming the address brings them back to it.
+    next = HiddenField()
 
 
 class ProfileForm(ProfileFields, FlaskForm):

@@ -170,6 +170,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # --- Accounts ----------------------------------------------------------------------------------
     ("GET", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=200))],
     ("POST", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=422), form={})],
+    ("GET", "/sign-up/check-email"): [Case("/sign-up/check-email", everyone(200))],
+    # The link is the proof (anyone holding it, signed in or not); a forged one is refused alike.
+    ("GET", "/confirm-email/<token>"): [Case("/confirm-email/forged", everyone(400))],
+    ("POST", "/confirm-email/<token>"): [Case("/confirm-email/forged", everyone(400), form={})],
     ("GET", "/sign-in"): [Case("/sign-in", signed_in(302, anonymous=200))],
     ("POST", "/sign-in"): [Case("/sign-in", signed_in(302, anonymous=422), form={})],
     ("POST", "/sign-out"): [Case("/sign-out", everyone(302), ends_session=True)],

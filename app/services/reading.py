@@ -222,9 +222,10 @@ def personalise(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderM
 def _label(annotation_by_id: dict[int, Annotation]):
     def label_for(span: Span) -> str:
         ann = annotation_by_id.get(span.annotation_id)
-        kind = ann.kind.label if ann else "Annotation"
-        who = f" by {ann.author.display_name}" if ann is not None else ""
-        return f"{kind}{who}: open discussion"
+        if ann is None:
+            return "Annotation: open discussion"
+        # The marker the link shows starts its name, so that what is seen is what speech input can say.
+        return f"{ann.kind.marker} {ann.kind.label} by {ann.author.display_name}: open discussion"
     return label_for
 
 

@@ -150,7 +150,9 @@
     while (start < end && /\s/.test(canonical[start])) { start++; }
     while (end > start && /\s/.test(canonical[end - 1])) { end--; }
     if (end <= start) { return null; }
-    return { start: start, end: end, rect: range.getBoundingClientRect() };
+    var node = range.endContainer.nodeType === 1 ? range.endContainer : range.endContainer.parentNode;
+    return { start: start, end: end, rect: range.getBoundingClientRect(),
+             block: node.closest ? node.closest("[data-block]") : null };
   }
 
   /* ---- the Annotate control ---- */
@@ -165,14 +167,29 @@
       button.type = "button";
       button.className = "annotate-button";
       button.textContent = signedIn ? "Annotate" : "Sign in to annotate";
+      if (signedIn) { button.setAttribute("aria-keyshortcuts", "Alt+A"); }
       button.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      button.addEventListener("keydown", function (event) {
+        // Onwards from the Annotate control is onwards from the passage: the paragraph's own link next.
+        if (event.key === "Tab" && !event.shiftKey && pending && pending.block) {
+          var next = pending.block.querySelector("a.block-annotate");
+          if (next) { event.preventDefault(); next.focus(); }
+        }
+      });
       button.addEventListener("click", function () {
         if (!signedIn) { window.location.href = layout.dataset.signInUrl; return; }
         if (pending) { openForm(pending.start, pending.end, button); }
       });
       document.body.appendChild(button);
     }
-    pending = { start: selection.start, end: selection.end };
+    pending = { start: selection.start, end: selection.end, block: selection.block };
+    var quote = slice(selection.start, selection.end);
+    var shown = quote;
+    if (Array.from(quote).length > 40) {
+      shown = Array.from(quote).slice(0, 41).join("");
+      shown = shown.slice(0, shown.lastIndexOf(" ") > 20 ? shown.lastIndexOf(" ") : 40).trim() + "…";
+    }
+    button.setAttribute("aria-label", (signedIn ? "Annotate" : "Sign in to annotate") + " “" + shown + "”");
     var top = window.scrollY + selection.rect.bottom + 8;
     var left = window.scrollX + Math.max(8, selection.rect.left);
     button.style.top = top + "px";
@@ -192,6 +209,14 @@
     if (event.shiftKey || event.key === "Shift") { onSelection(); }
   });
   document.addEventListener("keydown", function (event) {
+    // After selecting words with the keyboard, Tab reaches the Annotate control first.
+    if (event.key === "Tab" && !event.shiftKey && !event.altKey && button && !button.hidden &&
+        document.activeElement !== button && !(popover && popover.contains(document.activeElement)) &&
+        selectionInBody()) {
+      event.preventDefault();
+      button.focus();
+      return;
+    }
     // Keyboard path: with a passage selected (caret browsing or Shift+arrows), Alt+A opens the form.
     if (event.altKey && (event.key === "a" || event.key === "A") && pending && button && !button.hidden) {
       event.preventDefault();
@@ -214,9 +239,11 @@
     if (!popover) { return; }
     var opener = popover.opener;
     if (popover.draftKey && drafts.get(popover.draftKey)) { announce("Form closed; your draft is kept."); }
+    var returnTo = popover.returnTo;
     popover.remove();
     popover = null;
     if (opener && document.body.contains(opener) && !opener.hidden) { opener.focus(); }
+    else if (returnTo && document.body.contains(returnTo)) { returnTo.focus(); }
   }
 
   function openForm(start, end, opener, paragraphElement) {
@@ -225,9 +252,14 @@
     popover = document.createElement("div");
     popover.className = "annotate-popover";
     popover.setAttribute("role", "dialog");
+    popover.setAttribute("aria-modal", "true");
     popover.setAttribute("aria-label", "New annotation");
+    popover.addEventListener("keydown", trapFocus);
     popover.appendChild(template.content.cloneNode(true));
     popover.opener = opener;
+    // Where focus goes back to: the control that opened the form, or else the passage's paragraph link.
+    var block = paragraphElement || (pending && pending.block);
+    popover.returnTo = block ? block.querySelector("a.block-annotate") : null;
     var form = popover.querySelector("form");
     form.elements.csrf_token.value = csrfToken;
     var exact = form.elements.exact;
@@ -242,6 +274,7 @@
     exact.addEventListener("input", function () { refineQuote(form); });
     form.querySelector("[data-cancel]").addEventListener("click", function () { closeForm(); });
     addDiscard(form, key, function () { closeForm(); });
+    if (paragraphElement) { addSentenceChoice(form, popover.paragraph); }
     popover.resume = { start: start, end: end, pstart: popover.paragraph.start, pend: popover.paragraph.end,
                        block: paragraphElement ? paragraphElement.dataset.block || null : null };
     form.addEventListener("submit", function (event) { event.preventDefault(); submitAnnotation(form); });
@@ -252,6 +285,68 @@
     hideButton();
     form.elements.body.focus();
     if (saved) { noteRestored(form); announce("Draft restored."); }
+  }
+
+  function trapFocus(event) {
+    // A modal dialog: Tab and Shift+Tab go round its own controls.
+    if (event.key !== "Tab") { return; }
+    var controls = Array.from(popover.querySelectorAll("a[href], button, input, select, textarea"))
+      .filter(function (el) { return !el.disabled && el.offsetParent !== null && el.type !== "hidden"; });
+    if (!controls.length) { return; }
+    var first = controls[0], last = controls[controls.length - 1];
+    if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+  }
+
+  function sentencesOf(start, end) {
+    // Sentences of a paragraph, as canonical offsets: a stop, question or exclamation mark and a space.
+    var text = slice(start, end);
+    var found = [];
+    var pattern = /[^.!?]+(?:[.!?]+["”’)\]]*|$)\s*/g;
+    var match;
+    while ((match = pattern.exec(text)) !== null && match[0]) {
+      var before = codePoints(text.slice(0, match.index));
+      var sentence = match[0].replace(/\s+$/, "");
+      if (sentence.trim()) {
+        var lead = codePoints(sentence) - codePoints(sentence.replace(/^\s+/, ""));
+        found.push({ start: start + before + lead, end: start + before + codePoints(sentence) });
+      }
+    }
+    return found;
+  }
+
+  function addSentenceChoice(form, range) {
+    // The per-paragraph path: narrow the passage to one or several sentences instead of editing it by hand.
+    var sentences = sentencesOf(range.start, range.end);
+    if (sentences.length < 2) { return; }
+    var fieldset = document.createElement("fieldset");
+    fieldset.className = "field sentence-choice";
+    var legend = document.createElement("legend");
+    legend.textContent = "Sentences to annotate (the first to the last ticked)";
+    fieldset.appendChild(legend);
+    sentences.forEach(function (sentence, i) {
+      var row = document.createElement("div");
+      row.className = "checkbox";
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = "sel-sentence-" + i;
+      box.checked = true;
+      var label = document.createElement("label");
+      label.htmlFor = box.id;
+      label.textContent = slice(sentence.start, sentence.end);
+      box.addEventListener("change", function () {
+        var ticked = sentences.filter(function (s, j) { return document.getElementById("sel-sentence-" + j).checked; });
+        if (!ticked.length) { return; }
+        var s0 = ticked[0].start, s1 = ticked[ticked.length - 1].end;
+        form.elements.exact.value = slice(s0, s1);
+        setSelector(form, s0, s1);
+      });
+      row.appendChild(box);
+      row.appendChild(document.createTextNode(" "));
+      row.appendChild(label);
+      fieldset.appendChild(row);
+    });
+    form.elements.exact.closest(".field").insertAdjacentElement("afterend", fieldset);
   }
 
   function setSelector(form, start, end) {

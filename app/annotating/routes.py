@@ -221,7 +221,9 @@ def delete(annotation_id: int):
         if _wants_json():
             return jsonify({"id": annotation.id, "message": "Your annotation is deleted."})
         flash("Your annotation is deleted. Replies to it stay in the discussion.", "success")
-        return redirect(url_for("main.article", slug=annotation.article.slug))
+        # Back to the same place: the thread (its stub keeps the replies), or the discussion.
+        return redirect(url_for("main.article", slug=annotation.article.slug)
+                        + f"#a-{annotation.root_id or annotation.id}")
     return render_template("annotating/delete.html", annotation=annotation, form=form)
 
 

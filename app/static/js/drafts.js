@@ -1,4 +1,4 @@
-/* Drafts of the pages' own forms (reply, edit, annotate without the article's script): what is typed in a
+/* Forms on every page: the first field in error takes the focus; and drafts of the pages' own forms (reply, edit, annotate without the article's script): what is typed in a
  * form marked data-draft="KEY" is kept in this browser until the form is saved or the draft is discarded.
  *
  * Sending the form notes the key; the page that follows a successful save carries a success message,
@@ -18,6 +18,10 @@
     } catch (e) { /* storage refused: the text stays in the form */ }
   }
   function remove(key) { try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ } }
+
+  // A form sent back with errors: the first field in error takes the focus (its message is next to it).
+  var invalid = document.querySelector("main [aria-invalid='true']");
+  if (invalid) { invalid.focus(); }
 
   var saving = get(SAVING);
   if (saving) {

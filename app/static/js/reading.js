@@ -240,6 +240,7 @@
     var opener = popover.opener;
     if (popover.draftKey && drafts.get(popover.draftKey)) { announce("Form closed; your draft is kept."); }
     var returnTo = popover.returnTo;
+    markPassage(null);
     popover.remove();
     popover = null;
     if (opener && document.body.contains(opener) && !opener.hidden) { opener.focus(); }
@@ -283,8 +284,36 @@
     popover.style.top = (window.scrollY + rect.bottom + 8) + "px";
     document.body.appendChild(popover);
     hideButton();
-    form.elements.body.focus();
+    markPassage(start, end);
+    form.elements.body.focus({ preventScroll: true });
+    // The whole form, Save included, in view; the passage just above it stays in view as well.
+    popover.scrollIntoView({ block: "nearest" });
     if (saved) { noteRestored(form); announce("Draft restored."); }
+  }
+
+  function domPoint(offset) {
+    // The text node and UTF-16 offset of canonical code point `offset`.
+    for (var i = segments.length - 1; i >= 0; i--) {
+      if (segments[i].start <= offset) {
+        var node = segments[i].node;
+        var units = Array.from(node.data).slice(0, offset - segments[i].start).join("").length;
+        return { node: node, offset: Math.min(units, node.length) };
+      }
+    }
+    return null;
+  }
+
+  function markPassage(start, end) {
+    // While the form is open the passage stays marked (the selection itself goes when focus moves into the form).
+    if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") { return; }
+    CSS.highlights.delete("postil-passage");
+    if (start === null || start === undefined) { return; }
+    var from = domPoint(start), to = domPoint(end);
+    if (!from || !to) { return; }
+    var range = document.createRange();
+    range.setStart(from.node, from.offset);
+    range.setEnd(to.node, to.offset);
+    CSS.highlights.set("postil-passage", new Highlight(range));
   }
 
   function trapFocus(event) {
@@ -340,6 +369,7 @@
         var s0 = ticked[0].start, s1 = ticked[ticked.length - 1].end;
         form.elements.exact.value = slice(s0, s1);
         setSelector(form, s0, s1);
+        markPassage(s0, s1);
       });
       row.appendChild(box);
       row.appendChild(document.createTextNode(" "));
@@ -376,6 +406,7 @@
     if (at >= 0) {
       var start = popover.paragraph.start + codePoints(region.slice(0, at));
       setSelector(form, start, start + codePoints(wanted));
+      markPassage(start, start + codePoints(wanted));
     } else {
       form.elements.start.value = "";
       form.elements.end.value = "";
@@ -383,13 +414,34 @@
   }
 
   function showErrors(form, errors) {
-    var messages = [];
+    // Each field in error is marked, its message is put next to it, and the first one takes the focus;
+    // what belongs to no field goes to the form's status line.
+    form.querySelectorAll(".field-message").forEach(function (p) { p.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.setAttribute("aria-describedby", (el.getAttribute("aria-describedby") || "").replace(/ ?\S+-message$/, ""));
+    });
+    var loose = [];
+    var first = null;
     Object.keys(errors || {}).forEach(function (name) {
-      (errors[name] || []).forEach(function (message) { messages.push(message); });
+      var messages = (errors[name] || []).join(" ");
+      var field = form.elements[name];
+      if (field && field.length && !field.tagName) { field = field[0]; }
+      if (!field || !field.id || field.type === "hidden") { loose.push(messages); return; }
+      var note = document.createElement("p");
+      note.className = "error field-message";
+      note.id = field.id + "-message";
+      note.textContent = messages;
+      (field.closest(".field") || field.parentNode).appendChild(note);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + note.id).trim());
+      if (!first) { first = field; }
     });
     var status = form.querySelector(".form-status");
-    status.textContent = messages.join(" ") || "The annotation could not be saved.";
+    status.textContent = loose.join(" ") || (first ? "Please correct the marked field; nothing was saved." :
+      "The annotation could not be saved.");
     status.classList.add("error");
+    if (first) { first.focus(); }
   }
 
   function post(url, form) {

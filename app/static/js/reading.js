@@ -205,6 +205,13 @@
 
   document.addEventListener("mouseup", function () { window.setTimeout(onSelection, 0); });
   document.addEventListener("touchend", function () { window.setTimeout(onSelection, 0); });
+  // A touch selection (long press, then the handles) ends without a mouseup: follow the selection itself.
+  var selectionTimer = null;
+  document.addEventListener("selectionchange", function () {
+    if (!window.matchMedia("(pointer: coarse)").matches) { return; }
+    window.clearTimeout(selectionTimer);
+    selectionTimer = window.setTimeout(onSelection, 250);
+  });
   document.addEventListener("keyup", function (event) {
     if (event.shiftKey || event.key === "Shift") { onSelection(); }
   });
@@ -227,7 +234,8 @@
       var reply = document.activeElement && document.activeElement.closest &&
         document.activeElement.closest(".reply-form");
       if (reply && !event.defaultPrevented) { reply.closeReply(); return; }
-      if (popover && !event.defaultPrevented) { closeForm(); }
+      if (popover && !event.defaultPrevented) { closeForm(); return; }
+      if (sheet.open && !event.defaultPrevented) { closeSheet(); }
     }
   });
 
@@ -498,6 +506,8 @@
       });
       indexText();
       enhanceDiscussion();
+      if (sheet.open) { discussion.querySelectorAll(".sheet-close").forEach(function (b) { b.remove(); }); addSheetClose(); }
+      countThreads();
       if (data.id) { focusThread(data.id, true); }
       if (data.message) { announce(data.message); flash(data.message); }
     }).catch(function () {
@@ -529,17 +539,88 @@
     });
   }
 
-  function focusThread(id, scroll) {
+  /* ---- phones: the discussion is a bottom sheet over the text ---- */
+
+  var narrow = window.matchMedia("(max-width: 62rem)");
+  var sheet = { open: false, scrollY: 0, returnTo: null };
+  var sheetToggle = document.createElement("button");
+  sheetToggle.type = "button";
+  sheetToggle.className = "button discussion-toggle";
+  sheetToggle.setAttribute("aria-expanded", "false");
+  sheetToggle.setAttribute("aria-controls", "discussion");
+  sheetToggle.addEventListener("click", function () { openSheet(sheetToggle); });
+  document.body.appendChild(sheetToggle);
+
+  function countThreads() {
+    var count = discussion.querySelectorAll(".threads > .thread").length;
+    sheetToggle.textContent = "Discussion (" + count + ")";
+  }
+
+  function addSheetClose() {
+    if (discussion.querySelector(".sheet-close")) { return; }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "button button-secondary button-small sheet-close";
+    close.textContent = "Back to the article";
+    close.addEventListener("click", closeSheet);
+    discussion.prepend(close);
+  }
+
+  function openSheet(returnTo) {
+    // Over the text, which stays where it was: closing comes back to the same line.
+    if (!narrow.matches) { return; }
+    if (!sheet.open) { sheet.scrollY = window.scrollY; }
+    sheet.open = true;
+    sheet.returnTo = returnTo || sheet.returnTo;
+    addSheetClose();
+    discussion.classList.add("is-sheet");
+    sheetToggle.setAttribute("aria-expanded", "true");
+    sheetToggle.hidden = true;
+  }
+
+  function closeSheet() {
+    if (!sheet.open) { return; }
+    sheet.open = false;
+    discussion.classList.remove("is-sheet");
+    sheetToggle.setAttribute("aria-expanded", "false");
+    sheetToggle.hidden = false;
+    window.scrollTo(0, sheet.scrollY);
+    var back = sheet.returnTo;
+    sheet.returnTo = null;
+    if (back && document.body.contains(back)) { back.focus({ preventScroll: true }); }
+    window.scrollTo(0, sheet.scrollY);
+  }
+
+  narrow.addEventListener("change", function () { if (!narrow.matches) { closeSheet(); } });
+
+  function focusThread(id, scroll, returnTo) {
     var item = document.getElementById("a-" + id);
     if (!item) { return; }
     var thread = item.closest(".thread") || item;
     setActive(thread.dataset.id);
     thread.classList.add("is-open");
+    if (narrow.matches) {
+      var y = sheet.open ? sheet.scrollY : window.scrollY;
+      openSheet(returnTo || document.getElementById("hl-" + thread.dataset.id));
+      discussion.scrollTop = 0;
+      discussion.scrollTop = item.getBoundingClientRect().top - discussion.getBoundingClientRect().top - 48;
+      item.focus({ preventScroll: true });
+      window.scrollTo(0, y);
+      // The passage stays in sight above the sheet (closing the sheet goes back to where the reader was).
+      var passage = body.querySelector("mark.is-active");
+      if (passage) {
+        var top = passage.getBoundingClientRect().top;
+        var limit = discussion.getBoundingClientRect().top - passage.getBoundingClientRect().height - 8;
+        if (top < 8 || top > limit) { window.scrollBy(0, top - 16); }
+      }
+      return;
+    }
     if (scroll) { item.scrollIntoView({ block: "center" }); }
     item.focus({ preventScroll: !scroll });
   }
 
   function focusHighlight(id) {
+    closeSheet();
     setActive(id);
     var marker = document.getElementById("hl-" + id);
     var mark = body.querySelector("mark.is-active");
@@ -551,12 +632,12 @@
     var mark = event.target.closest("mark.hl");
     if (mark && window.getSelection().isCollapsed) {
       var ids = (mark.dataset.ids || "").split(" ");
-      focusThread(ids[0], true);
+      focusThread(ids[0], true, document.getElementById("hl-" + ids[0]));
     }
     var ref = event.target.closest("a.hl-ref");
     if (ref) {
       event.preventDefault();
-      focusThread(ref.getAttribute("href").slice(3), true);
+      focusThread(ref.getAttribute("href").slice(3), true, ref);
     }
     var link = event.target.closest("a.block-annotate");
     if (link && signedIn) {
@@ -707,6 +788,7 @@
 
   indexText();
   enhanceDiscussion();
+  countThreads();
   var opened = new URLSearchParams(window.location.search).get("open");
   if (opened) { focusThread(opened, true); }
   else if (window.location.hash.indexOf("#a-") === 0) { focusThread(window.location.hash.slice(3), true); }

@@ -249,6 +249,7 @@
     if (popover.draftKey && drafts.get(popover.draftKey)) { announce("Form closed; your draft is kept."); }
     var returnTo = popover.returnTo;
     markPassage(null);
+    document.body.classList.remove("is-annotating");
     popover.remove();
     popover = null;
     if (opener && document.body.contains(opener) && !opener.hidden) { opener.focus(); }
@@ -291,6 +292,7 @@
     var rect = opener && opener.getBoundingClientRect ? opener.getBoundingClientRect() : anchorElement.getBoundingClientRect();
     popover.style.top = (window.scrollY + rect.bottom + 8) + "px";
     document.body.appendChild(popover);
+    document.body.classList.add("is-annotating");
     hideButton();
     markPassage(start, end);
     form.elements.body.focus({ preventScroll: true });
@@ -508,14 +510,25 @@
       enhanceDiscussion();
       if (sheet.open) { discussion.querySelectorAll(".sheet-close").forEach(function (b) { b.remove(); }); addSheetClose(); }
       countThreads();
+      if (data.message) { announce(data.message); flash(data.message, data.id); }
       if (data.id) { focusThread(data.id, true); }
-      if (data.message) { announce(data.message); flash(data.message); }
     }).catch(function () {
       if (data.url) { window.location.href = data.url; }
     });
   }
 
-  function flash(message) {
+  function flash(message, id) {
+    // The confirmation goes next to what it confirms: at the head of the affected thread when there is one.
+    var item = id ? document.getElementById("a-" + id) : null;
+    var thread = item ? item.closest(".thread") || item : null;
+    document.querySelectorAll(".thread-confirmation").forEach(function (old) { old.remove(); });
+    if (thread) {
+      var note = document.createElement("p");
+      note.className = "flash flash-success thread-confirmation";
+      note.textContent = message;
+      thread.prepend(note);
+      return;
+    }
     var box = document.querySelector(".flashes");
     if (!box) {
       box = document.createElement("div");
@@ -790,7 +803,17 @@
   enhanceDiscussion();
   countThreads();
   var opened = new URLSearchParams(window.location.search).get("open");
-  if (opened) { focusThread(opened, true); }
-  else if (window.location.hash.indexOf("#a-") === 0) { focusThread(window.location.hash.slice(3), true); }
+  var target = opened || (window.location.hash.indexOf("#a-") === 0 ? window.location.hash.slice(3) : null);
+  if (target) {
+    // Back from a form (flag, edit, reply without the script): its confirmation goes beside the thread.
+    var done = document.querySelector(".flashes .flash-success");
+    if (done && document.getElementById("a-" + target)) {
+      flash(done.textContent, target);
+      var box = done.parentNode;
+      done.remove();
+      if (!box.children.length) { box.remove(); }
+    }
+    focusThread(target, true);
+  }
   resumeAfterSignIn();
 })();

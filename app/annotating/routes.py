@@ -324,7 +324,10 @@ def flag(annotation_id: int):
 
 
 def _flag_page(**context) -> str:
-    return render_template("annotating/flag.html", flag_labels=flag_service.REASON_LABELS, **context)
+    # Said before sending: a patient-data flag from this reader hides the annotation at once, or jumps the queue.
+    hides_at_once = flag_service.has_standing(current_user)
+    return render_template("annotating/flag.html", flag_labels=flag_service.REASON_LABELS,
+                           patient_data_hides=hides_at_once, **context)
 
 
 def _wants_json() -> bool:

@@ -64,19 +64,22 @@ def _with_mention_links(source: str) -> str:
 
 
 def clean_tags(tags) -> list[str]:
-    """Normalise tags: trimmed, lower-cased, de-duplicated, in order; raise ServiceError when invalid."""
+    """Normalise tags: trimmed, case kept ("MENA"), de-duplicated ignoring case, in order; raise ServiceError.
+
+    Tags match ignoring case everywhere (filters, search, follows): the case is only how they read.
+    """
     if tags is None:
         return []
     if isinstance(tags, str):
         tags = tags.split(",")
     cleaned: list[str] = []
     for raw in tags:
-        tag = clean_text(str(raw)).lower()
+        tag = clean_text(str(raw))
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
             raise ServiceError(f"Tag {tag[:20]!r}… is too long ({MAX_TAG_LENGTH} characters at most).", "tags")
-        if tag not in cleaned:
+        if tag.lower() not in {t.lower() for t in cleaned}:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
         raise ServiceError(f"Too many tags ({len(cleaned)}); {MAX_TAGS} at most.", "tags")

@@ -176,7 +176,7 @@ def _follow_targets(annotation: Annotation) -> list[tuple[FollowTarget, str]]:
     if annotation.study_id is not None:
         targets.append((FollowTarget.STUDY, str(annotation.study_id)))
     if annotation.parent_id is None:
-        targets += [(FollowTarget.TAG, tag) for tag in annotation.tags or []]
+        targets += [(FollowTarget.TAG, tag.lower()) for tag in annotation.tags or []]  # follows are lower-case
     targets.append((FollowTarget.ARTICLE, str(annotation.article_id)))
     return targets
 

@@ -342,6 +342,15 @@ def page_of(user: User, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
     return paginate(stmt, page, per_page)
 
 
+def open_notification(user: User, notification_id: int) -> Notification | None:
+    """Return `user`'s own notification that they may still see, marked read; None when there is none. Flush."""
+    note = db.session.scalar(select(Notification).where(Notification.id == notification_id, visible_clause(user)))
+    if note is not None and note.read_at is None:
+        note.read_at = utcnow()
+        db.session.flush()
+    return note
+
+
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of `user` read; return how many were."""
     result = db.session.execute(update(Notification).where(

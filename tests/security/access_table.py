@@ -187,6 +187,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case("/profile/tokens/{a_token}/revoke", by_role(SIGN_IN, 302, 404, 404, 404, 404), fresh="a_token")],
     ("GET", "/notifications"): [Case("/notifications", signed_in(200))],
     ("POST", "/notifications/read"): [Case("/notifications/read", signed_in(303))],
+    # Only its own reader opens a notification (and so marks it read); for anyone else it is not there.
+    ("GET", "/notifications/<int:notification_id>"): [
+        Case("/notifications/{a_notification}", by_role(SIGN_IN, 302, 404, 404, 404, 404))],
     ("GET", "/notifications/settings"): [Case("/notifications/settings", signed_in(200))],
     ("POST", "/notifications/settings"): [Case("/notifications/settings", signed_in(422), form={})],
     # The signed link is the authority, not a session: a valid one asks, a forged one changes nothing.

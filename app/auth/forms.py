@@ -55,8 +55,8 @@ class ProfileForm(ProfileFields, FlaskForm):
                                     "orcid.org.")
     # Checked by the accounts service (app.text.clock), which names an unknown zone.
     time_zone = SelectField("Time zone", choices=[], validate_choice=False,
-                            description="Journal club sessions are shown to you, and entered by you, in this time "
-                                        "zone.")
+                            description="Every time on Postil is shown to you in this time zone (your browser's "
+                                        "until you choose one), and journal club sessions are entered in it.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

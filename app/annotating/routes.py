@@ -188,15 +188,18 @@ def edit(annotation_id: int):
     if annotation.is_deleted:
         abort(409, description="This annotation was deleted and can no longer be edited.")
     form = EditForm(obj=annotation) if request.method == "GET" else EditForm()
+    form.study_id.choices = _study_choices(annotation.article)
     if request.method == "GET":
         form.kind.data = annotation.kind.value
         form.tags.data = ", ".join(annotation.tags or [])
+        form.study_id.data = str(annotation.study_id or "")
     was_public = is_public(annotation)
     if form.validate_on_submit():
         try:
             annotation_service.edit(annotation, body=form.body.data,
                                     kind=AnnotationKind(form.kind.data) if form.kind.data else None,
-                                    tags=form.tags.data)
+                                    tags=form.tags.data,
+                                    study_id=(form.study_id.data or None) if "study_id" in request.form else ...)
             if annotation.parent_id is None and annotation.study_id is not None:
                 appraisal_service.set_appraisal(annotation, _appraisal_from_request())
         except ServiceError as exc:

@@ -326,3 +326,29 @@ def test_the_flag_form_says_what_a_patient_data_flag_does_before_it_is_sent(clie
     auth.sign_in(moderator.email)
     page = client.get(f"/annotations/{note}/flag").get_data(as_text=True)
     assert "“Contains patient-identifiable data” hides the annotation from everyone at once" in page
+
+
+def test_the_edit_form_offers_the_linked_study_as_the_create_form_does(client, make, reader, app):
+    from app.models import Study
+
+    slug = make.demo_article()
+    note = make.annotation(reader, slug, QUOTE, body="Which models?")
+    page = client.get(f"/annotations/{note}/edit").get_data(as_text=True)
+    assert '<label for="study_id">Linked study</label>' in page
+    assert "Who can read it stays as you chose when you wrote it (everyone)" in page
+    with app.app_context():
+        study_id = db.session.scalar(select(Study.id).where(Study.citation_key == "karagiannis2017"))
+        elsewhere = db.session.scalar(select(func.max(Study.id))) + 1
+    token = csrf_from(page)
+    data = {"csrf_token": token, "body": "Which models?", "kind": "comment", "tags": "", "study_id": str(study_id)}
+    assert client.post(f"/annotations/{note}/edit", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Annotation, note).study_id == study_id
+    refused = client.post(f"/annotations/{note}/edit", data={**data, "study_id": str(elsewhere)})
+    assert refused.status_code == 422
+    assert "The linked study must be one of this article&#39;s references." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Annotation, note).study_id == study_id
+    assert client.post(f"/annotations/{note}/edit", data={**data, "study_id": ""}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Annotation, note).study_id is None

@@ -8,7 +8,7 @@ PORT   ?= 5000
 PYTEST_ARGS ?= -n 2 --dist loadfile
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev db demo browser lint bench clean
+.PHONY: run test install install-dev db demo browser lint bench clean node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +41,21 @@ run: demo
 	@echo
 	POSTIL_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
+# The tests' Node packages (axe-core for the browser tests, approx-string-match for a cross-check), pinned
+# by package-lock.json; reinstalled when the lock file changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js and npm (Debian: apt-get install nodejs npm)."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+node: node_modules/.package-lock.json
+
 browser: install-dev
 	@$(BIN)/python scripts/find_chromium.py > /dev/null
 
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev browser lint
+test: install-dev node browser lint
 	CHROMIUM_PATH="$$($(BIN)/python scripts/find_chromium.py)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
@@ -59,4 +67,4 @@ bench: install-dev
 	@command -v wrk >/dev/null && $(BIN)/python bench/throughput.py || echo "Install wrk for bench/throughput.py (Debian: apt-get install wrk)."
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts node_modules

@@ -167,6 +167,32 @@ class AuthActions:
     def sign_out(self):
         return self.client.post("/sign-out", data={"csrf_token": self.csrf("/")})
 
+    def confirm_email(self, app, email: str):
+        """Follow the latest confirmation link emailed to `email` (read from the outbox) and confirm it."""
+        link = confirmation_link(app, email)
+        page = self.client.get(link).get_data(as_text=True)
+        return self.client.post(link, data={"csrf_token": csrf_from(page)})
+
+
+def account_emails(app, email: str) -> list[str]:
+    """Return the texts of the account emails queued for `email`, oldest first."""
+    from sqlalchemy import func, select
+
+    from app.models import OutboxMessage, User
+
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
+        rows = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.category == "account", OutboxMessage.user_id == user_id).order_by(OutboxMessage.id))
+        return [row.payload["text"] for row in rows]
+
+
+def confirmation_link(app, email: str) -> str:
+    """Return the path of the latest confirmation link queued for `email`."""
+    texts = [t for t in account_emails(app, email) if "/confirm-email/" in t]
+    assert texts, f"no confirmation email for {email}"
+    return "/confirm-email/" + texts[-1].split("/confirm-email/", 1)[1].split()[0]
+
 
 @pytest.fixture
 def auth(client):

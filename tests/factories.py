@@ -75,6 +75,15 @@ class Factory:
             db.session.commit()
             return created.id
 
+    def end_sessions(self, person: UserInfo) -> None:
+        """End every session of `person` on the server, as "sign out everywhere" or an expiry would."""
+        from app.models import User
+        from app.services import accounts
+
+        with self.app.app_context():
+            accounts.end_all_sessions(db.session.get(User, person.id))
+            db.session.commit()
+
     def reply(self, author: UserInfo, parent_id: int, body: str = "A reply.") -> int:
         from app.models import Annotation, User
         from app.services import annotations

@@ -63,7 +63,10 @@ class ReplyForm(BodyFields, FlaskForm):
 
 class EditForm(AppraisalField, BodyFields, FlaskForm):
     kind = RadioField("Kind", choices=KIND_CHOICES)
-    tags = StringField("Tags", validators=[Optional(), Length(max=400)])
+    tags = StringField("Tags", validators=[Optional(), Length(max=400)],
+                       description="Separate tags with commas, e.g. preclinical models, taxanes.")
+    # As on the create form: one of the article's references, or none.
+    study_id = SelectField("Linked study", choices=[SelectChoice("", "None")], validate_choice=False, default="")
 
 
 class ReattachForm(FlaskForm):

@@ -188,15 +188,18 @@ def edit(annotation_id: int):
     if annotation.is_deleted:
         abort(409, description="This annotation was deleted and can no longer be edited.")
     form = EditForm(obj=annotation) if request.method == "GET" else EditForm()
+    form.study_id.choices = _study_choices(annotation.article)
     if request.method == "GET":
         form.kind.data = annotation.kind.value
         form.tags.data = ", ".join(annotation.tags or [])
+        form.study_id.data = str(annotation.study_id or "")
     was_public = is_public(annotation)
     if form.validate_on_submit():
         try:
             annotation_service.edit(annotation, body=form.body.data,
                                     kind=AnnotationKind(form.kind.data) if form.kind.data else None,
-                                    tags=form.tags.data)
+                                    tags=form.tags.data,
+                                    study_id=(form.study_id.data or None) if "study_id" in request.form else ...)
             if annotation.parent_id is None and annotation.study_id is not None:
                 appraisal_service.set_appraisal(annotation, _appraisal_from_request())
         except ServiceError as exc:
@@ -221,7 +224,9 @@ def delete(annotation_id: int):
         if _wants_json():
             return jsonify({"id": annotation.id, "message": "Your annotation is deleted."})
         flash("Your annotation is deleted. Replies to it stay in the discussion.", "success")
-        return redirect(url_for("main.article", slug=annotation.article.slug))
+        # Back to the same place: the thread (its stub keeps the replies), or the discussion.
+        return redirect(url_for("main.article", slug=annotation.article.slug)
+                        + f"#a-{annotation.root_id or annotation.id}")
     return render_template("annotating/delete.html", annotation=annotation, form=form)
 
 
@@ -322,7 +327,10 @@ def flag(annotation_id: int):
 
 
 def _flag_page(**context) -> str:
-    return render_template("annotating/flag.html", flag_labels=flag_service.REASON_LABELS, **context)
+    # Said before sending: a patient-data flag from this reader hides the annotation at once, or jumps the queue.
+    hides_at_once = flag_service.has_standing(current_user)
+    return render_template("annotating/flag.html", flag_labels=flag_service.REASON_LABELS,
+                           patient_data_hides=hides_at_once, **context)
 
 
 def _wants_json() -> bool:

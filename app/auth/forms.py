@@ -45,6 +45,8 @@ class SignUpForm(ProfileFields, FlaskForm):
     email = EmailField("Email", validators=[DataRequired(message="Enter your email address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Choose a password."), Length(max=256)],
                              description="At least 15 characters. A few unrelated words make a good one.")
+    # The page the newcomer came from: confirming the address brings them back to it.
+    next = HiddenField()
 
 
 class ProfileForm(ProfileFields, FlaskForm):
@@ -53,8 +55,8 @@ class ProfileForm(ProfileFields, FlaskForm):
                                     "orcid.org.")
     # Checked by the accounts service (app.text.clock), which names an unknown zone.
     time_zone = SelectField("Time zone", choices=[], validate_choice=False,
-                            description="Journal club sessions are shown to you, and entered by you, in this time "
-                                        "zone.")
+                            description="Every time on Postil is shown to you in this time zone (your browser's "
+                                        "until you choose one), and journal club sessions are entered in it.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

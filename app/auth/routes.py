@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -14,13 +14,17 @@ from app.database.engine import reading_only
 from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.models.user import NONE_DECLARED
-from app.services import accounts
+from app.services import accounts, signup
 from app.services.errors import ServiceError
 
 log = logging.getLogger("postil.security")
 
-SIGNED_UP_MESSAGE = ("If this email address is new to Postil, your account is ready: sign in with it. "
-                     "If you already had an account, sign in with your existing password.")
+CHECK_EMAIL_MESSAGE = ("Check your email: we sent a message to the address you gave. If it is new to Postil, "
+                       "follow the link in it to confirm the address and finish signing up (it works once, "
+                       "for 3 days); if it already had an account, the message says so. Nothing arrived? "
+                       "Look in your spam folder, or sign up again.")
+UNCONFIRMED_MESSAGE = ("Confirm your email address first: follow the link in the email we sent when you signed up. "
+                       "Lost it? Sign up again with the same address to get a new one.")
 
 
 @login_manager.user_loader
@@ -33,6 +37,16 @@ login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send a browser to sign in (and back); tell the page's script 401, so that it keeps what was typed."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return jsonify({"error": {"code": "unauthorized", "message": "Your session has ended: sign in again. "
+                                                                     "Nothing was saved."}}), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.sign_in", next=safe_next(request.full_path.rstrip("?"))))
 
 
 def safe_next(target: str | None) -> str | None:
@@ -74,27 +88,63 @@ def _apply_service_error(form, exc: ServiceError) -> None:
 @limiter.limit("10 per hour", methods=["POST"])
 def sign_up():
     if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
-    form = SignUpForm()
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+    form = SignUpForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        # register() hashes the password (scrypt) before it looks anything up: no transaction may be
-        # open (and holding SQLite's write lock) while it does.
+        # Hashing the password (scrypt) happens before anything is looked up or written: no transaction
+        # may be open (and holding SQLite's write lock) while it does.
         db.session.rollback()
+        back = safe_next(form.next.data)
         try:
-            user = accounts.register(
+            newcomer = signup.Newcomer(
                 email=form.email.data, password=form.password.data, display_name=form.display_name.data,
                 profession=form.profession.data, affiliation=form.affiliation.data,
                 competing_interests=_interests_from(form))
+            user = signup.sign_up(newcomer, back,
+                                  link_for=lambda token: url_for("auth.confirm_email", token=token, _external=True),
+                                  sign_in_link=url_for("auth.sign_in", next=back, _external=True))
             db.session.commit()
-        except (accounts.EmailTaken, IntegrityError):  # IntegrityError: the same address, a moment ago
-            return _signed_up_or_taken(existing_id=_account_id(form.email.data))
+        except IntegrityError:  # the same address, a moment ago: answered alike
+            db.session.rollback()
+            log.warning("sign-up raced with another for the same address ip=%s", request.remote_addr)
         except ServiceError as exc:
             db.session.rollback()
             _apply_service_error(form, exc)
         else:
-            log.info("sign-up user=%s ip=%s", user.id, request.remote_addr)
-            return _signed_up_or_taken()
-    return render_template("auth/sign_up.html", form=form), 422 if form.errors else 200
+            if user is None:
+                log.warning("sign-up with an existing address ip=%s", request.remote_addr)
+            else:
+                log.info("sign-up user=%s ip=%s", user.id, request.remote_addr)
+        if not form.errors and not form.form_errors:
+            # The same answer whether or not the address had an account: sign-up tells nobody which exist.
+            return redirect(url_for("auth.check_email"))
+    return render_template("auth/sign_up.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/sign-up/check-email")
+def check_email():
+    return render_template("auth/check_email.html", message=CHECK_EMAIL_MESSAGE)
+
+
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def confirm_email(token: str):
+    """Ask, then confirm the address a one-time link names, sign the newcomer in and take them back."""
+    try:
+        confirmation = signup.read_token(token)
+    except ServiceError as exc:
+        return render_template("auth/confirm_email.html", problem=exc.message, form=None), 400
+    form = EmptyForm()
+    # A POST, not the GET: mail scanners that open links must not use the link up.
+    if form.validate_on_submit():
+        signup.confirm(confirmation)
+        db.session.commit()
+        log.info("email confirmed user=%s ip=%s", confirmation.user.id, request.remote_addr)
+        _sign_in(confirmation.user, remember=False)
+        flash(f"Welcome to Postil, {confirmation.user.display_name}: your address is confirmed and you are signed in.",
+              "success")
+        return redirect(safe_next(confirmation.next_path) or url_for("main.index"), code=303)
+    return render_template("auth/confirm_email.html", problem=None, form=form, user=confirmation.user)
 
 
 def _account_id(email: str) -> int | str:
@@ -102,18 +152,6 @@ def _account_id(email: str) -> int | str:
     db.session.rollback()
     user = accounts.find_by_email(email or "")
     return user.id if user is not None else "-"
-
-
-def _signed_up_or_taken(existing_id: int | str | None = None):
-    """Answer a sign-up the same way whether the address was new or already had an account.
-
-    Saying "this address is taken" would tell anyone which addresses have accounts, so both
-    cases send the person to sign in with the same words; the existing account is untouched.
-    """
-    if existing_id is not None:
-        log.warning("sign-up with an existing address user=%s ip=%s", existing_id, request.remote_addr)
-    flash(SIGNED_UP_MESSAGE, "info")
-    return redirect(url_for("auth.sign_in"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -126,6 +164,9 @@ def sign_in():
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
         form = SignInForm(next=request.args.get("next", ""))
         user = accounts.authenticate(form.email.data, form.password.data) if form.validate_on_submit() else None
+        if user is not None and not user.email_confirmed:
+            form.form_errors.append(UNCONFIRMED_MESSAGE)
+            return render_template("auth/sign_in.html", form=form), 422
         if user is None:
             if form.is_submitted() and not form.errors:
                 # The account id (when the address has one) helps spot guessing against one account.

@@ -54,6 +54,11 @@ def parse_inverted(text: str) -> dict[str, str] | None:
     return clean_name({"family": family, "given": given, "suffix": suffix})
 
 
+def is_et_al(name: Mapping[str, str]) -> bool:
+    """Tell whether a CSL name is the literal "et al." that ends a truncated author list (no author)."""
+    return (name.get("literal") or "").strip().lower().rstrip(".").strip() in ("et al", "and others")
+
+
 def format_inverted(name: Mapping[str, str]) -> str:
     """Return a CSL name as "Family, Given[, Suffix]", or its literal text.
 

@@ -57,6 +57,9 @@ class User(UserMixin, db.Model):
     auto_follow: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # An IANA time zone (Europe/London): session times are shown and entered in it.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # False from a sign-up on the web until its one-time emailed link is followed; such an account cannot
+    # sign in. Accounts made otherwise (an admin's command, the demo) are confirmed from the start.
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The secret of the session this object was loaded for (or just started), never stored: Flask-Login

@@ -1,7 +1,7 @@
 """A reader's notifications: the list, mark-all-read, notification settings and one-click unsubscribe."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.auth.forms import EmptyForm
@@ -25,6 +25,29 @@ def index():
     """List the signed-in user's notifications, newest first."""
     page = notification_service.page_of(current_user, page_number(request.args.get("page")))
     return render_template("notifications/index.html", notes=page, form=EmptyForm(), link_labels=LINK_LABELS)
+
+
+@bp.route("/notifications/<int:notification_id>")
+@login_required
+def open_one(notification_id: int):
+    """Mark one of the user's notifications read and go to what it is about."""
+    note = notification_service.open_notification(current_user, notification_id)
+    if note is None:
+        abort(404)
+    db.session.commit()
+    return redirect(target_of(note))
+
+
+def target_of(note) -> str:
+    """Return where a notification leads: the study, the annotation to re-attach, the annotation, or the list."""
+    key = (note.event_key or "").split(":")
+    if note.kind in ("retraction", "concern", "correction") and len(key) > 1 and key[1].isdigit():
+        return url_for("studies.show", study_id=int(key[1]))
+    if note.annotation_id and note.kind in ("reworded", "changed", "orphaned"):
+        return url_for("annotating.reattach", annotation_id=note.annotation_id)
+    if note.annotation_id and note.kind != "removed":
+        return url_for("annotating.permalink", annotation_id=note.annotation_id)
+    return url_for("notifications.index")
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])

@@ -52,7 +52,8 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def _clean_profile(fields: dict) -> dict:
+def clean_profile(fields: dict) -> dict:
+    """Return the profile fields cleaned and checked against their limits; raise ServiceError naming the field."""
     cleaned = {}
     for name, limit in FIELD_LIMITS.items():
         if name not in fields or fields[name] is None:
@@ -74,7 +75,7 @@ def register(email: str, password: str, display_name: str, profession: str = "",
     Raises EmailTaken (after spending the same hashing work as a success) when the address is taken.
     """
     email = normalise_email(email)
-    profile = _clean_profile({"display_name": display_name, "profession": profession,
+    profile = clean_profile({"display_name": display_name, "profession": profession,
                               "affiliation": affiliation, "competing_interests": competing_interests})
     try:
         check_policy(password, email=email, display_name=display_name)
@@ -163,7 +164,7 @@ def update_profile(user: User, **fields) -> User:
             user.orcid = normalise_orcid(fields.pop("orcid"))
         except ValueError as exc:
             raise ServiceError(str(exc), "orcid") from None
-    for name, value in _clean_profile(fields).items():
+    for name, value in clean_profile(fields).items():
         setattr(user, name, value)
     if "competing_interests" in fields and not (fields["competing_interests"] or "").strip():
         user.competing_interests = None

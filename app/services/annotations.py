@@ -64,19 +64,22 @@ def _with_mention_links(source: str) -> str:
 
 
 def clean_tags(tags) -> list[str]:
-    """Normalise tags: trimmed, lower-cased, de-duplicated, in order; raise ServiceError when invalid."""
+    """Normalise tags: trimmed, case kept ("MENA"), de-duplicated ignoring case, in order; raise ServiceError.
+
+    Tags match ignoring case everywhere (filters, search, follows): the case is only how they read.
+    """
     if tags is None:
         return []
     if isinstance(tags, str):
         tags = tags.split(",")
     cleaned: list[str] = []
     for raw in tags:
-        tag = clean_text(str(raw)).lower()
+        tag = clean_text(str(raw))
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
             raise ServiceError(f"Tag {tag[:20]!r}… is too long ({MAX_TAG_LENGTH} characters at most).", "tags")
-        if tag not in cleaned:
+        if tag.lower() not in {t.lower() for t in cleaned}:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
         raise ServiceError(f"Too many tags ({len(cleaned)}); {MAX_TAGS} at most.", "tags")
@@ -168,8 +171,11 @@ def create_for_demo(article: Article, author: User, *, quote: str, kind: Annotat
 
 
 def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKind | None = None,
-         tags=None) -> Annotation:
-    """Change an annotation's text, kind or tags, keeping the previous body in its history.
+         tags=None, study_id: int | str | None = ...) -> Annotation:
+    """Change an annotation's text, kind, tags or linked study, keeping the previous body in its history.
+
+    `study_id` left out keeps the linked study; None or "" removes it; another must be one of the
+    article's references (ServiceError otherwise). Replies link no study.
 
     A hidden annotation goes back to the queue (once per moderator decision); so does a published
     public one whose author is still under pre-moderation, when the edit changes what readers see.
@@ -179,7 +185,10 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
         raise ServiceError("A deleted annotation cannot be edited.", "body")
     now = utcnow()
     mentioned_before = mentioned_ids(annotation.body)
-    before = (annotation.body, annotation.kind, list(annotation.tags or []))
+    before = (annotation.body, annotation.kind, list(annotation.tags or []), annotation.study_id)
+    if study_id is not ... and not annotation.is_reply:
+        study = _linked_study(annotation.article, study_id)
+        annotation.study_id = study.id if study else None
     if body is not None:
         source, html = clean_body(body)
         if source != annotation.body:
@@ -201,7 +210,7 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     if annotation.status == AnnotationStatus.HIDDEN:
         # Editing a hidden annotation sends it back to the queue, once per moderator decision.
         moderation.resubmit_if_hidden(annotation, annotation.author)
-    elif (annotation.body, annotation.kind, list(annotation.tags or [])) != before:
+    elif (annotation.body, annotation.kind, list(annotation.tags or []), annotation.study_id) != before:
         moderation.hold_edit_if_premoderated(annotation, annotation.author)
     notifications.mentions_added(annotation, mentioned_before)
     return annotation

@@ -27,10 +27,16 @@ from app.text.markdown import normalise_source, render_article, split_front_matt
 NOTE_MAX_LENGTH = 300
 # Unchanged lines shown around each change in a diff; longer unchanged runs are folded.
 DIFF_CONTEXT = 2
-ANCHOR_STATE_WORDS = {"anchored": "kept their place", "moved": "moved with their passage",
-                      "reworded": "sit on reworded passages (badge and diff shown)",
-                      "changed": "sit on passages whose figures changed (detached until their authors confirm)",
-                      "orphaned": "lost their passage (orphaned)"}
+# What each anchor state says, for one annotation and for several.
+ANCHOR_STATE_WORDS = {
+    "anchored": ("kept its place", "kept their place"),
+    "moved": ("moved with its passage", "moved with their passage"),
+    "reworded": ("sits on a reworded passage (badge and diff shown)",
+                 "sit on reworded passages (badge and diff shown)"),
+    "changed": ("sits on a passage whose figures changed (detached until its author confirms)",
+                "sit on passages whose figures changed (detached until their authors confirm)"),
+    "orphaned": ("lost its passage (orphaned)", "lost their passage (orphaned)"),
+}
 
 
 class StaleVersion(Conflict):
@@ -149,7 +155,8 @@ def describe_anchors(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return "No annotations needed re-anchoring."
-    parts = [f"{counts[state]} {ANCHOR_STATE_WORDS[state]}" for state in ANCHOR_STATE_WORDS if counts.get(state)]
+    parts = [f"{counts[state]} {ANCHOR_STATE_WORDS[state][counts[state] != 1]}" for state in ANCHOR_STATE_WORDS
+             if counts.get(state)]
     parts += [f"{n} {state}" for state, n in counts.items() if state not in ANCHOR_STATE_WORDS and n]
     return f"Annotations re-anchored ({total}): " + "; ".join(parts) + "."
 

@@ -33,9 +33,11 @@ from app.text.sanitize import is_safe_url
 
 log = logging.getLogger("postil.importing")
 
-OUTCOMES = ("created", "updated", "duplicate", "rejected")
-OUTCOME_LABELS = {"created": "Created", "updated": "Updated", "duplicate": "Skipped as duplicate",
-                  "rejected": "Rejected"}
+OUTCOMES = ("created", "updated", "unchanged", "duplicate", "rejected")
+# "unchanged": matched a stored study that already says everything the record says (a re-import).
+OUTCOME_LABELS = {"created": "Created", "updated": "Updated", "unchanged": "Already up to date",
+                  "duplicate": "Skipped as duplicate", "rejected": "Rejected"}
+SUMMARY_WORDS = {"duplicate": "skipped as duplicates", "unchanged": "already up to date"}
 
 
 @dataclass
@@ -73,8 +75,7 @@ class ImportReport:
     def summary(self) -> str:
         """Return a one-line summary such as "3 records: 2 created, 1 rejected."."""
         counts = self.counts
-        parts = [f"{counts[name]} {'skipped as duplicates' if name == 'duplicate' else name}"
-                 for name in OUTCOMES if counts[name]]
+        parts = [f"{counts[name]} {SUMMARY_WORDS.get(name, name)}" for name in OUTCOMES if counts[name]]
         total = len(self.outcomes)
         return f"{total} record{'s' if total != 1 else ''}: " + (", ".join(parts) or "nothing to import") + "."
 
@@ -243,9 +244,9 @@ class _Run:
             self.pending.append(_Write(outcome, study_id, changes, {name: current.get(name) for name in changes}))
             current.update(changes)
         shown = [name for name in changes if name != "title_normalised"]
-        outcome.outcome = "updated"
-        outcome.message = f"matched by {_MATCHED_BY[how]}; " + (
-            f"changed: {', '.join(shown)}" if shown else "already up to date")
+        # Said once: the outcome itself tells a record that changed nothing ("Already up to date").
+        outcome.outcome = "updated" if shown else "unchanged"
+        outcome.message = f"matched by {_MATCHED_BY[how]}" + (f"; changed: {', '.join(shown)}" if shown else "")
         outcome.study_id, outcome.citation_key = study_id, current.get("citation_key")
         self.known.remember(study_id, current)
         self.touched[study_id] = outcome.index

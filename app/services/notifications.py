@@ -176,7 +176,7 @@ def _follow_targets(annotation: Annotation) -> list[tuple[FollowTarget, str]]:
     if annotation.study_id is not None:
         targets.append((FollowTarget.STUDY, str(annotation.study_id)))
     if annotation.parent_id is None:
-        targets += [(FollowTarget.TAG, tag) for tag in annotation.tags or []]
+        targets += [(FollowTarget.TAG, tag.lower()) for tag in annotation.tags or []]  # follows are lower-case
     targets.append((FollowTarget.ARTICLE, str(annotation.article_id)))
     return targets
 
@@ -340,6 +340,15 @@ def page_of(user: User, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
     stmt = (select(Notification).where(visible_clause(user))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
     return paginate(stmt, page, per_page)
+
+
+def open_notification(user: User, notification_id: int) -> Notification | None:
+    """Return `user`'s own notification that they may still see, marked read; None when there is none. Flush."""
+    note = db.session.scalar(select(Notification).where(Notification.id == notification_id, visible_clause(user)))
+    if note is not None and note.read_at is None:
+        note.read_at = utcnow()
+        db.session.flush()
+    return note
 
 
 def mark_all_read(user: User) -> int:

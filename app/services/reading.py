@@ -219,12 +219,22 @@ def personalise(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderM
     return Markup("".join(out))
 
 
+def _distinct_tags(roots: list[Annotation]) -> list[str]:
+    """Return the tags used, each once whatever its case (the first spelling met), sorted ignoring case."""
+    seen: dict[str, str] = {}
+    for annotation in roots:
+        for tag in annotation.tags or []:
+            seen.setdefault(tag.lower(), tag)
+    return sorted(seen.values(), key=str.lower)
+
+
 def _label(annotation_by_id: dict[int, Annotation]):
     def label_for(span: Span) -> str:
         ann = annotation_by_id.get(span.annotation_id)
-        kind = ann.kind.label if ann else "Annotation"
-        who = f" by {ann.author.display_name}" if ann is not None else ""
-        return f"{kind}{who}: open discussion"
+        if ann is None:
+            return "Annotation: open discussion"
+        # The marker the link shows starts its name, so that what is seen is what speech input can say.
+        return f"{ann.kind.marker} {ann.kind.label} by {ann.author.display_name}: open discussion"
     return label_for
 
 
@@ -279,7 +289,7 @@ def _matches(annotation: Annotation, filters: Filters, viewer: User | None, answ
             return False
     elif filters.kind and annotation.kind.value != filters.kind:
         return False
-    if filters.tag and filters.tag not in (annotation.tags or []):
+    if filters.tag and filters.tag.lower() not in {t.lower() for t in annotation.tags or []}:
         return False
     if filters.author and annotation.author_id != filters.author:
         return False
@@ -396,7 +406,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
 
     live_roots = [a for a in roots if not a.is_deleted]
     counts = Counter(a.kind.value for a in live_roots if a.anchor_state in ATTACHED)
-    tags = sorted({t for a in live_roots for t in (a.tags or [])})
+    tags = _distinct_tags(live_roots)
     authors = sorted({(a.author_id, a.author.display_name) for a in rows}, key=lambda x: x[1])
     personal = not layer.shared or any(not is_public(a) for a in roots)
     shown_roots = [t.root for t in threads if isinstance(t.root, Annotation) and not t.root.is_deleted]

@@ -1,16 +1,19 @@
-"""A newcomer signs up, signs in and reads the demo article."""
+"""A newcomer signs up from an article, confirms the address by email and is back on the article."""
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.conftest import send_outbox
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def test_newcomer_signs_up_signs_in_and_reads_the_demo_article(page, make):
-    make.demo_article()
+def test_newcomer_signs_up_from_an_article_confirms_by_email_and_lands_back_on_it(page, make, app, smtp_server):
+    slug = make.demo_article()
     page.goto("/")
+    page.get_by_role("link", name="Chemotherapy: a cause of metastases?").click()
     page.get_by_role("link", name="Create account").click()
     page.get_by_label("Email").fill("gp@example.org")
     page.get_by_label("Password").fill(PASSWORD)
@@ -18,19 +21,28 @@ def test_newcomer_signs_up_signs_in_and_reads_the_demo_article(page, make):
     page.get_by_label("Profession or specialty").fill("General practitioner")
     page.get_by_label("None declared").check()
     page.get_by_role("button", name="Create account").click()
-    # Sent to sign in with words that would be the same had the address already had an account.
-    page.wait_for_url("**/sign-in")
-    expect(page.get_by_text("If this email address is new to Postil, your account is ready")).to_be_visible()
-    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    # Words that would be the same had the address already had an account.
+    page.wait_for_url("**/sign-up/check-email")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
-    sign_in(page, "gp@example.org", PASSWORD)
+    assert send_outbox(app).sent == 1
+    [mail] = smtp_server.received
+    assert mail.recipients == ["gp@example.org"]
+    [link] = [link for link in mail.links() if "/confirm-email/" in link]
+    page.goto(urlsplit(link).path)
+    page.get_by_role("button", name="Confirm my address").click()
+
+    page.wait_for_url(f"**/articles/{slug}")
+    expect(page.get_by_text("your address is confirmed and you are signed in")).to_be_visible()
     expect(page.get_by_role("link", name="Dr Grace Practitioner")).to_be_visible()
-
-    page.get_by_role("link", name="Chemotherapy: a cause of metastases?").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Chemotherapy: a cause of metastases?")
     expect(page.get_by_role("heading", name="References")).to_be_visible()
     expect(page.locator(".reference-list > li")).to_have_count(3)
     expect(page.get_by_text("are the models used really representative")).to_be_visible()
+
+    # The link works once.
+    page.goto(urlsplit(link).path)
+    expect(page.get_by_text("This link was already used")).to_be_visible()
 
 
 def test_sign_up_errors_are_announced_and_keep_what_was_typed(page, make):

@@ -95,7 +95,9 @@ def test_a_newcomers_patient_data_report_leads_the_flagged_queue_marked_urgent(p
     page.goto(f"/annotations/{leak}/flag")
     page.get_by_label(re.compile("Contains patient-identifiable data")).check()
     page.get_by_role("button", name="Send the flag").click()
-    expect(page.locator(".flashes")).to_contain_text("the moderators will review this annotation")
+    # The confirmation sits by the flagged thread.
+    confirmation = page.locator(f"#a-{leak} .thread-confirmation")
+    expect(confirmation).to_contain_text("the moderators will review this annotation")
     expect(page.get_by_text("My patient, Mrs J. Smith of ward 4, relapsed.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
-from tests.conftest import csrf_from
+from tests.conftest import AuthActions, account_emails, confirmation_link, csrf_from
 from tests.factories import PASSWORD
 
 
@@ -25,19 +25,61 @@ def count_users(app):
         return db.session.scalar(select(func.count(User.id)))
 
 
-def test_sign_up_creates_account_then_sign_in_and_records_competing_interests(client, app, auth, clean_db):
-    response = sign_up(client)
-    # Sent to sign in (the same answer as for a registered address, so sign-up tells nobody which exist).
-    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
-    assert "your account is ready: sign in with it" in client.get("/sign-in").get_data(as_text=True)
-    assert auth.sign_in("new.doctor@example.org", PASSWORD).status_code == 302
+def test_sign_up_confirms_the_address_by_a_one_time_link_and_returns_to_the_page(client, app, auth, clean_db):
+    page = client.get("/sign-up?next=/articles/chemotherapy-metastases").get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/articles/chemotherapy-metastases"' in page
+    response = sign_up(client, next="/articles/chemotherapy-metastases")
+    # The same answer as for a registered address, so sign-up tells nobody which exist.
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-up/check-email"
+    assert "Check your email" in client.get("/sign-up/check-email").get_data(as_text=True)
+    # Not signed in, and cannot sign in before confirming.
+    assert "Sign out" not in client.get("/").get_data(as_text=True)
+    refused = auth.sign_in("new.doctor@example.org", PASSWORD)
+    assert refused.status_code == 422 and "Confirm your email address first" in refused.get_data(as_text=True)
+
+    [email] = account_emails(app, "new.doctor@example.org")
+    assert "Confirm your email address to finish signing up" in email
+    assert f"{app.config['BASE_URL']}/confirm-email/" in email  # an absolute link built from BASE_URL
+    link = confirmation_link(app, "new.doctor@example.org")
+    ask = client.get(link)  # opening the link (or a mail scanner doing so) confirms nothing yet
+    assert ask.status_code == 200 and "Confirm my address" in ask.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.email_confirmed)) is False
+
+    confirmed = client.post(link, data={"csrf_token": csrf_from(ask.get_data(as_text=True))})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/articles/chemotherapy-metastases"
     page = client.get("/").get_data(as_text=True)
     assert "Dr New Doctor" in page and "Sign out" in page
     with app.app_context():
         user = db.session.scalar(select(User))
+        assert user.email_confirmed is True
         assert user.competing_interests == "None declared"
         assert user.role.value == "reader"
         assert user.password_hash.startswith("scrypt:")
+
+    # The link works once.
+    other = app.test_client()
+    used = other.get(link)
+    assert used.status_code == 400 and "already used" in used.get_data(as_text=True)
+    assert auth.sign_out() and AuthActions(other).sign_in("new.doctor@example.org", PASSWORD).status_code == 302
+
+
+def test_a_newer_sign_up_replaces_an_unconfirmed_one_and_its_link(client, app, clean_db):
+    sign_up(client, display_name="Dr Someone Else")
+    first = confirmation_link(app, "new.doctor@example.org")
+    sign_up(app.test_client(), display_name="Dr New Doctor")
+    latest = confirmation_link(app, "new.doctor@example.org")
+    assert latest != first and count_users(app) == 1
+    stale = client.get(first)
+    assert stale.status_code == 400 and "newer sign-up" in stale.get_data(as_text=True)
+    assert client.get(latest).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(User.display_name)) == "Dr New Doctor"
+
+
+def test_a_forged_or_cut_confirmation_link_is_refused(client, clean_db):
+    response = client.get("/confirm-email/eyJ1IjoxfQ.forged")
+    assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
 
 
 def test_sign_up_with_declared_interests(client, app, clean_db):
@@ -67,13 +109,14 @@ def test_sign_up_refuses_bad_input_with_a_named_problem_and_creates_nothing(clie
 def test_duplicate_email_whatever_its_case_creates_nothing_and_reveals_nothing(client, app, make):
     existing = make.user(email="dup@example.org", name="Dr Already Here")
     response = sign_up(client, email="DUP@Example.org")
-    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
-    page = client.get("/sign-in").get_data(as_text=True)
-    assert "If you already had an account, sign in with your existing password." in page
-    assert "already exists" not in page
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-up/check-email"
+    assert "already exists" not in client.get("/sign-up/check-email").get_data(as_text=True)
     assert count_users(app) == 1
     with app.app_context():
         assert db.session.get(User, existing.id).display_name == "Dr Already Here"
+    # The address's owner is told by email, with a way to sign in, and no link that changes the account.
+    [email] = account_emails(app, "dup@example.org")
+    assert "already has an account" in email and "/sign-in" in email and "/confirm-email/" not in email
 
 
 def test_sign_in_and_out(client, auth, make):

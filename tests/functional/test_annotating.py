@@ -35,7 +35,7 @@ def test_annotating_a_typed_quote_publishes_it_on_those_words(client, make, read
     with app.app_context():
         annotation = db.session.scalar(select(Annotation))
         assert annotation.exact == QUOTE and annotation.body_html.strip() == "<p>A <strong>comment</strong>.</p>"
-        assert annotation.tags == ["models", "preclinical"]
+        assert annotation.tags == ["models", "Preclinical"]  # the case as typed
         assert annotation.article.body_text[annotation.start:annotation.end] == QUOTE
     marked = "".join(re.findall(rf'<mark class="hl hl-question" data-ids="{annotation.id}">([^<]*)</mark>', page))
     assert marked == QUOTE
@@ -298,3 +298,57 @@ def test_a_profile_change_shows_at_once_on_cached_article_pages(client, make, re
     other = app.test_client()
     AuthActions(other).sign_in(make.user(trusted=True).email)
     assert "Dr Renamed Reader" in other.get(f"/articles/{slug}").get_data(as_text=True)
+
+
+def test_tags_keep_their_case_and_match_whatever_the_case(client, make, reader, app):
+    slug = make.demo_article()
+    annotate(client, slug, tags="MENA, mena, Breast cancer")
+    with app.app_context():
+        annotation = db.session.scalar(select(Annotation))
+        assert annotation.tags == ["MENA", "Breast cancer"]
+    page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert ">MENA<" in page and ">mena<" not in page
+    assert "A <strong>comment</strong>" in client.get(f"/articles/{slug}?tag=mena").get_data(as_text=True)
+    assert "A <strong>comment</strong>" in client.get(f"/articles/{slug}?tag=MENA").get_data(as_text=True)
+    assert f"/annotations/{annotation.id}" in client.get("/search?q=tag:mena").get_data(as_text=True)
+    assert f"/annotations/{annotation.id}" not in client.get("/search?q=tag:menace").get_data(as_text=True)
+
+
+def test_the_flag_form_says_what_a_patient_data_flag_does_before_it_is_sent(client, make, auth, app):
+    slug = make.demo_article()
+    note = make.annotation(make.user(trusted=True), slug, QUOTE, body="Patient J.D., born 1961.")
+    newcomer = make.user(name="Dr Brand New")
+    auth.sign_in(newcomer.email)
+    page = client.get(f"/annotations/{note}/flag").get_data(as_text=True)
+    assert "“Contains patient-identifiable data” puts the annotation at the top of the moderators" in page
+    auth.sign_out()
+    moderator = make.user(role="moderator")
+    auth.sign_in(moderator.email)
+    page = client.get(f"/annotations/{note}/flag").get_data(as_text=True)
+    assert "“Contains patient-identifiable data” hides the annotation from everyone at once" in page
+
+
+def test_the_edit_form_offers_the_linked_study_as_the_create_form_does(client, make, reader, app):
+    from app.models import Study
+
+    slug = make.demo_article()
+    note = make.annotation(reader, slug, QUOTE, body="Which models?")
+    page = client.get(f"/annotations/{note}/edit").get_data(as_text=True)
+    assert '<label for="study_id">Linked study</label>' in page
+    assert "Who can read it stays as you chose when you wrote it (everyone)" in page
+    with app.app_context():
+        study_id = db.session.scalar(select(Study.id).where(Study.citation_key == "karagiannis2017"))
+        elsewhere = db.session.scalar(select(func.max(Study.id))) + 1
+    token = csrf_from(page)
+    data = {"csrf_token": token, "body": "Which models?", "kind": "comment", "tags": "", "study_id": str(study_id)}
+    assert client.post(f"/annotations/{note}/edit", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Annotation, note).study_id == study_id
+    refused = client.post(f"/annotations/{note}/edit", data={**data, "study_id": str(elsewhere)})
+    assert refused.status_code == 422
+    assert "The linked study must be one of this article&#39;s references." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Annotation, note).study_id == study_id
+    assert client.post(f"/annotations/{note}/edit", data={**data, "study_id": ""}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Annotation, note).study_id is None

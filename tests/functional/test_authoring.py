@@ -206,7 +206,7 @@ def test_the_save_says_how_many_annotations_moved_or_were_orphaned(client, admin
     source = source.replace(" What were the levels of resistance to taxanes and other chemotherapies?", "")
     response = save(client, edit, source=source, note="Trimmed")
     view = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Annotations re-anchored (2): 1 moved with their passage; 1 lost their passage (orphaned)." in view
+    assert "Annotations re-anchored (2): 1 moved with its passage; 1 lost its passage (orphaned)." in view
     with app.app_context():
         states = sorted(db.session.scalars(select(Annotation.anchor_state)))
         assert states == ["moved", "orphaned"]

@@ -4,6 +4,7 @@ Every test talks to a real SMTP server (aiosmtpd on 127.0.0.1) or to a port wher
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -313,5 +314,7 @@ def test_marking_a_study_retracted_tells_its_followers_and_citers_once(app, make
                                                                              "replier@example.org"]
     mail = smtp_server.received[0]
     assert "was retracted" in mail.message["Subject"] and f"http://localhost/studies/{study_id}" in mail.links()
-    page = signed_in(app, replier).get("/notifications").get_data(as_text=True)
-    assert f'href="/studies/{study_id}">See the study' in page
+    reader = signed_in(app, replier)
+    page = reader.get("/notifications").get_data(as_text=True)
+    link = re.search(r'href="(/notifications/\d+)">See the study', page).group(1)
+    assert reader.get(link).headers["Location"] == f"/studies/{study_id}"

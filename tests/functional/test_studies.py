@@ -307,7 +307,7 @@ def test_the_same_study_in_two_messy_files_is_found_as_a_duplicate(client, admin
     latin = ("TY  - JOUR\nTI  - Neoadjuvant taxanes and TMEM doorways: a cohort study\nAU  - Søndergaard, Åse\n"
              "PY  - 2021\nDO  - 10.5555/MESSY.2021.7\nER  - \n")
     second = post_import(client, latin.encode("latin-1"), "refworks.ris").get_data(as_text=True)
-    assert "1 record: 1 updated." in second and "matched by DOI" in second
+    assert "1 record: 1 already up to date." in second and "matched by DOI" in second
     assert "The file was read as Windows-1252: check that accented names read correctly." in second
     assert study_count(app) == 1
     with app.app_context():

@@ -24,7 +24,8 @@ def test_studies_import_prints_rejections_and_a_summary(runner, app, clean_db):
     assert "its DOI was left out (DOI 'abc' is not valid: a DOI looks like 10.1234/abcd)" in result.output
     assert result.output.strip().endswith("4 records: 4 created.")
     verbose = runner.invoke(args=["studies", "import", "-v", "--format", "ris", str(DATA / "zotero.ris")])
-    assert "updated: matched by DOI; already up to date" in verbose.output
+    assert "already up to date: matched by DOI\n" in verbose.output
+    assert verbose.output.strip().endswith("4 records: 2 already up to date, 2 skipped as duplicates.")
     assert count(app, Study.id) == 4
 
 

@@ -1,11 +1,13 @@
 """The issue's "done when", walked as one story through the web pages."""
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
 
 from app.bibliography import parse
+from app.bibliography.names import is_et_al
 from app.extensions import db
 from app.models import Role, Study
 from app.services.studies import record_of
@@ -70,4 +72,7 @@ def test_demo_studies_then_a_newcomer_imports_ris_cites_it_and_everything_export
             assert response.status_code == 200
             assert response.headers["Content-Disposition"].startswith("attachment; filename=")
             [back] = parse(response.data, format_name).studies
-            assert back == expected, (study_id, ext)
+            # RIS cannot say "et al." without making it an author: it is left out there.
+            carried = replace(expected, authors=[a for a in expected.authors if not is_et_al(a)]) if ext == "ris" \
+                else expected
+            assert back == carried, (study_id, ext)

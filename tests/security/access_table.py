@@ -170,6 +170,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # --- Accounts ----------------------------------------------------------------------------------
     ("GET", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=200))],
     ("POST", "/sign-up"): [Case("/sign-up", signed_in(302, anonymous=422), form={})],
+    ("GET", "/sign-up/check-email"): [Case("/sign-up/check-email", everyone(200))],
+    # The link is the proof (anyone holding it, signed in or not); a forged one is refused alike.
+    ("GET", "/confirm-email/<token>"): [Case("/confirm-email/forged", everyone(400))],
+    ("POST", "/confirm-email/<token>"): [Case("/confirm-email/forged", everyone(400), form={})],
     ("GET", "/sign-in"): [Case("/sign-in", signed_in(302, anonymous=200))],
     ("POST", "/sign-in"): [Case("/sign-in", signed_in(302, anonymous=422), form={})],
     ("POST", "/sign-out"): [Case("/sign-out", everyone(302), ends_session=True)],
@@ -183,6 +187,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case("/profile/tokens/{a_token}/revoke", by_role(SIGN_IN, 302, 404, 404, 404, 404), fresh="a_token")],
     ("GET", "/notifications"): [Case("/notifications", signed_in(200))],
     ("POST", "/notifications/read"): [Case("/notifications/read", signed_in(303))],
+    # Only its own reader opens a notification (and so marks it read); for anyone else it is not there.
+    ("GET", "/notifications/<int:notification_id>"): [
+        Case("/notifications/{a_notification}", by_role(SIGN_IN, 302, 404, 404, 404, 404))],
     ("GET", "/notifications/settings"): [Case("/notifications/settings", signed_in(200))],
     ("POST", "/notifications/settings"): [Case("/notifications/settings", signed_in(422), form={})],
     # The signed link is the authority, not a session: a valid one asks, a forged one changes nothing.

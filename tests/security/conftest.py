@@ -134,13 +134,14 @@ def _unsubscribe_token(app, user) -> str:
         return make_token(user.id, "reply")
 
 
-def _notify(app, user, annotation_id: int) -> None:
+def _notify(app, user, annotation_id: int) -> int:
     from app.models import Notification
 
     with app.app_context():
-        db.session.add(Notification(user_id=user.id, kind="reply", annotation_id=annotation_id,
-                                    message=NOTIFICATION_TEXT))
+        note = Notification(user_id=user.id, kind="reply", annotation_id=annotation_id, message=NOTIFICATION_TEXT)
+        db.session.add(note)
         db.session.commit()
+        return note.id
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ def world(app, make) -> World:
     w.ids["m_reply"] = make.reply(w.users["moderator"], w.ids["a_question"], "The moderator's answer.")
     w.ids["unsub_a"] = _unsubscribe_token(app, a)
     w.ids["a_token"] = create_token(app, a)[0]
-    _notify(app, a, w.ids["a_public"])
+    w.ids["a_notification"] = _notify(app, a, w.ids["a_public"])
     _journal_club(w)
     for role in ("suspended", "suspended_moderator", "suspended_admin"):
         _suspend(app, w.users[role], w.users["admin"])

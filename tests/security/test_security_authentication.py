@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.routes import SIGNED_UP_MESSAGE
+from app.auth.routes import CHECK_EMAIL_MESSAGE
 from app.extensions import db
 from app.models import User, UserSession
-from tests.conftest import AuthActions, csrf_from
+from tests.conftest import AuthActions, account_emails, csrf_from
 from tests.security.conftest import Visitor, create_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,13 +180,18 @@ def test_sign_up_with_a_registered_email_looks_exactly_like_a_new_sign_up(app, w
         response = _sign_up(client, email)
         work.append(list(scrypt_calls))
         next_page = client.get(response.headers["Location"]).get_data(as_text=True)
-        answers.append((response.status_code, response.headers["Location"], SIGNED_UP_MESSAGE in next_page,
+        answers.append((response.status_code, response.headers["Location"], CHECK_EMAIL_MESSAGE in next_page,
                         client.get("/profile").status_code))
 
-    assert answers[0] == answers[1] == (302, "/sign-in", True, 302)  # told to sign in, not signed in
+    assert answers[0] == answers[1] == (302, "/sign-up/check-email", True, 302)  # same words, not signed in
     assert len(work[0]) == 1 and work[0] == work[1]
     assert _account(app, existing.email) == before  # the existing account is untouched
-    assert AuthActions(app.test_client()).sign_in("brand.new@example.org", NEW_PASSWORD).status_code == 302
+    # Each address gets one email: the newcomer a confirmation link, the existing account a note.
+    assert ["/confirm-email/" in t for t in account_emails(app, "brand.new@example.org")] == [True]
+    assert ["/confirm-email/" in t for t in account_emails(app, existing.email)] == [False]
+    # Until confirmed the new account does not open, with the right password or not.
+    refused = AuthActions(app.test_client()).sign_in("brand.new@example.org", NEW_PASSWORD)
+    assert refused.status_code == 422 and "Confirm your email address first" in refused.get_data(as_text=True)
     # The residual risk the README describes: the sign-up password does not open the existing account.
     assert AuthActions(app.test_client()).sign_in(existing.email, NEW_PASSWORD).status_code == 422
 

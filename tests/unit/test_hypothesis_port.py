@@ -10,7 +10,8 @@ import pytest
 
 from bench.hypothesis_port import anchor, approx_search, match_quote
 
-BENCH = Path(__file__).resolve().parent.parent.parent / "bench"
+ROOT = Path(__file__).resolve().parent.parent.parent
+BENCH = ROOT / "bench"
 
 
 def lowest_error_matches(text: str, pattern: str, max_errors: float) -> list[tuple[int, int]]:
@@ -62,8 +63,8 @@ def test_hypothesis_attaches_a_quote_whose_figures_changed():
     assert anchor(text, "from 31% to 43%", "Mortality fell ", " in the", 15, 30) == (15, 30)
 
 
-@pytest.mark.skipif(not (shutil.which("node") and (BENCH / "node_modules" / "approx-string-match").exists()),
-                    reason="cross-check with the npm package: run `npm ci` in bench/ (needs Node)")
+@pytest.mark.skipif(not (shutil.which("node") and (ROOT / "node_modules" / "approx-string-match").exists()),
+                    reason="cross-check with the npm package: `make node` (npm ci at the top of the tree) installs it")
 def test_the_port_agrees_with_the_npm_package():
     rng = random.Random(11)
     cases = []

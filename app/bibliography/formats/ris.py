@@ -32,7 +32,7 @@ from app.bibliography.formats._common import (
     identifiers_in_notes,
 )
 from app.bibliography.identifiers import InvalidIdentifier, normalise_doi, normalise_pmid
-from app.bibliography.names import format_inverted, parse_inverted
+from app.bibliography.names import format_inverted, is_et_al, parse_inverted
 from app.bibliography.record import StudyRecord
 
 __all__ = ["parse_ris", "to_ris"]
@@ -314,7 +314,8 @@ def _ris_item(record: StudyRecord) -> dict[str, Any]:
         "type_of_reference": _CSL_TO_RIS.get(record.csl_type, "GEN"),
         "id": record.citation_key,
         "title": record.title,
-        "authors": [format_inverted(name) for name in record.authors] or None,
+        # RIS has no mark for a truncated list: "et al." would be read back as an author called "et al.".
+        "authors": [format_inverted(name) for name in record.authors if not is_et_al(name)] or None,
         "secondary_title": record.container_title,
         "alternate_title1": record.container_title_short,
         "year": str(record.issued_year) if record.issued_year is not None else None,

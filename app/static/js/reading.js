@@ -34,6 +34,70 @@
     window.setTimeout(function () { live.textContent = message; }, 50);
   }
 
+  /* ---- drafts: kept in this browser until saved or explicitly discarded ---- */
+
+  // localStorage outlives the tab (a closed tab or a crash keeps the text); a browser that refuses
+  // storage (private mode, full quota) still works, it only cannot keep drafts.
+  var drafts = {
+    get: function (key) { try { return window.localStorage.getItem(key) || ""; } catch (e) { return ""; } },
+    set: function (key, value) {
+      try {
+        if (value.trim()) { window.localStorage.setItem(key, value); } else { window.localStorage.removeItem(key); }
+      } catch (e) { /* storage refused: the text stays in the form */ }
+    },
+    remove: function (key) { try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ } }
+  };
+  var SESSION_ENDED = "Your session has ended, so nothing was saved. Your text is kept in this browser: " +
+    "sign in again and it comes back here as a draft.";
+
+  function signInAgainUrl() {
+    return layout.dataset.signInUrl.split("?")[0] + "?next=" +
+      encodeURIComponent(window.location.pathname + window.location.search);
+  }
+
+  function sessionEnded(response, data) {
+    // 401: the server-side session ended; 400 without JSON: the form's token died with the cookie session.
+    return response.status === 401 || (response.status === 400 && !(data && data.errors));
+  }
+
+  function showSessionEnded(form, resume) {
+    if (resume) { drafts.set("postil-resume:" + layout.dataset.slug, JSON.stringify(resume)); }
+    var status = form.querySelector(".form-status");
+    status.textContent = SESSION_ENDED + " ";
+    var link = document.createElement("a");
+    link.href = signInAgainUrl();
+    link.textContent = "Sign in again";
+    status.appendChild(link);
+    status.classList.add("error");
+    link.focus();
+  }
+
+  function noteRestored(form) {
+    var status = form.querySelector(".form-status");
+    status.classList.remove("error");
+    status.textContent = "Draft restored: the text you had not saved is back.";
+  }
+
+  function addDiscard(form, key, onDiscard) {
+    // Escape and Cancel keep the draft; throwing it away is a separate, confirmed choice.
+    var buttons = form.querySelector(".form-buttons");
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button-danger";
+    discard.textContent = "Discard draft";
+    discard.addEventListener("click", function () {
+      if (!drafts.get(key) && !form.elements.body.value.trim()) { onDiscard(); return; }
+      if (window.confirm("Discard this draft? The text you wrote here will be deleted.")) {
+        drafts.remove(key);
+        form.elements.body.value = "";
+        onDiscard();
+        announce("Draft discarded.");
+      }
+    });
+    buttons.appendChild(document.createTextNode(" "));
+    buttons.appendChild(discard);
+  }
+
   /* ---- canonical text and offsets ---- */
 
   function codePoints(text) { return Array.from(text).length; }
@@ -86,7 +150,9 @@
     while (start < end && /\s/.test(canonical[start])) { start++; }
     while (end > start && /\s/.test(canonical[end - 1])) { end--; }
     if (end <= start) { return null; }
-    return { start: start, end: end, rect: range.getBoundingClientRect() };
+    var node = range.endContainer.nodeType === 1 ? range.endContainer : range.endContainer.parentNode;
+    return { start: start, end: end, rect: range.getBoundingClientRect(),
+             block: node.closest ? node.closest("[data-block]") : null };
   }
 
   /* ---- the Annotate control ---- */
@@ -101,14 +167,29 @@
       button.type = "button";
       button.className = "annotate-button";
       button.textContent = signedIn ? "Annotate" : "Sign in to annotate";
+      if (signedIn) { button.setAttribute("aria-keyshortcuts", "Alt+A"); }
       button.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      button.addEventListener("keydown", function (event) {
+        // Onwards from the Annotate control is onwards from the passage: the paragraph's own link next.
+        if (event.key === "Tab" && !event.shiftKey && pending && pending.block) {
+          var next = pending.block.querySelector("a.block-annotate");
+          if (next) { event.preventDefault(); next.focus(); }
+        }
+      });
       button.addEventListener("click", function () {
         if (!signedIn) { window.location.href = layout.dataset.signInUrl; return; }
         if (pending) { openForm(pending.start, pending.end, button); }
       });
       document.body.appendChild(button);
     }
-    pending = { start: selection.start, end: selection.end };
+    pending = { start: selection.start, end: selection.end, block: selection.block };
+    var quote = slice(selection.start, selection.end);
+    var shown = quote;
+    if (Array.from(quote).length > 40) {
+      shown = Array.from(quote).slice(0, 41).join("");
+      shown = shown.slice(0, shown.lastIndexOf(" ") > 20 ? shown.lastIndexOf(" ") : 40).trim() + "…";
+    }
+    button.setAttribute("aria-label", (signedIn ? "Annotate" : "Sign in to annotate") + " “" + shown + "”");
     var top = window.scrollY + selection.rect.bottom + 8;
     var left = window.scrollX + Math.max(8, selection.rect.left);
     button.style.top = top + "px";
@@ -124,40 +205,71 @@
 
   document.addEventListener("mouseup", function () { window.setTimeout(onSelection, 0); });
   document.addEventListener("touchend", function () { window.setTimeout(onSelection, 0); });
+  // A touch selection (long press, then the handles) ends without a mouseup: follow the selection itself.
+  var selectionTimer = null;
+  document.addEventListener("selectionchange", function () {
+    if (!window.matchMedia("(pointer: coarse)").matches) { return; }
+    window.clearTimeout(selectionTimer);
+    selectionTimer = window.setTimeout(onSelection, 250);
+  });
   document.addEventListener("keyup", function (event) {
     if (event.shiftKey || event.key === "Shift") { onSelection(); }
   });
   document.addEventListener("keydown", function (event) {
+    // After selecting words with the keyboard, Tab reaches the Annotate control first.
+    if (event.key === "Tab" && !event.shiftKey && !event.altKey && button && !button.hidden &&
+        document.activeElement !== button && !(popover && popover.contains(document.activeElement)) &&
+        selectionInBody()) {
+      event.preventDefault();
+      button.focus();
+      return;
+    }
     // Keyboard path: with a passage selected (caret browsing or Shift+arrows), Alt+A opens the form.
     if (event.altKey && (event.key === "a" || event.key === "A") && pending && button && !button.hidden) {
       event.preventDefault();
       openForm(pending.start, pending.end, button);
     }
-    if (event.key === "Escape" && popover) { closeForm(); }
+    if (event.key === "Escape") {
+      // Escape closes the form it is pressed in (the annotation form or a reply), keeping the draft.
+      var reply = document.activeElement && document.activeElement.closest &&
+        document.activeElement.closest(".reply-form");
+      if (reply && !event.defaultPrevented) { reply.closeReply(); return; }
+      if (popover && !event.defaultPrevented) { closeForm(); return; }
+      if (sheet.open && !event.defaultPrevented) { closeSheet(); }
+    }
   });
 
   /* ---- the annotation form ---- */
 
   function draftKey(start, end) { return "postil-draft:" + layout.dataset.slug + ":" + start + ":" + end; }
 
-  function closeForm(keepDraft) {
+  function closeForm() {
     if (!popover) { return; }
     var opener = popover.opener;
-    if (!keepDraft && popover.draftKey) { sessionStorage.removeItem(popover.draftKey); }
+    if (popover.draftKey && drafts.get(popover.draftKey)) { announce("Form closed; your draft is kept."); }
+    var returnTo = popover.returnTo;
+    markPassage(null);
+    document.body.classList.remove("is-annotating");
     popover.remove();
     popover = null;
     if (opener && document.body.contains(opener) && !opener.hidden) { opener.focus(); }
+    else if (returnTo && document.body.contains(returnTo)) { returnTo.focus(); }
   }
 
   function openForm(start, end, opener, paragraphElement) {
-    closeForm(true);
+    closeForm();
     var template = document.getElementById("annotate-form-template");
     popover = document.createElement("div");
     popover.className = "annotate-popover";
     popover.setAttribute("role", "dialog");
+    popover.setAttribute("aria-modal", "true");
     popover.setAttribute("aria-label", "New annotation");
+    popover.addEventListener("keydown", trapFocus);
     popover.appendChild(template.content.cloneNode(true));
     popover.opener = opener;
+    // Where focus goes back to: the control that opened the form, or else the passage's paragraph link.
+    var block = paragraphElement || (pending && pending.block);
+    popover.returnTo = block ? block.querySelector("a.block-annotate") : null;
     var form = popover.querySelector("form");
     form.elements.csrf_token.value = csrfToken;
     var exact = form.elements.exact;
@@ -165,20 +277,116 @@
     setSelector(form, start, end);
     popover.paragraph = paragraphElement ? paragraphRange(paragraphElement) : { start: start, end: end };
     popover.draftKey = draftKey(popover.paragraph.start, popover.paragraph.end);
-    var saved = sessionStorage.getItem(popover.draftKey);
+    var saved = drafts.get(popover.draftKey);
     if (saved) { form.elements.body.value = saved; }
-    form.elements.body.addEventListener("input", function () {
-      sessionStorage.setItem(popover.draftKey, form.elements.body.value);
-    });
+    var key = popover.draftKey;
+    form.elements.body.addEventListener("input", function () { drafts.set(key, form.elements.body.value); });
     exact.addEventListener("input", function () { refineQuote(form); });
     form.querySelector("[data-cancel]").addEventListener("click", function () { closeForm(); });
+    addDiscard(form, key, function () { closeForm(); });
+    if (paragraphElement) { addSentenceChoice(form, popover.paragraph); }
+    popover.resume = { start: start, end: end, pstart: popover.paragraph.start, pend: popover.paragraph.end,
+                       block: paragraphElement ? paragraphElement.dataset.block || null : null };
     form.addEventListener("submit", function (event) { event.preventDefault(); submitAnnotation(form); });
     var anchorElement = paragraphElement || body;
     var rect = opener && opener.getBoundingClientRect ? opener.getBoundingClientRect() : anchorElement.getBoundingClientRect();
     popover.style.top = (window.scrollY + rect.bottom + 8) + "px";
     document.body.appendChild(popover);
+    document.body.classList.add("is-annotating");
     hideButton();
-    form.elements.body.focus();
+    markPassage(start, end);
+    form.elements.body.focus({ preventScroll: true });
+    // The whole form, Save included, in view; the passage just above it stays in view as well.
+    popover.scrollIntoView({ block: "nearest" });
+    if (saved) { noteRestored(form); announce("Draft restored."); }
+  }
+
+  function domPoint(offset) {
+    // The text node and UTF-16 offset of canonical code point `offset`.
+    for (var i = segments.length - 1; i >= 0; i--) {
+      if (segments[i].start <= offset) {
+        var node = segments[i].node;
+        var units = Array.from(node.data).slice(0, offset - segments[i].start).join("").length;
+        return { node: node, offset: Math.min(units, node.length) };
+      }
+    }
+    return null;
+  }
+
+  function markPassage(start, end) {
+    // While the form is open the passage stays marked (the selection itself goes when focus moves into the form).
+    if (!window.CSS || !CSS.highlights || typeof Highlight === "undefined") { return; }
+    CSS.highlights.delete("postil-passage");
+    if (start === null || start === undefined) { return; }
+    var from = domPoint(start), to = domPoint(end);
+    if (!from || !to) { return; }
+    var range = document.createRange();
+    range.setStart(from.node, from.offset);
+    range.setEnd(to.node, to.offset);
+    CSS.highlights.set("postil-passage", new Highlight(range));
+  }
+
+  function trapFocus(event) {
+    // A modal dialog: Tab and Shift+Tab go round its own controls.
+    if (event.key !== "Tab") { return; }
+    var controls = Array.from(popover.querySelectorAll("a[href], button, input, select, textarea"))
+      .filter(function (el) { return !el.disabled && el.offsetParent !== null && el.type !== "hidden"; });
+    if (!controls.length) { return; }
+    var first = controls[0], last = controls[controls.length - 1];
+    if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+  }
+
+  function sentencesOf(start, end) {
+    // Sentences of a paragraph, as canonical offsets: a stop, question or exclamation mark and a space.
+    var text = slice(start, end);
+    var found = [];
+    var pattern = /[^.!?]+(?:[.!?]+["”’)\]]*|$)\s*/g;
+    var match;
+    while ((match = pattern.exec(text)) !== null && match[0]) {
+      var before = codePoints(text.slice(0, match.index));
+      var sentence = match[0].replace(/\s+$/, "");
+      if (sentence.trim()) {
+        var lead = codePoints(sentence) - codePoints(sentence.replace(/^\s+/, ""));
+        found.push({ start: start + before + lead, end: start + before + codePoints(sentence) });
+      }
+    }
+    return found;
+  }
+
+  function addSentenceChoice(form, range) {
+    // The per-paragraph path: narrow the passage to one or several sentences instead of editing it by hand.
+    var sentences = sentencesOf(range.start, range.end);
+    if (sentences.length < 2) { return; }
+    var fieldset = document.createElement("fieldset");
+    fieldset.className = "field sentence-choice";
+    var legend = document.createElement("legend");
+    legend.textContent = "Sentences to annotate (the first to the last ticked)";
+    fieldset.appendChild(legend);
+    sentences.forEach(function (sentence, i) {
+      var row = document.createElement("div");
+      row.className = "checkbox";
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = "sel-sentence-" + i;
+      box.checked = true;
+      var label = document.createElement("label");
+      label.htmlFor = box.id;
+      label.textContent = slice(sentence.start, sentence.end);
+      box.addEventListener("change", function () {
+        var ticked = sentences.filter(function (s, j) { return document.getElementById("sel-sentence-" + j).checked; });
+        if (!ticked.length) { return; }
+        var s0 = ticked[0].start, s1 = ticked[ticked.length - 1].end;
+        form.elements.exact.value = slice(s0, s1);
+        setSelector(form, s0, s1);
+        markPassage(s0, s1);
+      });
+      row.appendChild(box);
+      row.appendChild(document.createTextNode(" "));
+      row.appendChild(label);
+      fieldset.appendChild(row);
+    });
+    form.elements.exact.closest(".field").insertAdjacentElement("afterend", fieldset);
   }
 
   function setSelector(form, start, end) {
@@ -208,6 +416,7 @@
     if (at >= 0) {
       var start = popover.paragraph.start + codePoints(region.slice(0, at));
       setSelector(form, start, start + codePoints(wanted));
+      markPassage(start, start + codePoints(wanted));
     } else {
       form.elements.start.value = "";
       form.elements.end.value = "";
@@ -215,13 +424,34 @@
   }
 
   function showErrors(form, errors) {
-    var messages = [];
+    // Each field in error is marked, its message is put next to it, and the first one takes the focus;
+    // what belongs to no field goes to the form's status line.
+    form.querySelectorAll(".field-message").forEach(function (p) { p.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.setAttribute("aria-describedby", (el.getAttribute("aria-describedby") || "").replace(/ ?\S+-message$/, ""));
+    });
+    var loose = [];
+    var first = null;
     Object.keys(errors || {}).forEach(function (name) {
-      (errors[name] || []).forEach(function (message) { messages.push(message); });
+      var messages = (errors[name] || []).join(" ");
+      var field = form.elements[name];
+      if (field && field.length && !field.tagName) { field = field[0]; }
+      if (!field || !field.id || field.type === "hidden") { loose.push(messages); return; }
+      var note = document.createElement("p");
+      note.className = "error field-message";
+      note.id = field.id + "-message";
+      note.textContent = messages;
+      (field.closest(".field") || field.parentNode).appendChild(note);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + note.id).trim());
+      if (!first) { first = field; }
     });
     var status = form.querySelector(".form-status");
-    status.textContent = messages.join(" ") || "The annotation could not be saved.";
+    status.textContent = loose.join(" ") || (first ? "Please correct the marked field; nothing was saved." :
+      "The annotation could not be saved.");
     status.classList.add("error");
+    if (first) { first.focus(); }
   }
 
   function post(url, form) {
@@ -240,10 +470,12 @@
     post(form.action, form).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         submit.disabled = false;
-        if (response.ok) {
-          sessionStorage.removeItem(popover.draftKey);
+        if (response.ok && data.id) {
+          drafts.remove(popover.draftKey);
           closeForm();
           applyFragment(data);
+        } else if (response.ok || sessionEnded(response, data)) {
+          showSessionEnded(form, popover.resume);
         } else if (data.errors) {
           showErrors(form, data.errors);
         } else {
@@ -276,14 +508,27 @@
       });
       indexText();
       enhanceDiscussion();
+      if (sheet.open) { discussion.querySelectorAll(".sheet-close").forEach(function (b) { b.remove(); }); addSheetClose(); }
+      countThreads();
+      if (data.message) { announce(data.message); flash(data.message, data.id); }
       if (data.id) { focusThread(data.id, true); }
-      if (data.message) { announce(data.message); flash(data.message); }
     }).catch(function () {
       if (data.url) { window.location.href = data.url; }
     });
   }
 
-  function flash(message) {
+  function flash(message, id) {
+    // The confirmation goes next to what it confirms: at the head of the affected thread when there is one.
+    var item = id ? document.getElementById("a-" + id) : null;
+    var thread = item ? item.closest(".thread") || item : null;
+    document.querySelectorAll(".thread-confirmation").forEach(function (old) { old.remove(); });
+    if (thread) {
+      var note = document.createElement("p");
+      note.className = "flash flash-success thread-confirmation";
+      note.textContent = message;
+      thread.prepend(note);
+      return;
+    }
     var box = document.querySelector(".flashes");
     if (!box) {
       box = document.createElement("div");
@@ -307,17 +552,88 @@
     });
   }
 
-  function focusThread(id, scroll) {
+  /* ---- phones: the discussion is a bottom sheet over the text ---- */
+
+  var narrow = window.matchMedia("(max-width: 62rem)");
+  var sheet = { open: false, scrollY: 0, returnTo: null };
+  var sheetToggle = document.createElement("button");
+  sheetToggle.type = "button";
+  sheetToggle.className = "button discussion-toggle";
+  sheetToggle.setAttribute("aria-expanded", "false");
+  sheetToggle.setAttribute("aria-controls", "discussion");
+  sheetToggle.addEventListener("click", function () { openSheet(sheetToggle); });
+  document.body.appendChild(sheetToggle);
+
+  function countThreads() {
+    var count = discussion.querySelectorAll(".threads > .thread").length;
+    sheetToggle.textContent = "Discussion (" + count + ")";
+  }
+
+  function addSheetClose() {
+    if (discussion.querySelector(".sheet-close")) { return; }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "button button-secondary button-small sheet-close";
+    close.textContent = "Back to the article";
+    close.addEventListener("click", closeSheet);
+    discussion.prepend(close);
+  }
+
+  function openSheet(returnTo) {
+    // Over the text, which stays where it was: closing comes back to the same line.
+    if (!narrow.matches) { return; }
+    if (!sheet.open) { sheet.scrollY = window.scrollY; }
+    sheet.open = true;
+    sheet.returnTo = returnTo || sheet.returnTo;
+    addSheetClose();
+    discussion.classList.add("is-sheet");
+    sheetToggle.setAttribute("aria-expanded", "true");
+    sheetToggle.hidden = true;
+  }
+
+  function closeSheet() {
+    if (!sheet.open) { return; }
+    sheet.open = false;
+    discussion.classList.remove("is-sheet");
+    sheetToggle.setAttribute("aria-expanded", "false");
+    sheetToggle.hidden = false;
+    window.scrollTo(0, sheet.scrollY);
+    var back = sheet.returnTo;
+    sheet.returnTo = null;
+    if (back && document.body.contains(back)) { back.focus({ preventScroll: true }); }
+    window.scrollTo(0, sheet.scrollY);
+  }
+
+  narrow.addEventListener("change", function () { if (!narrow.matches) { closeSheet(); } });
+
+  function focusThread(id, scroll, returnTo) {
     var item = document.getElementById("a-" + id);
     if (!item) { return; }
     var thread = item.closest(".thread") || item;
     setActive(thread.dataset.id);
     thread.classList.add("is-open");
+    if (narrow.matches) {
+      var y = sheet.open ? sheet.scrollY : window.scrollY;
+      openSheet(returnTo || document.getElementById("hl-" + thread.dataset.id));
+      discussion.scrollTop = 0;
+      discussion.scrollTop = item.getBoundingClientRect().top - discussion.getBoundingClientRect().top - 48;
+      item.focus({ preventScroll: true });
+      window.scrollTo(0, y);
+      // The passage stays in sight above the sheet (closing the sheet goes back to where the reader was).
+      var passage = body.querySelector("mark.is-active");
+      if (passage) {
+        var top = passage.getBoundingClientRect().top;
+        var limit = discussion.getBoundingClientRect().top - passage.getBoundingClientRect().height - 8;
+        if (top < 8 || top > limit) { window.scrollBy(0, top - 16); }
+      }
+      return;
+    }
     if (scroll) { item.scrollIntoView({ block: "center" }); }
     item.focus({ preventScroll: !scroll });
   }
 
   function focusHighlight(id) {
+    closeSheet();
     setActive(id);
     var marker = document.getElementById("hl-" + id);
     var mark = body.querySelector("mark.is-active");
@@ -329,12 +645,12 @@
     var mark = event.target.closest("mark.hl");
     if (mark && window.getSelection().isCollapsed) {
       var ids = (mark.dataset.ids || "").split(" ");
-      focusThread(ids[0], true);
+      focusThread(ids[0], true, document.getElementById("hl-" + ids[0]));
     }
     var ref = event.target.closest("a.hl-ref");
     if (ref) {
       event.preventDefault();
-      focusThread(ref.getAttribute("href").slice(3), true);
+      focusThread(ref.getAttribute("href").slice(3), true, ref);
     }
     var link = event.target.closest("a.block-annotate");
     if (link && signedIn) {
@@ -414,6 +730,7 @@
     form.method = "post";
     form.action = link.getAttribute("href");
     var key = "postil-reply:" + id;
+    form.draftKey = key;
     form.innerHTML =
       '<input type="hidden" name="csrf_token">' +
       '<div class="field"><label for="reply-' + id + '">Your reply</label>' +
@@ -425,9 +742,15 @@
       '<button type="button" class="button button-secondary" data-cancel>Cancel</button></div>';
     form.elements.csrf_token.value = csrfToken;
     var textarea = form.elements.body;
-    textarea.value = sessionStorage.getItem(key) || "";
-    textarea.addEventListener("input", function () { sessionStorage.setItem(key, textarea.value); });
-    form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); link.focus(); });
+    textarea.value = drafts.get(key);
+    textarea.addEventListener("input", function () { drafts.set(key, textarea.value); });
+    form.closeReply = function () {
+      if (drafts.get(key)) { announce("Reply closed; your draft is kept."); }
+      form.remove();
+      link.focus();
+    };
+    form.querySelector("[data-cancel]").addEventListener("click", function () { form.closeReply(); });
+    addDiscard(form, key, function () { form.closeReply(); });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var submit = form.querySelector('button[type="submit"]');
@@ -435,8 +758,10 @@
       post(form.action, form).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           submit.disabled = false;
-          if (response.ok) { sessionStorage.removeItem(key); applyFragment(data); }
-          else { showErrors(form, data.errors || { form: [(data.error && data.error.message) || "The reply could not be saved. Your text is kept here."] }); }
+          if (response.ok && data.id) { drafts.remove(key); applyFragment(data); }
+          else if (response.ok || sessionEnded(response, data)) {
+            showSessionEnded(form, { reply: id });
+          } else { showErrors(form, data.errors || { form: [(data.error && data.error.message) || "The reply could not be saved. Your text is kept here."] }); }
         });
       }).catch(function () {
         submit.disabled = false;
@@ -445,6 +770,25 @@
     });
     article.insertAdjacentElement("afterend", form);
     textarea.focus();
+    if (textarea.value) { noteRestored(form); announce("Draft restored."); }
+  }
+
+  function resumeAfterSignIn() {
+    // A save refused because the session had ended left a note of what was open: open it again.
+    var resumeKey = "postil-resume:" + layout.dataset.slug;
+    var note = drafts.get(resumeKey);
+    if (!note || !signedIn) { return; }
+    drafts.remove(resumeKey);
+    var resume;
+    try { resume = JSON.parse(note); } catch (e) { return; }
+    if (resume.reply) {
+      var link = discussion.querySelector('a[data-action="reply"][data-id="' + resume.reply + '"]');
+      if (link) { openReply(link); }
+      return;
+    }
+    var block = resume.block !== null && resume.block !== undefined ?
+      body.querySelector('[data-block="' + resume.block + '"]') : null;
+    openForm(resume.start, resume.end, null, block);
   }
 
   var newLink = document.querySelector("[data-new-link]");
@@ -457,7 +801,19 @@
 
   indexText();
   enhanceDiscussion();
+  countThreads();
   var opened = new URLSearchParams(window.location.search).get("open");
-  if (opened) { focusThread(opened, true); }
-  else if (window.location.hash.indexOf("#a-") === 0) { focusThread(window.location.hash.slice(3), true); }
+  var target = opened || (window.location.hash.indexOf("#a-") === 0 ? window.location.hash.slice(3) : null);
+  if (target) {
+    // Back from a form (flag, edit, reply without the script): its confirmation goes beside the thread.
+    var done = document.querySelector(".flashes .flash-success");
+    if (done && document.getElementById("a-" + target)) {
+      flash(done.textContent, target);
+      var box = done.parentNode;
+      done.remove();
+      if (!box.children.length) { box.remove(); }
+    }
+    focusThread(target, true);
+  }
+  resumeAfterSignIn();
 })();

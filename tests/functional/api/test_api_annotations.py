@@ -41,7 +41,7 @@ def test_a_clinician_annotates_a_passage_and_gets_it_back(app, api, make, slug, 
                                     "original": {"exact": "TMEM sites", "article_version": 1}}
     assert annotation["body"] == [
         {"type": "TextualBody", "value": "Mouse *models* may not transfer.", "format": "text/markdown"},
-        {"type": "TextualBody", "purpose": "tagging", "value": "animal models"},
+        {"type": "TextualBody", "purpose": "tagging", "value": "Animal Models"},  # tags keep their case
         {"type": "SpecificResource", "purpose": "linking", "source": refs[1]["url"]},
     ]
     assert annotation["body_html"] == "<p>Mouse <em>models</em> may not transfer.</p>\n"

@@ -102,3 +102,13 @@ def test_written_ris_has_no_numbered_header_and_one_line_values():
     assert "AB  - First paragraph. Second.\n" in text
     assert "SP  - 273\nEP  - 274\n" in text
     assert text.rstrip().endswith("ER  -")
+
+
+def test_written_ris_never_makes_et_al_an_author():
+    record = StudyRecord(title="A trial", authors=[{"family": "Karagiannis", "given": "George S."},
+                                                   {"literal": "et al."}, {"literal": "Et al"}])
+    text = to_ris([record])
+    assert "AU  - Karagiannis, George S.\n" in text
+    assert "et al" not in text.lower()
+    assert [a for a in parse(text.encode(), "ris").studies[0].authors] == [{"family": "Karagiannis",
+                                                                             "given": "George S."}]

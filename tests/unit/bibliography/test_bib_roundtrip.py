@@ -1,8 +1,11 @@
 """Tests that exporting records and reading the export back gives the same records."""
 
+import dataclasses
+
 import pytest
 
 from app.bibliography.formats import export, parse, to_bibtex, to_csl_json, to_ris
+from app.bibliography.names import is_et_al
 from app.bibliography.record import StudyRecord
 
 FIXTURES = ["references.json", "zotero.ris", "endnote.ris", "pubmed.nbib", "library.bib"]
@@ -54,14 +57,21 @@ def test_fixture_studies_survive_a_round_trip(bib_data, format_name):
     studies = _fixture_studies(bib_data)
     back = parse(export(studies, format_name).encode("utf-8"), format_name)
     assert back.errors == []
-    assert back.studies == studies
+    assert back.studies == [_as_written(s, format_name) for s in studies]
 
 
 @pytest.mark.parametrize("format_name", ["csl-json", "ris", "bibtex"])
 def test_special_characters_and_all_postil_extras_survive_a_round_trip(format_name):
     record = awkward_record()
     back = parse(export([record], format_name).encode("utf-8"), format_name).studies
-    assert back == [record]
+    assert back == [_as_written(record, format_name)]
+
+
+def _as_written(record: StudyRecord, format_name: str) -> StudyRecord:
+    """Return `record` as the format can carry it: RIS has no "et al." (it would read back as an author)."""
+    if format_name != "ris":
+        return record
+    return dataclasses.replace(record, authors=[a for a in record.authors if not is_et_al(a)])
 
 
 def test_ris_carries_postil_extras_in_an_n1_note():

@@ -41,9 +41,11 @@ def test_every_record_gets_an_outcome_and_a_bad_identifier_is_named(ctx):
 def test_importing_the_same_file_again_updates_by_identifier_and_creates_nothing(ctx):
     import_fixture("pubmed.nbib")
     again = import_fixture("pubmed.nbib")
-    assert {o.outcome for o in again.outcomes} == {"updated"}
-    assert all(o.message.startswith("matched by ") and o.message.endswith("already up to date")
-               for o in again.outcomes)
+    assert {o.outcome for o in again.outcomes} == {"unchanged"}
+    assert {o.outcome_label for o in again.outcomes} == {"Already up to date"}
+    # Said once, by the outcome: the message only says how the record was matched.
+    assert all(o.message.startswith("matched by ") and "up to date" not in o.message for o in again.outcomes)
+    assert again.summary() == "3 records: 3 already up to date."
     assert studies_count() == 3
 
 
@@ -82,7 +84,7 @@ def test_a_record_matched_by_citation_key_and_title_is_updated(ctx):
     # The demo's eLetter has no DOI, PMID or year: only its key and title identify it.
     import_fixture("references.json")
     report = import_fixture("references.json")
-    assert [o.outcome for o in report.outcomes] == ["updated", "updated", "updated"]
+    assert [o.outcome for o in report.outcomes] == ["unchanged", "unchanged", "unchanged"]
     assert report.outcomes[2].message.startswith("matched by citation key")
 
 
@@ -133,7 +135,7 @@ def test_five_thousand_records_are_created_then_found_again(ctx):
     report = importing.import_file(data, "ris")
     assert report.counts["created"] == 5000 and studies_count() == 5000
     again = importing.import_file(data, "ris")
-    assert again.counts["updated"] == 5000 and studies_count() == 5000
+    assert again.counts["unchanged"] == 5000 and studies_count() == 5000
     assert db.session.scalar(select(Study.title).where(Study.doi == "10.5555/synthetic.4999")) == (
         "Synthetic study number 4999 of tumour cells")
 

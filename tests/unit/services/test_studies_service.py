@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bibliography import StudyRecord
+from app.bibliography.names import is_et_al
 from app.extensions import db
 from app.models import Study, User, Visibility
 from app.services import duplicates, importing, study_reading
@@ -117,8 +118,11 @@ def test_export_then_import_into_an_empty_database_gives_the_same_studies(ctx, f
     db.session.rollback()
     assert db.session.scalar(select(func.count(Study.id))) == 0
     report = importing.import_file(text.encode("utf-8"), format_name, None)
-    assert report.counts == {"created": len(before), "updated": 0, "duplicate": 0, "rejected": 0}
+    assert report.counts == {"created": len(before), "updated": 0, "unchanged": 0, "duplicate": 0,
+                             "rejected": 0}
     after = {s.citation_key: study_service.record_of(s) for s in study_service.all_studies()}
+    if format_name == "ris":  # RIS cannot say "et al." without making it an author: it is left out there
+        before = {key: replace(r, authors=[a for a in r.authors if not is_et_al(a)]) for key, r in before.items()}
     assert after == before
 
 

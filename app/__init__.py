@@ -110,6 +110,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     security.init_app(app)
     errors.init_app(app)
+    from app.services.reading import page_cache
+
+    page_cache.max_bytes = app.config["PAGE_CACHE_BYTES"]
 
     from app.services.search import index as search_index
 

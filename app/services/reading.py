@@ -159,7 +159,7 @@ class PageCache:
             if family is not None:
                 self.families[family] = key
                 self.family_of[key] = family
-            while self.total > self.max_bytes:
+            while self.total > self.max_bytes and self.items:
                 self._drop(next(iter(self.items)))
 
     def clear(self) -> None:

@@ -8,11 +8,13 @@ would cost more than rendering it from the cache. So:
   cached, in each encoding (Brotli and gzip); readers whose browser accepts neither get the gzip
   variant decompressed;
 - content shared by signed-in readers but personalised per reader (app.services.reading.share) is
-  cut into blocks, each compressed on its own as a run of deflate blocks ending on a byte boundary
-  (a sync flush, no back-reference outside the block). Such runs can be joined into one valid
-  deflate stream in any order, so a reader's page is the per-request header and footer compressed
-  on the spot, the cached runs of untouched blocks, and fresh runs for the few blocks their own
-  switches change, wrapped in a gzip header and trailer (RFC 1952).
+  cut into blocks, each compressed as a run of deflate blocks ending on a byte boundary (a sync
+  flush) whose back-references reach only into the previous block's text (given as the
+  compressor's dictionary). Runs join into one valid deflate stream wherever the text before them
+  is what they were compressed after, so a reader's page is the per-request header and footer
+  compressed on the spot, the cached runs of untouched blocks, and fresh runs for the few blocks
+  their own switches change (and the block after each), wrapped in a gzip header and trailer
+  (RFC 1952).
 
 Pure functions of bytes and headers: no Flask, no database.
 """
@@ -30,11 +32,12 @@ BROTLI, GZIP, IDENTITY = "br", "gzip", "identity"
 # Brotli quality 5 compresses the page about as well as 11 at a hundredth of the time.
 BROTLI_QUALITY = 5
 GZIP_LEVEL = 6
-# A block of shared content compressed on its own: small enough that a reader's switches dirty
-# few bytes, large enough that restarting the compressor's window costs little ratio.
-BLOCK_CHARS = 16 * 1024
+# A block of shared content compressed as one run: at least a window long (a run then refers back
+# into the previous block only), small enough that a reader's switches dirty few bytes.
+WINDOW = 32 * 1024  # deflate's window: how far back a run may refer
+BLOCK_CHARS = 2 * WINDOW
 # Blocks recompressed for one reader past this many use a faster level (an author of half the page).
-FAST_AFTER_BLOCKS = 8
+FAST_AFTER_BLOCKS = 4
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime, unknown OS
 _FINAL_EMPTY_BLOCK = b"\x03\x00"  # a final, empty, fixed-Huffman deflate block
 
@@ -118,9 +121,16 @@ class CompressedPage:
         return sum(len(v) for v in self.variants.values()) + 200
 
 
-def deflate_run(data: bytes, level: int = GZIP_LEVEL) -> bytes:
-    """Compress `data` alone into deflate blocks ending byte-aligned and not final, to be joined to others."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+def deflate_run(data: bytes, level: int = GZIP_LEVEL, before: bytes = b"") -> bytes:
+    """Compress `data` into deflate blocks ending byte-aligned and not final, to be joined to others.
+
+    `before` is the text the decompressor will have produced just before this run (at most the
+    window's last 32 kB are used): back-references may reach into it, so the run is only valid
+    after exactly those bytes.
+    """
+    window = before[-WINDOW:]
+    compressor = (zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window) if window
+                  else zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS))
     return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
@@ -138,7 +148,11 @@ def gzip_join(pieces: list[tuple[bytes, bytes]]) -> bytes:
 
 @dataclass(frozen=True)
 class Block:
-    """A stretch of shared text ([start, end) in characters), its UTF-8 bytes and their deflate run."""
+    """A stretch of shared text ([start, end) in characters), its UTF-8 bytes and their deflate run.
+
+    The run of every block but the first refers back into the previous block's bytes (never further:
+    blocks are at least a window long), so it is valid only after that block's text unchanged.
+    """
 
     start: int
     end: int
@@ -148,7 +162,7 @@ class Block:
 
 def cut_blocks(text: str, keep_whole: list[tuple[int, int]]) -> tuple[Block, ...]:
     """Cut `text` into blocks of about BLOCK_CHARS, never inside one of the `keep_whole` spans (sorted)."""
-    blocks, start, spans = [], 0, iter(keep_whole)
+    blocks, start, spans, previous = [], 0, iter(keep_whole), b""
     span = next(spans, None)
     while start < len(text):
         end = min(start + BLOCK_CHARS, len(text))
@@ -156,15 +170,21 @@ def cut_blocks(text: str, keep_whole: list[tuple[int, int]]) -> tuple[Block, ...
             span = next(spans, None)
         if span is not None and span[0] < end:
             end = span[1]  # the cut would split a switch: cut after it
+        if len(text) - end < BLOCK_CHARS // 4:
+            end = len(text)  # no short last block
         raw = text[start:end].encode()
-        blocks.append(Block(start, end, raw, deflate_run(raw)))
-        start = end
+        blocks.append(Block(start, end, raw, deflate_run(raw, before=previous)))
+        start, previous = end, raw
     return tuple(blocks)
 
 
 def gzip_personalised(head: str, text: str, blocks: tuple[Block, ...], edits: list[tuple[int, int, str]],
                       tail: str) -> bytes:
-    """Return gzip of head + `text` with `edits` (sorted, within blocks) applied + tail, reusing untouched blocks."""
+    """Return gzip of head + `text` with `edits` (sorted, within blocks) applied + tail, reusing untouched blocks.
+
+    A block holding edits is compressed again, and so is the block after it (its run referred to
+    the edited text); every other block's cached run is used as it is.
+    """
     by_block: dict[int, list[tuple[int, int, str]]] = {}
     index = 0
     for edit in edits:
@@ -174,18 +194,22 @@ def gzip_personalised(head: str, text: str, blocks: tuple[Block, ...], edits: li
     level = 1 if len(by_block) > FAST_AFTER_BLOCKS else GZIP_LEVEL
     head_raw, tail_raw = head.encode(), tail.encode()
     pieces = [(head_raw, deflate_run(head_raw))]
+    previous, previous_changed = b"", False
     for number, block in enumerate(blocks):
         changes = by_block.get(number)
-        if not changes:
-            pieces.append((block.raw, block.run))
-            continue
-        out, position = [], block.start
-        for start, end, replacement in changes:
-            out.append(text[position:start])
-            out.append(replacement)
-            position = end
-        out.append(text[position:block.end])
-        raw = "".join(out).encode()
-        pieces.append((raw, deflate_run(raw, level)))
+        raw = block.raw
+        if changes:
+            out, position = [], block.start
+            for start, end, replacement in changes:
+                out.append(text[position:start])
+                out.append(replacement)
+                position = end
+            out.append(text[position:block.end])
+            raw = "".join(out).encode()
+        if changes or previous_changed:
+            pieces.append((raw, deflate_run(raw, level, before=previous)))
+        else:
+            pieces.append((raw, block.run))
+        previous, previous_changed = raw, bool(changes)
     pieces.append((tail_raw, deflate_run(tail_raw)))
     return gzip_join(pieces)

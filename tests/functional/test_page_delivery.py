@@ -186,3 +186,65 @@ def test_a_cached_article_turned_back_into_a_draft_is_gone_in_every_coding(app, 
         for accept in (BROWSER, "gzip", None):
             response, html = _get(client, path, accept)
             assert response.status_code == 404 and "Are these models representative?" not in html
+
+
+@pytest.fixture
+def views(app, monkeypatch):
+    """Count the article view's runs (a request the cache answers before Flask does not run it)."""
+    calls = []
+    view = app.view_functions["main.article"]
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("slug"))
+        return view(*args, **kwargs)
+
+    monkeypatch.setitem(app.view_functions, "main.article", counting)
+    return calls
+
+
+def test_a_repeat_anonymous_view_is_answered_from_the_cache_exactly_as_the_view_answers(app, world, views):
+    client, path = app.test_client(), f"/articles/{world['slug']}"
+    for accept in (BROWSER, "gzip", None):
+        first, first_html = _get(client, path, accept)
+        again, again_html = _get(client, path, accept)
+        assert again_html == first_html and again.status_code == 200
+        same = {k: v for k, v in first.headers.items() if k != "Date"}
+        assert {k: v for k, v in again.headers.items() if k != "Date"} == same
+        response = client.get(path, headers={"Accept-Encoding": accept or "", "If-None-Match": first.headers["ETag"]})
+        assert response.status_code == 304 and response.headers["ETag"] == first.headers["ETag"]
+        assert response.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert views == [world["slug"]]  # rendered once; every other answer came from the cache
+
+
+def test_what_a_moderator_hides_leaves_the_cached_anonymous_page_at_once(app, world, views):
+    from app.models import User
+    from app.services import moderation
+
+    client, path = app.test_client(), f"/articles/{world['slug']}"
+    assert "Mostly, for breast cancer." in _get(client, path, BROWSER)[1]
+    assert "Mostly, for breast cancer." in _get(client, path, BROWSER)[1]
+    with app.app_context():
+        reply = db.session.get(Annotation, world["reply"])
+        moderation.transition(reply, "hide", db.session.get(User, world["moderator"].id), reason="Off topic")
+        db.session.commit()
+    for accept in (BROWSER, "gzip", None):
+        response, html = _get(client, path, accept)
+        assert response.status_code == 200 and "Mostly, for breast cancer." not in html
+    assert len(views) == 2
+
+
+def test_signed_in_readers_query_strings_and_unpublished_articles_go_to_the_app(app, world, views):
+    path = f"/articles/{world['slug']}"
+    anonymous = app.test_client()
+    _get(anonymous, path, BROWSER)
+    reader = _signed_in(app, world["reader"])
+    views.clear()
+    response, html = _get(reader, path, BROWSER)
+    assert views and "Sign in to reply" not in html
+    views.clear()
+    _get(anonymous, f"{path}?kind=question", BROWSER)
+    assert views
+    with app.app_context():
+        db.session.execute(update(Article).where(Article.slug == world["slug"]).values(status=ArticleStatus.DRAFT))
+        db.session.commit()
+    assert _get(anonymous, path, BROWSER)[0].status_code == 404

@@ -60,15 +60,18 @@ def _switchy_text(count: int) -> tuple[str, list[tuple[int, int, str]]]:
 
 
 def test_a_personalised_page_joined_from_cached_blocks_is_the_page_with_its_edits():
-    text, switches = _switchy_text(1500)
+    text, switches = _switchy_text(3000)
     blocks = cut_blocks(text, [(start, end) for start, end, _ in switches])
     assert len(blocks) > 3 and "".join(t for t in (text[b.start:b.end] for b in blocks)) == text
     # No cut falls inside a switch.
     cuts = {b.end for b in blocks}
     assert not any(start < cut < end for start, end, _ in switches for cut in cuts)
-    assert all(b.end - b.start < BLOCK_CHARS + 200 for b in blocks)
+    assert all(BLOCK_CHARS <= b.end - b.start < 2 * BLOCK_CHARS for b in blocks[:-1])
     rng = random.Random(17)
-    for chosen in ([], sorted(rng.sample(switches, 3)), switches[:1], switches[-1:], sorted(rng.sample(switches, 900))):
+    # A switch at the end of a block: the next block's cached run referred to the text it changes.
+    ends_first = [max(s for s in switches if s[1] <= blocks[0].end)]
+    for chosen in (ends_first, [], sorted(rng.sample(switches, 3)), switches[:1], switches[-1:],
+                   sorted(rng.sample(switches, 900))):
         expected, position = [], 0
         for start, end, replacement in chosen:
             expected += [text[position:start], replacement]

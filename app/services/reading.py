@@ -12,6 +12,7 @@ change bumps the revision; only viewers with annotations of their own that other
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from threading import Lock
@@ -113,8 +114,8 @@ class Discussion:
 
 
 def weight(value) -> int:
-    """Estimate the bytes a cached value holds: its `nbytes` if it says, else its length."""
-    return getattr(value, "nbytes", None) or len(value)
+    """Estimate the bytes a cached value holds: its `nbytes` if it says, else its size as an object."""
+    return getattr(value, "nbytes", None) or sys.getsizeof(value)
 
 
 class PageCache:
@@ -224,7 +225,9 @@ class SharedContent:
     @property
     def nbytes(self) -> int:
         """Estimate the memory the entry holds (the text, its blocks, the switch index)."""
-        return len(self.html) + sum(len(b.raw) + len(b.run) + 100 for b in self.blocks) + 200 * len(self.edits)
+        # A str takes 1, 2 or 4 bytes a character; each switch holds a key, a list and a tuple of three.
+        return sys.getsizeof(self.html) + sum(len(b.raw) + len(b.run) + 100 for b in self.blocks) + 400 * len(
+            self.edits)
 
 
 def share(content_html: str) -> SharedContent:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, make_url, select, text, update  # noqa: E402
 
-from bench.throughput import free_port  # noqa: E402
+from tests.reliability.live import free_port  # noqa: E402
 
 BROWSER = "gzip, deflate, br"
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postil_bench")
@@ -240,7 +240,7 @@ def measure_pages(database_url: str, duration: int, figures: Figures) -> None:
     with Gunicorn("bench.hello_app:app") as hello:
         wrk(f"{hello.base}/", 2, {"Accept-Encoding": BROWSER})
         figures.rates["hello"] = wrk(f"{hello.base}/", duration, {"Accept-Encoding": BROWSER})
-    with Gunicorn("bench.wsgi_bench:app", env=postil_env(database_url)) as server:
+    with Gunicorn("wsgi:app", env=postil_env(database_url)) as server:
         page = f"{server.base}/articles/{slug}"
         cookies = {"reader": session_cookie(server.base, reader.email, PASSWORD),
                    "admin": session_cookie(server.base, admin.email, PASSWORD)}
@@ -351,7 +351,7 @@ def measure_memory(database_url: str, figures: Figures, articles: int = 200, per
     from tests.factories import PASSWORD
 
     slugs, reader = build_library(database_url, articles, per_article)
-    with Gunicorn("bench.wsgi_bench:app", env=postil_env(database_url)) as server:
+    with Gunicorn("wsgi:app", env=postil_env(database_url)) as server:
         cookie = session_cookie(server.base, reader.email, PASSWORD)
         figures.notes.append(f"worker memory at start: {', '.join(f'{m:.0f} MB' for m in server.worker_rss_mb())}")
         failures = 0

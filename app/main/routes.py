@@ -167,8 +167,8 @@ def article(slug: str):
     edits = reader_edits(content, own.ids, reader.marks, role)
     coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
     if coding != GZIP:
-        return render_template("main/article.html", article=key, reader=reader,
-                               content_html=Markup(apply_edits(content.html, edits)))
+        return _compressed(render_template("main/article.html", article=key, reader=reader,
+                                           content_html=Markup(apply_edits(content.html, edits))).encode(), IDENTITY)
     # The page around the shared content is rendered per request; the content's compressed blocks
     # are reused, and only those holding this reader's switches are compressed again.
     page = render_template("main/article.html", article=key, reader=reader, content_html=Markup(_CONTENT_SLOT))
@@ -215,9 +215,15 @@ def _send_page(page: CompressedPage) -> Response:
 
 
 def _send_rendered(html: str, status: int) -> Response:
-    """Answer with a page rendered for this request, gzipped quickly when the reader accepts it."""
+    """Answer with a page rendered for this request, gzipped quickly when the reader accepts it.
+
+    Not when the query string is echoed on the page (the filters' words) beside the reader's CSRF
+    token: compressing a secret together with text an attacker chooses lets the size betray the
+    secret (BREACH). The cached paths keep the per-request head, which holds the token, in a deflate
+    run of its own.
+    """
     coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
-    if coding == GZIP:
+    if coding == GZIP and not request.query_string:
         response = _compressed(gzip_bytes(html.encode(), level=1), GZIP)
     else:
         response = _compressed(html.encode(), IDENTITY)

@@ -248,3 +248,14 @@ def test_signed_in_readers_query_strings_and_unpublished_articles_go_to_the_app(
         db.session.execute(update(Article).where(Article.slug == world["slug"]).values(status=ArticleStatus.DRAFT))
         db.session.commit()
     assert _get(anonymous, path, BROWSER)[0].status_code == 404
+
+
+def test_a_page_echoing_the_query_beside_the_csrf_token_is_never_compressed(app, world):
+    """Compressing a secret with words an attacker picks lets the size betray the secret (BREACH)."""
+    client = _signed_in(app, world["author"])  # their own private note: the page is rendered for them
+    path = f"/articles/{world['slug']}"
+    response, html = _get(client, path, BROWSER)
+    assert response.headers["Content-Encoding"] == "gzip" and 'name="csrf-token"' in html
+    response, html = _get(client, f"{path}?q=representative", BROWSER)
+    assert response.status_code == 200 and "Content-Encoding" not in response.headers
+    assert 'value="representative"' in html and 'name="csrf-token"' in html

@@ -64,7 +64,7 @@ bench: install-dev
 	$(BIN)/python bench/annotation_writes.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/adversarial_input.py
-	@command -v wrk >/dev/null && $(BIN)/python bench/throughput.py || echo "Install wrk for bench/throughput.py (Debian: apt-get install wrk)."
+	@command -v wrk >/dev/null && $(BIN)/python bench/speed.py || echo "Install wrk for bench/speed.py (Debian: apt-get install wrk)."
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts node_modules

@@ -43,6 +43,9 @@ class Config:
     SQLITE_CACHE_KIB = _env_int("SQLITE_CACHE_KIB", 32 * 1024)
     SQLITE_MMAP_BYTES = _env_int("SQLITE_MMAP_BYTES", 256 * 1024 * 1024)
 
+    # Each worker's cache of rendered article pages and fragments, bounded in bytes (not entries).
+    PAGE_CACHE_BYTES = _env_int("PAGE_CACHE_BYTES", 64 * 1024 * 1024)
+
     # Request bodies above this size are refused with 413 (uploads of reference files included).
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
 

@@ -25,13 +25,16 @@ from app.services.reading import (
     UNANSWERED,
     Filters,
     ReaderMarks,
+    Role,
+    apply_edits,
     discussion,
     own_annotations,
     page_cache,
-    personalise,
+    reader_edits,
     share,
 )
 from app.services.visibility import PUBLIC_LAYER, Layer
+from app.text.compression import GZIP, IDENTITY, CompressedPage, choose, gzip_bytes, gzip_personalised
 from app.text.diff import word_diff
 from app.text.kinds import KINDS
 
@@ -138,35 +141,94 @@ def layer_from_request() -> Layer:
 def article(slug: str):
     """Serve the article page, from the page cache when nothing on it is specific to the viewer.
 
-    Anonymous readers get a whole cached page. Signed-in readers get the cached "member" content
-    with the controls on their own annotations switched on; only readers with annotations others
-    cannot see (private, pending, hidden), filtered views and the layers of journal clubs and
-    "mine" are rendered for the request (membership is checked on every request).
+    Anonymous readers get a whole cached page, pre-compressed. Signed-in readers, whatever their
+    role, get the cached "member" content with the switches on their own annotations (and their
+    role's) flipped; only readers with annotations others cannot see (private, pending, hidden),
+    filtered views and the layers of journal clubs and "mine" are rendered for the request
+    (membership is checked on every request).
     """
     key = article_service.page_key(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
     filters = filters_from_request()
     layer = layer_from_request()
     reader = _reader_state(key.id, layer) if current_user.is_authenticated else None
     if filters.active or session.get("_flashes") or not layer.shared:
-        return render_article_page(get_published_article_or_404(slug), reader=reader, layer=layer)
+        return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader, layer=layer))
     if not current_user.is_authenticated:
-        body = page_cache.get(("page", key))
-        if body is None:
-            article_obj = get_published_article_or_404(slug)
-            content_html = _article_content(article_obj, "anonymous", filters)
-            body = render_template("main/article.html", article=article_obj, content_html=content_html).encode()
-            page_cache.put(("page", key), body)
-        return Response(body, mimetype="text/html")
+        return _send_page(_anonymous_page(slug, key, filters))
     own = own_annotations(key.id, current_user.id)
-    if own.personal or current_user.is_moderator:
-        return render_article_page(get_published_article_or_404(slug), reader=reader)
+    if own.personal:
+        return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader))
     content = page_cache.get(("member", key))
     if content is None:
         article_obj = get_published_article_or_404(slug)
         content = share(_article_content(article_obj, "member", filters))
-        page_cache.put(("member", key), content)
-    return render_template("main/article.html", article=key, content_html=personalise(content, own.ids, reader.marks),
-                           reader=reader)
+        page_cache.put(("member", key), content, family=("member", key.id))
+    role = Role(accepts_answers=current_user.is_moderator, reattaches=current_user.is_admin)
+    edits = reader_edits(content, own.ids, reader.marks, role)
+    coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
+    if coding != GZIP:
+        return _compressed(render_template("main/article.html", article=key, reader=reader,
+                                           content_html=Markup(apply_edits(content.html, edits))).encode(), IDENTITY)
+    # The page around the shared content is rendered per request; the content's compressed blocks
+    # are reused, and only those holding this reader's switches are compressed again.
+    page = render_template("main/article.html", article=key, reader=reader, content_html=Markup(_CONTENT_SLOT))
+    head, _, tail = page.partition(_CONTENT_SLOT)
+    return _compressed(gzip_personalised(head, content.html, content.blocks, edits, tail), GZIP)
+
+
+# Where the shared content goes in a signed-in reader's page: NUL never occurs in a page (Postil refuses it).
+_CONTENT_SLOT = "\x00postil-shared-content\x00"
+
+
+def _anonymous_page(slug: str, key, filters: Filters) -> CompressedPage:
+    page = page_cache.get(("page", key))
+    if page is None:
+        article_obj = get_published_article_or_404(slug)
+        content_html = _article_content(article_obj, "anonymous", filters)
+        page = CompressedPage.of(render_template("main/article.html", article=article_obj,
+                                                 content_html=content_html).encode())
+        page_cache.put(("page", key), page, family=("page", key.id))
+    return page
+
+
+def _compressed(body: bytes, coding: str) -> Response:
+    response = Response(body, mimetype="text/html")
+    if coding != IDENTITY:
+        response.headers["Content-Encoding"] = coding
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _send_page(page: CompressedPage) -> Response:
+    """Answer with the cached page in the coding the reader accepts, or 304 when they hold that very variant."""
+    coding = choose(request.headers.get("Accept-Encoding"))
+    etag = page.etag(coding)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.vary.add("Accept-Encoding")
+    else:
+        response = _compressed(page.body(coding), coding)
+    response.set_etag(etag)
+    # Readers' browsers keep the page but ask each time whether it changed (a 304 costs no body).
+    response.cache_control.no_cache = True
+    return response
+
+
+def _send_rendered(html: str, status: int) -> Response:
+    """Answer with a page rendered for this request, gzipped quickly when the reader accepts it.
+
+    Not when the query string is echoed on the page (the filters' words) beside the reader's CSRF
+    token: compressing a secret together with text an attacker chooses lets the size betray the
+    secret (BREACH). The cached paths keep the per-request head, which holds the token, in a deflate
+    run of its own.
+    """
+    coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
+    if coding == GZIP and not request.query_string:
+        response = _compressed(gzip_bytes(html.encode(), level=1), GZIP)
+    else:
+        response = _compressed(html.encode(), IDENTITY)
+    response.status_code = status
+    return response
 
 
 @dataclass(frozen=True)

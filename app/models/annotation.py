@@ -37,7 +37,9 @@ class Annotation(db.Model):
     """A comment anchored to a passage of an article, or a reply to another annotation."""
 
     __tablename__ = "annotations"
-    __table_args__ = (Index("ix_annotations_article_status", "article_id", "status"),)
+    # By article and creation time: what is new to a reader since their last visit (app.services.visits).
+    __table_args__ = (Index("ix_annotations_article_status", "article_id", "status"),
+                      Index("ix_annotations_article_created", "article_id", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))

@@ -78,24 +78,36 @@ def refuse_remote_clients_with_the_default_key() -> None:
     Anyone who knows the default key (it is in the source) can forge a session cookie. A request counts
     as local when it comes from a loopback address, names a loopback host, and was not relayed by a proxy.
     """
-    local = (_is_loopback(request.remote_addr) and _is_loopback(_host_name(request.host))
-             and not any(name in request.headers for name in FORWARDING_HEADERS))
-    if not local:
+    if not is_local(request.remote_addr, request.host, {name.lower() for name in request.headers.keys()}):
         security_log.error("refused a request from another computer: the default SECRET_KEY is in use ip=%s; %s",
                            request.remote_addr or "-", HOW_TO_SET_SECRET_KEY)
         abort(503, description=DEFAULT_KEY_REFUSAL)
 
 
+def security_headers(config) -> list[tuple[str, str]]:
+    """Return the security headers every response carries under `config` (the app's configuration)."""
+    headers = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"),
+               ("Cross-Origin-Opener-Policy", "same-origin"),
+               ("Permissions-Policy", "camera=(), microphone=(), geolocation=()")]
+    if config.get("HSTS"):
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return headers
+
+
+def is_local(remote_addr: str | None, host: str, header_names: set[str]) -> bool:
+    """Tell whether a request comes from this computer: a loopback address and host, relayed by no proxy.
+
+    `header_names` are the request's header names in lower case.
+    """
+    return (_is_loopback(remote_addr) and _is_loopback(_host_name(host))
+            and not any(name.lower() in header_names for name in FORWARDING_HEADERS))
+
+
 def set_security_headers(response: Response) -> Response:
     """Add the security headers every response carries, including errors and static files."""
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if current_app.config.get("HSTS"):
-        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    for name, value in security_headers(current_app.config):
+        response.headers[name] = value
     if request.endpoint not in SHARED_ENDPOINTS and _is_authenticated():
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")

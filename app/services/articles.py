@@ -46,10 +46,13 @@ class PageKey(NamedTuple):
     display_rev: int
 
 
-def page_key(slug: str) -> PageKey | None:
-    """Return the published article's page key (one small query), or None when there is no such article."""
-    # A Core query on the session's connection: this runs on every page view, cached or not.
-    row = db.session.connection().execute(_PAGE_KEY_QUERY, {"slug": slug}).first()
+def page_key(slug: str, connection=None) -> PageKey | None:
+    """Return the published article's page key (one small query), or None when there is no such article.
+
+    Read on `connection`, or on the session's connection when None.
+    """
+    # A Core query: this runs on every page view, cached or not.
+    row = (connection or db.session.connection()).execute(_PAGE_KEY_QUERY, {"slug": slug}).first()
     if row is None:
         return None
     return PageKey(row.id, row.slug, row.title, row.created_at.isoformat(), row.version, row.display_rev)

@@ -190,7 +190,7 @@ def count_queries(app, client, path, cold=True, seen=None):
     from app.services.reading import page_cache
 
     if cold:
-        page_cache.items.clear()
+        page_cache.clear()
     statements = []
 
     def record(conn, cursor, statement, *args):
@@ -253,7 +253,11 @@ def test_article_page_queries_do_not_grow_with_annotations(client, make, reader,
         assert "<p>n499</p>" in page
     assert many == one, "the signed-in reader's page costs more queries with 500 annotations"
     assert anonymous_many == anonymous_one, "the anonymous page costs more queries with 500 annotations"
-    assert count_queries(app, anonymous, path, cold=False) == 1, "a cached page costs one query"
+    # A cached page costs one query for its key; on SQLite none at all on the app's connections while
+    # nothing was committed since (PRAGMA data_version, on the page cache's own connection, says so).
+    with app.app_context():
+        expected = 0 if db.engine.dialect.name == "sqlite" else 1
+    assert count_queries(app, anonymous, path, cold=False) == expected, "a cached page costs one query at most"
 
 
 def test_a_nul_character_is_refused_with_a_clear_message_everywhere(client, make, reader, app):

@@ -253,7 +253,7 @@ def test_a_clubs_layer_is_never_cached_and_its_members_still_share_the_cached_pu
     from app.services.reading import own_annotations
 
     slug, layer = club["slug"], f"group:{club['group']}"
-    page_cache.items.clear()
+    page_cache.clear()
     member = _client(app, club["member"])
     member.get(f"/articles/{slug}")
     shared = set(page_cache.items)

@@ -37,7 +37,7 @@ def test_every_page_has_the_header_search_box_and_the_search_page_fills_it(clien
     html = _page(client, "/search?q=tie2+macrophages")
     assert re.search(r'id="site-search-q"[^>]*value="tie2 macrophages"|value="tie2 macrophages"[^>]*id="site-search-q"',
                      html)
-    assert 'src="/static/js/search.js"' in html
+    assert re.search(r'src="/static/js/search.js\?v=[0-9a-f]+"', html)
 
 
 def test_a_search_finds_the_passage_and_the_annotation_with_the_words_marked(client, corpus):

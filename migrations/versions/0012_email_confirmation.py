@@ -1,7 +1,7 @@
 """Sign-up confirms the email address through a one-time link: accounts remember whether it was
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-29 06:00:00
 
 Existing accounts are confirmed: they signed up under the earlier rules, and some have written already.
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Index annotations by article and creation time, so "new since your last visit" reads only the new ones
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-29 06:20:00
 
 Every signed-in view of an article asks for the annotations written since the reader's last
@@ -11,8 +11,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

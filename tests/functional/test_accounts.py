@@ -96,7 +96,7 @@ def test_sign_up_with_declared_interests(client, app, clean_db):
     ({"display_name": "x" * 101}, 422, "100 characters"),
     ({"affiliation": "x" * 201}, 422, "200 characters"),
     ({"interests_choice": "declare", "competing_interests": ""}, 422, "Describe your competing interests"),
-    ({"csrf_token": ""}, 400, "security token is missing or expired (The CSRF token is missing.)"),
+    ({"csrf_token": ""}, 400, "security token is missing or expired (The CSRF token is missing). Reload"),
 ])
 def test_sign_up_refuses_bad_input_with_a_named_problem_and_creates_nothing(client, app, clean_db, overrides,
                                                                              status, message):

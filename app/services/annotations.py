@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
@@ -157,9 +157,9 @@ def check_audience(author: User, visibility: Visibility, group: Group | None) ->
     if group is None:
         raise ServiceError("Choose the group that may read this annotation.", "group")
     if not is_member(author.id, group.id):
-        raise Forbidden(f"You are not a member of “{group.name}”: only its members write in it.")
+        raise Forbidden(f"You are not a member of “{group.name}”: only its members write in it.", "group")
     if group.archived_at is not None:
-        raise Conflict(f"“{group.name}” is archived: nothing new can be written in it.")
+        raise Conflict(f"“{group.name}” is archived: nothing new can be written in it.", "group")
 
 
 def create_for_demo(article: Article, author: User, *, quote: str, kind: AnnotationKind, body: str,
@@ -256,26 +256,29 @@ def _check_move(annotation: Annotation, visibility: Visibility, group: Group | N
 
 
 def _move_audience(annotation: Annotation, visibility: Visibility, group: Group | None) -> None:
-    """Move a checked annotation and its own replies to (visibility, group), as if it were published anew.
+    """Move a checked annotation and its own replies to (visibility, group), as if they were published anew.
 
-    Its status is what a new annotation in that audience would get (`initial_status`): a published
-    annotation that must now wait goes back to the queue through moderation (logged); one that waited
-    for the audience it leaves takes the status of the new one. Moving into the public layer or a
-    group tells the people concerned, as publishing does (each person once per annotation).
+    Each takes the status a new annotation in that audience would get (`initial_status`): a published
+    one that must now wait goes back to the queue through moderation (logged), one that waited for
+    the audience it leaves takes the new audience's status, hidden or removed replies stay so.
+    Moving into the public layer or a group tells the people concerned, as publishing does (each
+    person once per annotation).
     """
     group_id = group.id if visibility == Visibility.GROUP else None
-    db.session.execute(update(Annotation).where(Annotation.root_id == annotation.id)
-                       .values(visibility=visibility, group_id=group_id),
-                       execution_options={"synchronize_session": "fetch"})
-    annotation.visibility, annotation.group_id = visibility, group_id
+    thread = [annotation, *db.session.scalars(select(Annotation).where(Annotation.root_id == annotation.id))]
     status = initial_status(annotation.author, visibility, group)
-    if annotation.status == AnnotationStatus.PUBLISHED and status == AnnotationStatus.PENDING:
-        db.session.flush()
-        moderation.transition(annotation, Action.HOLD_EDIT, annotation.author,
-                              reason="Moved to readers for whom its author's annotations are still reviewed")
-    else:
-        # PENDING only ever becomes PUBLISHED here: the new audience does not review this author.
-        annotation.status = status
+    for item in thread:
+        item.visibility, item.group_id = visibility, group_id
+    db.session.flush()
+    for item in thread:
+        if item.is_deleted or item.status not in (AnnotationStatus.PUBLISHED, AnnotationStatus.PENDING):
+            continue
+        if item.status == AnnotationStatus.PUBLISHED and status == AnnotationStatus.PENDING:
+            moderation.transition(item, Action.HOLD_EDIT, annotation.author,
+                                  reason="Moved to readers for whom its author's annotations are still reviewed")
+        else:
+            # Only PENDING becomes PUBLISHED here: the audience it moves to does not review this author.
+            item.status = status
     db.session.flush()
     db.session.refresh(annotation)
     if visibility in (Visibility.PUBLIC, Visibility.GROUP):

@@ -79,6 +79,7 @@ def test_a_pre_moderated_author_making_a_note_public_waits_in_the_queue(app, mak
     slug = story["slug"]
     newcomer = make.user(name="Dr New")
     note = make.annotation(newcomer, slug, QUOTE, body=f"{WORD}: which models?", visibility=Visibility.PRIVATE)
+    own_reply = make.reply(newcomer, note, body="Wallabyline: my own afterthought.")
     mine = _client(app, newcomer)
     saved = _edit(mine, note, visibility="public")
     assert "wait for a moderator" in mine.get(saved.headers["Location"], follow_redirects=True).get_data(
@@ -88,7 +89,11 @@ def test_a_pre_moderated_author_making_a_note_public_waits_in_the_queue(app, mak
         assert (annotation.visibility, annotation.status) == (Visibility.PUBLIC, AnnotationStatus.PENDING)
         assert db.session.scalar(select(ModerationLog.action).where(ModerationLog.annotation_id == note)) \
             == Action.HOLD_EDIT.value
+        # Its own reply moves with it and waits too: nothing of the thread shows before a moderator looked.
+        reply = db.session.get(Annotation, own_reply)
+        assert (reply.visibility, reply.status) == (Visibility.PUBLIC, AnnotationStatus.PENDING)
     assert _seen_by(_client(app, story["other"]), slug, note)["page"] is False
+    assert "Wallabyline" not in _client(app, story["other"]).get(f"/articles/{slug}").get_data(as_text=True)
     moderator = _client(app, make.user(role="moderator"))
     assert WORD in moderator.get("/moderation/").get_data(as_text=True)
 

@@ -67,6 +67,8 @@ class EditForm(AppraisalField, BodyFields, FlaskForm):
                        description="Separate tags with commas, e.g. preclinical models, taxanes.")
     # As on the create form: one of the article's references, or none.
     study_id = SelectField("Linked study", choices=[SelectChoice("", "None")], validate_choice=False, default="")
+    # As on the create form; offered for top-level annotations only (a reply follows its thread).
+    visibility = RadioField("Who can read it", choices=VISIBILITY_CHOICES, validate_choice=False)
 
 
 class ReattachForm(FlaskForm):

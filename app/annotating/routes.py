@@ -149,6 +149,34 @@ def _edited_message(annotation: Annotation, was_public: bool) -> str:
     return "Your changes are saved."
 
 
+def _audience_value(annotation: Annotation) -> str:
+    """Return an annotation's audience as the forms name it: "public", "private" or "group:<slug>"."""
+    if annotation.group is not None:
+        return GROUP_AUDIENCE_PREFIX + annotation.group.slug
+    return annotation.visibility.value
+
+
+def _edit_audience_choices(annotation: Annotation) -> list[SelectChoice]:
+    """Return the create form's audiences for the author, with the annotation's own group if no longer offered."""
+    choices = audience_choices([g.group for g in groups.groups_of(current_user, include_archived=False)])
+    if annotation.group is not None and _audience_value(annotation) not in {c.value for c in choices}:
+        choices.insert(1, SelectChoice(_audience_value(annotation), f"{annotation.group.name}: members only"))
+    return choices
+
+
+def _moved_message(annotation: Annotation) -> str:
+    """Say who can read an annotation its author just moved to another audience."""
+    if annotation.status.value == "pending":
+        where = f" of “{annotation.group.name}”" if annotation.group is not None else ""
+        return (f"Your changes are saved and wait for a moderator{where}, as your new annotations do: until they "
+                "are approved, only you can see this annotation.")
+    if annotation.group is not None:
+        return f"Your changes are saved: only members of “{annotation.group.name}” can read it now."
+    if annotation.visibility == Visibility.PRIVATE:
+        return "Your changes are saved: it is a private note now, only you can see it."
+    return "Your changes are saved: everyone can read it now."
+
+
 @bp.route("/annotations/<int:annotation_id>")
 def permalink(annotation_id: int):
     annotation = get_annotation_or_404(annotation_id)
@@ -193,13 +221,21 @@ def edit(annotation_id: int):
         form.kind.data = annotation.kind.value
         form.tags.data = ", ".join(annotation.tags or [])
         form.study_id.data = str(annotation.study_id or "")
+    audience_before = _audience_value(annotation)
+    if annotation.parent_id is None:
+        form.visibility.choices = _edit_audience_choices(annotation)
+        if request.method == "GET":
+            form.visibility.data = audience_before
     was_public = is_public(annotation)
     if form.validate_on_submit():
         try:
+            audience = (_audience(form.visibility.data)
+                        if annotation.parent_id is None and "visibility" in request.form else None)
             annotation_service.edit(annotation, body=form.body.data,
                                     kind=AnnotationKind(form.kind.data) if form.kind.data else None,
                                     tags=form.tags.data,
-                                    study_id=(form.study_id.data or None) if "study_id" in request.form else ...)
+                                    study_id=(form.study_id.data or None) if "study_id" in request.form else ...,
+                                    audience=audience)
             if annotation.parent_id is None and annotation.study_id is not None:
                 appraisal_service.set_appraisal(annotation, _appraisal_from_request())
         except ServiceError as exc:
@@ -207,6 +243,8 @@ def edit(annotation_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
+            if _audience_value(annotation) != audience_before:
+                return _after_save(annotation, _moved_message(annotation))
             return _after_save(annotation, _edited_message(annotation, was_public))
     shown = _appraisal_input() if request.method == "POST" else (
         appraisal_service.values_of(annotation.appraisal).__dict__ if annotation.appraisal else {})

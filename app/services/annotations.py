@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
+    Action,
     Annotation,
     AnnotationKind,
     AnnotationRevision,
@@ -20,6 +21,7 @@ from app.models.base import utcnow
 from app.services import anchoring, follows, moderation, notifications
 from app.services.articles import bump_display
 from app.services.errors import BadRequest, Conflict, Forbidden, ServiceError
+from app.services.premoderation import initial_status
 from app.services.visibility import is_member
 from app.text.anchoring import AnchorError, Selector, resolve
 from app.text.mentions import link_mentions, mentioned_ids, typed_name
@@ -155,9 +157,9 @@ def check_audience(author: User, visibility: Visibility, group: Group | None) ->
     if group is None:
         raise ServiceError("Choose the group that may read this annotation.", "group")
     if not is_member(author.id, group.id):
-        raise Forbidden(f"You are not a member of “{group.name}”: only its members write in it.")
+        raise Forbidden(f"You are not a member of “{group.name}”: only its members write in it.", "group")
     if group.archived_at is not None:
-        raise Conflict(f"“{group.name}” is archived: nothing new can be written in it.")
+        raise Conflict(f"“{group.name}” is archived: nothing new can be written in it.", "group")
 
 
 def create_for_demo(article: Article, author: User, *, quote: str, kind: AnnotationKind, body: str,
@@ -171,11 +173,15 @@ def create_for_demo(article: Article, author: User, *, quote: str, kind: Annotat
 
 
 def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKind | None = None,
-         tags=None, study_id: int | str | None = ...) -> Annotation:
-    """Change an annotation's text, kind, tags or linked study, keeping the previous body in its history.
+         tags=None, study_id: int | str | None = ...,
+         audience: tuple[Visibility, Group | None] | None = None) -> Annotation:
+    """Change an annotation's text, kind, tags, linked study or audience, keeping the previous body in its history.
 
     `study_id` left out keeps the linked study; None or "" removes it; another must be one of the
     article's references (ServiceError otherwise). Replies link no study.
+
+    `audience` (visibility, group) moves a top-level annotation and its thread to another audience, on
+    the rules of `_move_audience` (which raises before anything changes).
 
     A hidden annotation goes back to the queue (once per moderator decision); so does a published
     public one whose author is still under pre-moderation, when the edit changes what readers see.
@@ -183,6 +189,9 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
 
     if annotation.is_deleted:
         raise ServiceError("A deleted annotation cannot be edited.", "body")
+    moved = audience is not None and _audience_changes(annotation, *audience)
+    if moved:
+        _check_move(annotation, *audience)
     now = utcnow()
     mentioned_before = mentioned_ids(annotation.body)
     before = (annotation.body, annotation.kind, list(annotation.tags or []), annotation.study_id)
@@ -207,13 +216,74 @@ def edit(annotation: Annotation, *, body: str | None = None, kind: AnnotationKin
     annotation.modified_at = now
     db.session.flush()
     bump_display(annotation.article_id)
-    if annotation.status == AnnotationStatus.HIDDEN:
+    if moved:
+        _move_audience(annotation, *audience)
+    elif annotation.status == AnnotationStatus.HIDDEN:
         # Editing a hidden annotation sends it back to the queue, once per moderator decision.
         moderation.resubmit_if_hidden(annotation, annotation.author)
     elif (annotation.body, annotation.kind, list(annotation.tags or []), annotation.study_id) != before:
         moderation.hold_edit_if_premoderated(annotation, annotation.author)
-    notifications.mentions_added(annotation, mentioned_before)
+    if not moved:
+        notifications.mentions_added(annotation, mentioned_before)
     return annotation
+
+
+def _audience_changes(annotation: Annotation, visibility: Visibility, group: Group | None) -> bool:
+    """Tell whether (visibility, group) is another audience than the annotation's own."""
+    group_id = group.id if visibility == Visibility.GROUP and group is not None else None
+    return (visibility, group_id) != (annotation.visibility, annotation.group_id)
+
+
+def _check_move(annotation: Annotation, visibility: Visibility, group: Group | None) -> None:
+    """Refuse moving an annotation to another audience when it may not move; raise before anything changes.
+
+    Replies follow their thread; a hidden or removed annotation stays where the moderators judged it;
+    other people's replies were written for the audience they read, so their words never move.
+    """
+    if annotation.is_reply:
+        raise ServiceError("A reply is read by whoever reads its thread: its audience cannot be changed.", "group")
+    if annotation.status in (AnnotationStatus.HIDDEN, AnnotationStatus.REMOVED):
+        raise Conflict(f"A moderator has {annotation.status.value} this annotation, so who can read it cannot be "
+                       "changed. Nothing was saved.", "group")
+    others = db.session.scalar(select(func.count(Annotation.id)).where(
+        Annotation.root_id == annotation.id, Annotation.author_id != annotation.author_id,
+        Annotation.deleted_at.is_(None)))
+    if others:
+        raise Conflict("Other people have replied in this thread, so who can read it cannot be changed: their "
+                       "replies were written for the readers it has now. Nothing was saved; keep the audience "
+                       "to save your other changes.", "group")
+    check_audience(annotation.author, visibility, group)
+
+
+def _move_audience(annotation: Annotation, visibility: Visibility, group: Group | None) -> None:
+    """Move a checked annotation and its own replies to (visibility, group), as if they were published anew.
+
+    Each takes the status a new annotation in that audience would get (`initial_status`): a published
+    one that must now wait goes back to the queue through moderation (logged), one that waited for
+    the audience it leaves takes the new audience's status, hidden or removed replies stay so.
+    Moving into the public layer or a group tells the people concerned, as publishing does (each
+    person once per annotation).
+    """
+    group_id = group.id if visibility == Visibility.GROUP else None
+    thread = [annotation, *db.session.scalars(select(Annotation).where(Annotation.root_id == annotation.id))]
+    status = initial_status(annotation.author, visibility, group)
+    for item in thread:
+        item.visibility, item.group_id = visibility, group_id
+    db.session.flush()
+    for item in thread:
+        if item.is_deleted or item.status not in (AnnotationStatus.PUBLISHED, AnnotationStatus.PENDING):
+            continue
+        if item.status == AnnotationStatus.PUBLISHED and status == AnnotationStatus.PENDING:
+            moderation.transition(item, Action.HOLD_EDIT, annotation.author,
+                                  reason="Moved to readers for whom its author's annotations are still reviewed")
+        else:
+            # Only PENDING becomes PUBLISHED here: the audience it moves to does not review this author.
+            item.status = status
+    db.session.flush()
+    db.session.refresh(annotation)
+    if visibility in (Visibility.PUBLIC, Visibility.GROUP):
+        follows.follow_thread_automatically(annotation.author, annotation.id)
+        notifications.annotation_published(annotation)
 
 
 def delete(annotation: Annotation) -> None:

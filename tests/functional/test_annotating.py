@@ -339,7 +339,7 @@ def test_the_edit_form_offers_the_linked_study_as_the_create_form_does(client, m
     note = make.annotation(reader, slug, QUOTE, body="Which models?")
     page = client.get(f"/annotations/{note}/edit").get_data(as_text=True)
     assert '<label for="study_id">Linked study</label>' in page
-    assert "Who can read it stays as you chose when you wrote it (everyone)" in page
+    assert '<input checked id="visibility-0" name="visibility" type="radio" value="public">' in page
     with app.app_context():
         study_id = db.session.scalar(select(Study.id).where(Study.citation_key == "karagiannis2017"))
         elsewhere = db.session.scalar(select(func.max(Study.id))) + 1

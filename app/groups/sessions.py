@@ -151,9 +151,19 @@ def cancel_session(slug: str, session_id: int):
                  then=url_for("groups.show", slug=group.slug))
 
 
-def _started_or_409(meeting) -> None:
+def _started_session(slug: str, session_id: int):
+    """Return the group and its session once the session has started (404 for outsiders, 409 before then)."""
+    group = get_group_or_404(slug)
+    meeting = get_group_session_or_404(group, session_id)
     if not group_sessions.has_started(meeting):
         abort(409, description=NOT_YET.format(when=describe(meeting.starts_at, current_user.time_zone)))
+    return group, meeting
+
+
+def _download(text: str, content_type: str, filename: str) -> Response:
+    response = Response(text, content_type=f"{content_type}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @bp.route("/<slug>/sessions/<int:session_id>/discussion")
@@ -163,18 +173,13 @@ def discussion(slug: str, session_id: int, ext: str = "html"):
     """Export the group's discussion of the session's article: a printable page, or Markdown (`.md`)."""
     if ext not in ("html", "md"):
         abort(404, description="The discussion exports as a printable page or as .md (Markdown).")
-    group = get_group_or_404(slug)
-    meeting = get_group_session_or_404(group, session_id)
-    _started_or_409(meeting)
+    group, meeting = _started_session(slug, session_id)
     data = group_reading.session_discussion(meeting, current_user,
                                             url_for("annotating.annotate", slug=meeting.article.slug))
     article_url = url_for("main.article", slug=meeting.article.slug, layer=f"group:{group.slug}", _external=True)
     if ext == "md":
         text = "".join(discussion_markdown(data, meeting, group.name, article_url, current_user.time_zone))
-        response = Response(text, content_type="text/markdown; charset=utf-8")
-        response.headers["Content-Disposition"] = (f'attachment; filename="{group.slug}-session-{meeting.id}-'
-                                                   'discussion.md"')
-        return response
+        return _download(text, "text/markdown", f"{group.slug}-session-{meeting.id}-discussion.md")
     return render_template("groups/discussion_print.html", group=group, meeting=meeting, discussion=data,
                            article_url=article_url, describe=describe)
 
@@ -186,17 +191,13 @@ def cpd(slug: str, session_id: int, ext: str = "html"):
     """Download one's own CPD record of a session: a printable page, or CSV (`.csv`)."""
     if ext not in ("html", "csv"):
         abort(404, description="The CPD record downloads as a printable page or as .csv.")
-    group = get_group_or_404(slug)
-    meeting = get_group_session_or_404(group, session_id)
-    _started_or_409(meeting)
+    group, meeting = _started_session(slug, session_id)
     record = group_reading.cpd_record(meeting, current_user)
     article_url = url_for("main.article", slug=meeting.article.slug, _external=True)
     record_url = url_for("groups.cpd", slug=group.slug, session_id=meeting.id, _external=True)
     if ext == "csv":
-        response = Response(cpd_csv_text(record, article_url, record_url), content_type="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = (f'attachment; filename="cpd-{group.slug}-session-{meeting.id}'
-                                                   f'-{current_user.id}.csv"')
-        return response
+        return _download(cpd_csv_text(record, article_url, record_url), "text/csv",
+                         f"cpd-{group.slug}-session-{meeting.id}-{current_user.id}.csv")
     return render_template("groups/cpd.html", record=record, group=group, meeting=meeting, article_url=article_url,
                            describe=describe, study_line=study_line, quote_of=group_reading.quote_of,
                            role=groups.role_of(group, current_user), owner_role=GroupRole.OWNER)

@@ -8,6 +8,7 @@ would rebuild the very schema the server is using.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -84,3 +85,25 @@ def clean_sqlite(sqlite_app):
     yield
     with sqlite_app.app_context():
         empty_all_tables()
+
+
+@contextmanager
+def begins_recorded(application):
+    """Record each BEGIN statement `application`'s engine sends while the block runs (a list, filled in place)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    begins: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    with application.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield begins
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -65,11 +65,9 @@ def test_fifty_concurrent_clients_lose_nothing_and_never_see_a_server_error(live
 # SQLite's single write lock (app.database.engine begins it deferred), or a busy article keeps every other
 # writer waiting.
 def test_a_write_request_holds_the_write_lock_only_for_its_write(sqlite_app, clean_sqlite):
-    from sqlalchemy import event
-
-    from app.extensions import db
     from tests.conftest import csrf_from
     from tests.factories import Factory
+    from tests.reliability.conftest import begins_recorded
 
     make = Factory(sqlite_app)
     reader, slug = make.user(), make.demo_article()
@@ -77,21 +75,10 @@ def test_a_write_request_holds_the_write_lock_only_for_its_write(sqlite_app, cle
     client.post("/sign-in", data={"email": reader.email, "password": reader.password,
                                   "csrf_token": csrf_from(client.get("/sign-in").get_data(as_text=True))})
     token = csrf_from(client.get(f"/articles/{slug}").get_data(as_text=True))
-    begins: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    with sqlite_app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with begins_recorded(sqlite_app) as begins:
         response = client.post(f"/articles/{slug}/annotate", headers={"X-Requested-With": "fetch"}, data={
             "csrf_token": token, "exact": "rebastinib, a TIE2 inhibitor", "body": "Which dose?",
             "kind": "question", "visibility": "public"})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
     assert response.status_code == 201
     assert begins.count("BEGIN IMMEDIATE") == 1, begins

@@ -16,6 +16,7 @@ from sqlalchemy import make_url
 from app.extensions import db
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, Factory
+from tests.reliability.conftest import begins_recorded
 
 NEW_PASSWORD = "a brand new and rather long passphrase"
 
@@ -78,23 +79,10 @@ def test_sign_in_checks_the_password_without_holding_the_write_lock(sqlite_app, 
 
 
 def test_a_failed_sign_in_never_takes_the_write_lock(sqlite_app, clean_sqlite):
-    from sqlalchemy import event
-
     reader = Factory(sqlite_app).user()
     client = sqlite_app.test_client()
-    begins: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    with sqlite_app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with begins_recorded(sqlite_app) as begins:
         assert _sign_in(client, reader.email, "not the right password at all").status_code == 422
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert begins and "BEGIN IMMEDIATE" not in begins, begins
 
 

@@ -1,4 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app` and `flask --app wsgi ...`."""
-from app import create_app
+from app import create_app, settle_process
 
 app = create_app()
+settle_process()

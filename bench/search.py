@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, settle_process  # noqa: E402
 from app.extensions import db  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
@@ -251,6 +251,7 @@ def run(url: str, scale: float, repeat: int, writes: int) -> dict:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
     results = {"engine": url.split(":")[0], **sizes, "documents": counts, "build_s": built, "reindex_s": reindex}
+    settle_process()  # as wsgi.py does in every worker once the app is built
     results.update(measure_queries(app, repeat))
     results.update(measure_writes(app, writes))
     with app.app_context():

@@ -70,7 +70,7 @@ class Figures:
 
 
 def _app(database_url: str):
-    from app import create_app
+    from app import create_app, settle_process
     from config import TestingConfig
 
     class Config(TestingConfig):
@@ -78,7 +78,9 @@ def _app(database_url: str):
         PASSWORD_HASH_METHOD = "scrypt:16384:8:1"
         WTF_CSRF_ENABLED = False
 
-    return create_app(Config)
+    app = create_app(Config)
+    settle_process()  # as wsgi.py does in every worker
+    return app
 
 
 def _fresh_database(database_url: str) -> None:

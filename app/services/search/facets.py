@@ -1,15 +1,17 @@
 """Counts and facets of a search: how many results of each type, and of each value worth narrowing to.
 
 One statement counts everything from the first COUNT_CAP + 1 readable results of each type (the
-engine hands over each type's matches itself). Below the cap every count is exact; above it the
+engine hands over each type's matches itself), and carries the ranked results shown beside the
+counts (`_with_facets`): both read the same matches. Below the cap every count is exact; above it the
 type is "capped" and every count shown is a lower bound (app.services.search.searching says why).
 `FacetCounting` is the part of a search's plan that builds that statement and reads its rows.
 """
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import String, case, cast, func, literal, null, select, true, union_all
+from sqlalchemy import Float, Integer, String, case, cast, func, literal, null, select, true, union_all
 
 from app.bibliography.evidence import DESIGNS
 from app.extensions import db
@@ -22,10 +24,23 @@ from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, STUDY
 DOCS = SearchDocument.__table__
 TYPE_LABELS = {ARTICLE: "Articles", ANNOTATION: "Annotations", STUDY: "Studies"}
 FACET_TOP = 10
+# The `facet` of the rows that carry ranked results rather than counts, in the statement they share.
+HIT = "hit"
+
+
+class Ranked(NamedTuple):
+    """One ranked result: its document, type, score and date, and the proof of its window (see searching)."""
+
+    doc_id: int
+    doc_type: str
+    score: float | None
+    dated: datetime | None
+    floor: float | None
+    seen: int | None
 
 
 class FacetCounting:
-    """Counts and facets for a plan that provides `engine`, `types`, `_matches`, `_hits` and `_state_columns`."""
+    """Counts and facets for a plan that provides `looked_for`, `_matches`, `_hits` and `_state_columns`."""
 
     def _counted(self):
         """Return the hits the counts and facets read: the first COUNT_CAP + 1 of each type, in no order.
@@ -35,18 +50,32 @@ class FacetCounting:
         not looked for at all (if none can, the conditions still keep nothing of the first).
         """
         parts = []
-        for doc_type in [t for t in DOC_TYPES if t in self.types] or DOC_TYPES[:1]:
-            hits = self._hits(ranked=False, matched=self._matches(ranked=False, doc_type=doc_type))
+        for doc_type in self.looked_for:
+            hits = self._hits(ranked=False, matched=self._matches(doc_type))
             parts.append(select(hits.where(DOCS.c.doc_type == doc_type).limit(COUNT_CAP + 1)
                                 .subquery(f"counted_{doc_type}")))
         return union_all(*parts) if len(parts) > 1 else parts[0]
 
-    def facets(self) -> tuple[dict[str, int], set[str], list[Facet]]:
-        """Return the number of results per type, the types counted up to COUNT_CAP only, and the facets.
+    def _with_facets(self, ranked):
+        """Run the facets with `ranked` in one statement; return counts, capped types, facets and `ranked`'s rows.
 
-        One statement. A capped type's count is COUNT_CAP; it and every facet are then lower bounds.
+        `ranked` selects (doc_id, doc_type, score, dated, floor, seen) rows: a page, or the first
+        results of each type. A capped type's count is COUNT_CAP; it and every facet are then lower bounds.
         """
-        rows = db.session.execute(union_all(*self._facet_selects())).all()
+        facet_rows = union_all(*self._facet_selects()).subquery("facet_rows")
+        hits = ranked.subquery("ranked_rows")
+        padding = [cast(null(), Integer).label("doc_id"), cast(null(), String).label("doc_type"),
+                   cast(null(), Float).label("score"), cast(null(), DOCS.c.dated.type).label("dated"),
+                   cast(null(), Float).label("floor"), cast(null(), Integer).label("seen")]
+        stmt = union_all(select(facet_rows, *padding),
+                         select(literal(HIT).label("facet"), null(), null(), null(), hits.c.doc_id, hits.c.doc_type,
+                                hits.c.score, hits.c.dated, hits.c.floor, hits.c.seen))
+        rows = db.session.execute(stmt).all()
+        return (*self._read_facets([r[:4] for r in rows if r.facet != HIT]),
+                [Ranked(*r[4:]) for r in rows if r.facet == HIT])
+
+    def _read_facets(self, rows) -> tuple[dict[str, int], set[str], list[Facet]]:
+        """Return the number of results per type, the types counted up to COUNT_CAP only, and the facets."""
         by_facet: dict[str, list[tuple[str, str, int]]] = {}
         for name, value, label, count in rows:
             if value is not None and count:

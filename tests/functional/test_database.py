@@ -43,6 +43,26 @@ def test_sqlite_connections_are_durable_and_enforce_foreign_keys(app):
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
+def test_postgresql_connections_never_jit_compile_and_give_up_connecting_in_time():
+    from flask import Flask
+
+    from app.database.engine import prepare_engine_options
+
+    bare = Flask(__name__)
+    bare.config.update(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                       SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    prepare_engine_options(bare)
+    assert bare.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5,
+                                                                        "options": "-c jit=off"}
+
+
+def test_the_app_s_postgresql_sessions_run_without_jit(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has no JIT; the options themselves are checked above on every engine")
+        assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
 def test_concurrent_sign_ups_never_fail_with_database_locked(app, clean_db):
     """Twenty threads writing at once, like several gunicorn workers: every write lands."""
     from tests.conftest import csrf_from

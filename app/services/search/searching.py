@@ -445,10 +445,13 @@ def reply_counts(annotation_ids: list[int], viewer: User | None) -> dict[int, in
 class MatchesFirst(Join):
     """The join of the engine's matches to their documents, which the database must start from the matches.
 
-    The matches are the small side by design (a window, or one type's), but without statistics SQLite
-    takes `doc_type = ?` for a selective index and walks every document of the type instead (a
-    hundred thousand annotations for `kind:question tie2`). SQLite keeps the left table of a CROSS
-    JOIN outermost; PostgreSQL plans the join itself.
+    The matches are the small side by design (a window, or one type's), and each finds its document
+    by primary key. Left to themselves, the planners walk every document of the type instead (a
+    hundred thousand annotations for `kind:question tie2`): SQLite without statistics takes
+    `doc_type = ?` for a selective index, and PostgreSQL cannot estimate a materialised CTE and
+    hashes the whole table. SQLite keeps the left table of a CROSS JOIN outermost; PostgreSQL looks
+    each document up from a LATERAL subquery that OFFSET 0 keeps it from flattening, under the
+    table's own name, so that the rest of the statement reads it unchanged.
     """
 
     inherit_cache = True
@@ -460,6 +463,16 @@ def _matches_first_in_sqlite(join, compiler, **kw):
     left = join.left._compiler_dispatch(compiler, asfrom=True, **kw)
     right = join.right._compiler_dispatch(compiler, asfrom=True, **kw)
     return f"{left} CROSS JOIN {right} ON {join.onclause._compiler_dispatch(compiler, **kw)}"
+
+
+@compiles(MatchesFirst, "postgresql")
+def _matches_first_in_postgresql(join, compiler, **kw):
+    kw.pop("asfrom", None)
+    left = join.left._compiler_dispatch(compiler, asfrom=True, **kw)
+    right = join.right._compiler_dispatch(compiler, asfrom=True, **kw)
+    columns = ", ".join(f"{right}.{compiler.preparer.quote(c.name)}" for c in join.right.columns)
+    on = join.onclause._compiler_dispatch(compiler, **kw)
+    return f"{left} JOIN LATERAL (SELECT {columns} FROM {right} WHERE {on} OFFSET 0) AS {right} ON true"
 
 
 def _plain(column):

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from app.extensions import db
 from app.text import query as q
+from app.text.search_documents import DOC_TYPES
 from app.text.snippets import ELLIPSIS, END, START
 
 FTS_TABLE = "search_fts"
@@ -57,6 +58,13 @@ class Engine:
         """Return a select of doc ids matching any of `nodes` (for exclusions without words to rank)."""
         raise NotImplementedError
 
+    def match_values(self, nodes, excluded=()) -> dict[str, str]:
+        """Return the values of the named parameters `matches` and `any_match` bind for these words.
+
+        A statement built for other words runs for these with them (the words are never in its SQL).
+        """
+        raise NotImplementedError
+
     def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
         """Return the marked fields of `doc_ids` for `query` (one query).
 
@@ -82,22 +90,32 @@ class SQLiteEngine(Engine):
 
     name = "sqlite"
 
-    def _match(self, expression: str):
-        return _FTS_TABLE_REF.op("MATCH")(bindparam("fts_query", expression, unique=True))
+    def _match(self, expression: str, name: str | None = None):
+        words = bindparam(name, expression) if name else bindparam("fts_query", expression, unique=True)
+        return _FTS_TABLE_REF.op("MATCH")(words)
 
-    def matches(self, nodes, excluded=(), ranked: bool = True, doc_type: str | None = None) -> Select:
+    @staticmethod
+    def _expression(nodes, excluded=(), doc_type: str | None = None) -> str:
         expression = q.fts5_match(nodes)
         if excluded:
             expression = f"({expression}) NOT ({q.fts5_any(excluded)})"
         if doc_type is not None:
             expression = f'({expression}) AND "{type_token(doc_type)}"'
+        return expression
+
+    def matches(self, nodes, excluded=(), ranked: bool = True, doc_type: str | None = None) -> Select:
         columns = [_FTS.c.rowid.label("doc_id")]
         if ranked:
             columns.append((-func.bm25(_FTS_TABLE_REF, *FTS_WEIGHTS)).label("score"))
-        return select(*columns).where(self._match(expression))
+        expression = self._expression(nodes, excluded, doc_type)
+        return select(*columns).where(self._match(expression, match_param(doc_type)))
 
     def any_match(self, nodes) -> Select:
-        return select(_FTS.c.rowid).where(self._match(q.fts5_any(nodes)))
+        return select(_FTS.c.rowid).where(self._match(q.fts5_any(nodes), EXCLUDED_PARAM))
+
+    def match_values(self, nodes, excluded=()) -> dict[str, str]:
+        values = {match_param(t): self._expression(nodes, excluded, t) for t in (None, *DOC_TYPES)} if nodes else {}
+        return values | ({EXCLUDED_PARAM: q.fts5_any(excluded)} if excluded else {})
 
     def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
         if not doc_ids or not query.required:
@@ -113,6 +131,14 @@ class SQLiteEngine(Engine):
 
     def json_elements(self, json_column, lateral: bool = False):
         return func.json_each(json_column).table_valued("value")
+
+
+EXCLUDED_PARAM = "match_excluded"
+
+
+def match_param(doc_type: str | None) -> str:
+    """Return the name of the parameter carrying the words matched in documents of `doc_type` (None: any)."""
+    return f"match_{doc_type or 'any'}"
 
 
 def type_token(doc_type: str) -> str:
@@ -132,14 +158,18 @@ class PostgreSQLEngine(Engine):
 
     name = "postgresql"
 
-    def _tsquery(self, text: str):
-        return func.to_tsquery(cast(PG_CONFIG, REGCONFIG), bindparam("ts_query", text, unique=True))
+    def _tsquery(self, text: str, name: str | None = None):
+        words = bindparam(name, text) if name else bindparam("ts_query", text, unique=True)
+        return func.to_tsquery(cast(PG_CONFIG, REGCONFIG), words)
+
+    @staticmethod
+    def _text(nodes, excluded=()) -> str:
+        text = q.tsquery_match(nodes)
+        return f"({text}) & !({q.tsquery_any(excluded)})" if excluded else text
 
     def matches(self, nodes, excluded=(), ranked: bool = True, doc_type: str | None = None) -> Select:
-        text = q.tsquery_match(nodes)
-        if excluded:
-            text = f"({text}) & !({q.tsquery_any(excluded)})"
-        tsquery = self._tsquery(text)
+        # One text for every type: the type is a condition on the documents' column here.
+        tsquery = self._tsquery(self._text(nodes, excluded), match_param(None))
         columns = [_PG_DOCS.c.id.label("doc_id")]
         if ranked:
             columns.append(func.ts_rank_cd(_PG_DOCS.c.tsv, tsquery).label("score"))
@@ -147,7 +177,11 @@ class PostgreSQLEngine(Engine):
         return stmt if doc_type is None else stmt.where(_PG_DOCS.c.doc_type == doc_type)
 
     def any_match(self, nodes) -> Select:
-        return select(_PG_DOCS.c.id).where(_PG_DOCS.c.tsv.op("@@")(self._tsquery(q.tsquery_any(nodes))))
+        return select(_PG_DOCS.c.id).where(_PG_DOCS.c.tsv.op("@@")(self._tsquery(q.tsquery_any(nodes), EXCLUDED_PARAM)))
+
+    def match_values(self, nodes, excluded=()) -> dict[str, str]:
+        values = {match_param(None): self._text(nodes, excluded)} if nodes else {}
+        return values | ({EXCLUDED_PARAM: q.tsquery_any(excluded)} if excluded else {})
 
     def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
         if not doc_ids or not query.required:

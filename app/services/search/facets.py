@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Float, Integer, String, case, cast, func, literal, null, select, true, union_all
+from sqlalchemy import Float, Integer, String, bindparam, case, cast, func, literal, null, select, true, union_all
 
 from app.bibliography.evidence import DESIGNS
 from app.extensions import db
@@ -24,6 +24,7 @@ from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, STUDY
 DOCS = SearchDocument.__table__
 TYPE_LABELS = {ARTICLE: "Articles", ANNOTATION: "Annotations", STUDY: "Studies"}
 FACET_TOP = 10
+COUNTED = "counted_per_type"
 # The `facet` of the rows that carry ranked results rather than counts, in the statement they share.
 HIT = "hit"
 
@@ -40,39 +41,56 @@ class Ranked(NamedTuple):
 
 
 class FacetCounting:
-    """Counts and facets for a plan that provides `looked_for`, `_matches`, `_hits` and `_state_columns`."""
+    """Counts and facets for a plan that provides `looked_for`, `_matches`, `_hits`, `_state_columns`,
+    `_statement` and `values`."""
 
-    def _counted(self):
-        """Return the hits the counts and facets read: the first COUNT_CAP + 1 of each type, in no order.
+    def _counted(self, doc_types: list[str], slim: bool = False):
+        """Return the hits the counts and facets read: the first COUNT_CAP + 1 of each of `doc_types`, in no order.
 
         The engine hands over each type's matches itself, so that a rare type is not looked for
         among every match of the others; a type no filter can keep (studies for `kind:question`) is
         not looked for at all (if none can, the conditions still keep nothing of the first).
+        `slim` hits carry only what counting them needs.
         """
         parts = []
-        for doc_type in self.looked_for:
-            hits = self._hits(ranked=False, matched=self._matches(doc_type))
-            parts.append(select(hits.where(DOCS.c.doc_type == doc_type).limit(COUNT_CAP + 1)
-                                .subquery(f"counted_{doc_type}")))
+        for doc_type in doc_types:
+            hits = self._hits(ranked=False, matched=self._matches(doc_type), slim=slim)
+            name = f"{'tallied' if slim else 'counted'}_{doc_type}"
+            parts.append(select(hits.where(DOCS.c.doc_type == doc_type).limit(bindparam(COUNTED, COUNT_CAP + 1))
+                                .subquery(name)))
         return union_all(*parts) if len(parts) > 1 else parts[0]
 
-    def _with_facets(self, ranked):
-        """Run the facets with `ranked` in one statement; return counts, capped types, facets and `ranked`'s rows.
+    def _faceted_types(self) -> tuple[list[str], list[str]]:
+        """Return the types whose results the facets describe (the tab's, or all), and the types only counted."""
+        shown = [t for t in self.looked_for if t == self.request.type] or self.looked_for
+        return shown, [t for t in self.looked_for if t not in shown]
 
-        `ranked` selects (doc_id, doc_type, score, dated, floor, seen) rows: a page, or the first
-        results of each type. A capped type's count is COUNT_CAP; it and every facet are then lower bounds.
+    def _with_facets(self, kind: tuple, ranked):
+        """Run the facets with `ranked()` in one statement; return counts, capped types, facets and its rows.
+
+        `ranked` builds a select of (doc_id, doc_type, score, dated, floor, seen) rows: a page, or
+        the first results of each type; `kind` names it among the plan's statements (built once per
+        shape). A capped type's count is COUNT_CAP; it and every facet are then lower bounds.
         """
+        rows = db.session.execute(self._statement(("facets", *kind), lambda: self._facets_statement(ranked())),
+                                  self.values()).all()
+        return (*self._read_facets([r[:4] for r in rows if r.facet != HIT]),
+                [Ranked(*r[4:]) for r in rows if r.facet == HIT])
+
+    def _facets_statement(self, ranked):
         facet_rows = union_all(*self._facet_selects()).subquery("facet_rows")
         hits = ranked.subquery("ranked_rows")
         padding = [cast(null(), Integer).label("doc_id"), cast(null(), String).label("doc_type"),
                    cast(null(), Float).label("score"), cast(null(), DOCS.c.dated.type).label("dated"),
                    cast(null(), Float).label("floor"), cast(null(), Integer).label("seen")]
-        stmt = union_all(select(facet_rows, *padding),
+        return union_all(select(facet_rows, *padding),
                          select(literal(HIT).label("facet"), null(), null(), null(), hits.c.doc_id, hits.c.doc_type,
                                 hits.c.score, hits.c.dated, hits.c.floor, hits.c.seen))
-        rows = db.session.execute(stmt).all()
-        return (*self._read_facets([r[:4] for r in rows if r.facet != HIT]),
-                [Ranked(*r[4:]) for r in rows if r.facet == HIT])
+
+    @staticmethod
+    def _facet_values() -> dict:
+        """Return the values of the parameters the facets bind: the cap, and the date buckets' starts, as of now."""
+        return {COUNTED: COUNT_CAP + 1, **{f"since_{key}": _ago(days) for key, _, days in DATE_BUCKETS}}
 
     def _read_facets(self, rows) -> tuple[dict[str, int], set[str], list[Facet]]:
         """Return the number of results per type, the types counted up to COUNT_CAP only, and the facets."""
@@ -105,12 +123,14 @@ class FacetCounting:
             top.join(table, table.id == top.c.key))
 
     def _facet_selects(self) -> list:
-        # Facets and counts need no score: the engine then skips ranking the matches.
-        h = self._counted().cte("counted")
+        # The facets describe the tab's results; the other tabs only need their counts.
+        shown, others = self._faceted_types()
+        h = self._counted(shown).cte("counted")
         distinct = func.count(func.distinct(h.c.group_key))
         is_annotation = h.c.doc_type == ANNOTATION
         tags = self.engine.json_elements(h.c.tags, lateral=True)
-        bucket = case(*[(h.c.dated >= _ago(days), key) for key, _, days in DATE_BUCKETS], else_="older")
+        bucket = case(*[(h.c.dated >= bindparam(f"since_{key}", _ago(days)), key) for key, _, days in DATE_BUCKETS],
+                      else_="older")
         selects = [
             self._row("type", h.c.doc_type, distinct, source=h),
             self._row("rows", h.c.doc_type, func.count(), source=h),
@@ -124,6 +144,11 @@ class FacetCounting:
             self._row("level", h.c.level, func.count(), source=h, where=[h.c.level.is_not(None)]),
             self._row("date", bucket, distinct, source=h, where=[h.c.dated.is_not(None)]),
         ]
+        if others:
+            tallied = self._counted(others, slim=True).cte("tallied")
+            selects += [self._row("type", tallied.c.doc_type, func.count(func.distinct(tallied.c.group_key)),
+                                  source=tallied),
+                        self._row("rows", tallied.c.doc_type, func.count(), source=tallied)]
         for column in self._state_columns:
             name = column.name.removeprefix("is_")
             flag = h.c[column.name]

@@ -28,9 +28,12 @@ queue (scope "queue"), with the queue's own condition.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 from itertools import pairwise
+from threading import Lock
 
 from markupsafe import Markup
 from sqlalchemy import (
@@ -38,6 +41,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -63,7 +67,7 @@ from app.services.search.facets import FacetCounting
 from app.services.search.filters import ANNOTATION_STATES, FilterResolver
 from app.services.search.requests import BadSearch, SearchRequest
 from app.services.search.results import Hit, SearchResults
-from app.services.visibility import readable_clause
+from app.services.visibility import readable_clause, viewer_id_of
 from app.text.query import Identifier, Query, QueryError, parse
 from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, STUDY
 from app.text.snippets import marked_html
@@ -81,6 +85,28 @@ OPEN_WINDOW_FACTOR = 2
 BODY_PREVIEW = 240
 # A page taken from every match needs no proof (typed, for PostgreSQL's UNION with the facets' rows).
 NO_PROOF = [cast(null(), Float).label("floor"), cast(null(), Integer).label("seen")]
+
+
+# Built statements by shape (`_Plan._statement`): a few hundred kilobytes each, so a few dozen shapes.
+STATEMENT_CACHE_SIZE = 48
+_STATEMENTS: OrderedDict[tuple, object] = OrderedDict()
+_STATEMENTS_LOCK = Lock()
+VIEWER_PARAM = "viewer_id"
+
+
+class BoundViewer:
+    """A signed-in viewer as a statement sees it: their role, and their id as the parameter VIEWER_PARAM.
+
+    Only SQL ever reads `id` here (app.services.visibility and the filters compare columns to it).
+    """
+
+    is_authenticated = True
+
+    def __init__(self, viewer: User):
+        self.id = bindparam(VIEWER_PARAM, viewer.id)
+        self.is_admin = bool(getattr(viewer, "is_admin", False))
+        self.is_moderator = bool(getattr(viewer, "is_moderator", False))
+        self.role = (self.is_admin, self.is_moderator)
 
 
 def search(request: SearchRequest, viewer: User | None, *, grouped: bool = True, w3c: bool = False) -> SearchResults:
@@ -150,19 +176,54 @@ class _Plan(FacetCounting):
     def __init__(self, engine: Engine, query: Query, request: SearchRequest, viewer: User | None, w3c: bool = False,
                  only: list | None = None):
         self.engine, self.query, self.request, self.viewer, self.w3c = engine, query, request, viewer, w3c
-        resolver = FilterResolver(engine, viewer)
+        # The statements name the viewer by a parameter: one built for a reader serves every reader of the role.
+        self.sql_viewer = viewer if request.scope == "queue" or viewer_id_of(viewer) is None else BoundViewer(viewer)
+        resolver = FilterResolver(engine, self.sql_viewer)
         self.conditions = [*resolver.conditions([*query.filters, *request.filters]), *(only or [])]
         self.notices, self.types = resolver.notices, resolver.types
         self._sources: dict[tuple, object] = {}
+        self.shape = None if only or request.scope == "queue" else (
+            engine.name, replace(request, q=""), query.filters, bool(query.required), bool(query.excluded),
+            self.sql_viewer.role if isinstance(self.sql_viewer, BoundViewer) else None)
+
+    # --- Statements built once per shape -------------------------------------------------------
+
+    def _statement(self, kind: tuple, build):
+        """Return the statement `build()` makes for this search, built once for every search of the same shape.
+
+        The shape is everything a statement depends on but the words and the viewer's id, which are
+        parameters (`values`): the request but its words, the filters, whether there are words to
+        match and to exclude, and the viewer's role. `kind` tells which of the search's statements.
+        """
+        if self.shape is None:
+            return build()
+        key = (*self.shape, *kind)
+        with _STATEMENTS_LOCK:
+            statement = _STATEMENTS.get(key)
+            if statement is not None:
+                _STATEMENTS.move_to_end(key)
+                return statement
+        statement = build()
+        with _STATEMENTS_LOCK:
+            _STATEMENTS[key] = statement
+            while len(_STATEMENTS) > STATEMENT_CACHE_SIZE:
+                _STATEMENTS.popitem(last=False)
+        return statement
+
+    def values(self) -> dict:
+        """Return the values of the parameters this search's statements bind: words, viewer, cap, dates."""
+        viewer = {VIEWER_PARAM: self.viewer.id} if isinstance(self.sql_viewer, BoundViewer) else {}
+        return {**self.engine.match_values(self.query.required, self.query.excluded), **viewer,
+                **self._facet_values()}
 
     def _visible(self):
         if self.request.scope == "queue":
             return and_(DOCS.c.doc_type == ANNOTATION, queue_clause(self.viewer))
-        admin = self.viewer is not None and getattr(self.viewer, "is_admin", False)
+        admin = self.sql_viewer is not None and getattr(self.sql_viewer, "is_admin", False)
         # Article rows are large (their bodies): one subquery of ids instead of a lookup per match.
         published = DOCS.c.article_id.in_(select(Article.id).where(Article.status == ArticleStatus.PUBLISHED))
-        return or_(and_(DOCS.c.doc_type == ANNOTATION, readable_clause(self.viewer), Annotation.deleted_at.is_(None),
-                        published),
+        return or_(and_(DOCS.c.doc_type == ANNOTATION, readable_clause(self.sql_viewer),
+                        Annotation.deleted_at.is_(None), published),
                    and_(DOCS.c.doc_type == ARTICLE, true() if admin else published),
                    DOCS.c.doc_type == STUDY)
 
@@ -176,8 +237,8 @@ class _Plan(FacetCounting):
 
     @cached_property
     def _state_columns(self) -> list:
-        signed_in = self.viewer is not None and getattr(self.viewer, "is_authenticated", False)
-        return [case((state.condition(self.viewer), 1), else_=0).label(f"is_{name}")
+        signed_in = viewer_id_of(self.sql_viewer) is not None
+        return [case((state.condition(self.sql_viewer), 1), else_=0).label(f"is_{name}")
                 for name, state in ANNOTATION_STATES.items() if signed_in or not state.signed_in_only]
 
     @property
@@ -243,18 +304,17 @@ class _Plan(FacetCounting):
     @cached_property
     def _hit_columns(self) -> list:
         """The columns of a hit (built once: a search selects its hits several times)."""
-        group_key = case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
         return [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, *map(_plain, (DOCS.c.article_id, DOCS.c.annotation_id,
-                DOCS.c.study_id)), DOCS.c.position, DOCS.c.dated, group_key.label("group_key"),
+                DOCS.c.study_id)), DOCS.c.position, DOCS.c.dated, _group_key().label("group_key"),
                 cast(Annotation.kind, String).label("kind"), _plain(Annotation.parent_id),
                 _plain(Annotation.author_id), Annotation.tags, Study.design, Study.evidence_level.label("level"),
                 *self._state_columns]
 
     @cached_property
     def _page_columns(self) -> list:
-        """The columns of a hit that ranking a page reads."""
+        """The columns of a hit that ranking a page (or counting it) reads."""
         return [DOCS.c.id.label("doc_id"), DOCS.c.doc_type, _plain(DOCS.c.article_id), DOCS.c.position,
-                DOCS.c.dated]
+                DOCS.c.dated, _group_key().label("group_key")]
 
     @cached_property
     def _hit_conditions(self) -> list:
@@ -349,8 +409,9 @@ class _Plan(FacetCounting):
         number, per_page = min(max(int(number), 1), MAX_PAGE), min(max(int(per_page), 1), MAX_PER_PAGE)
         offset = (number - 1) * per_page
         windows = self._windows(offset + per_page)
-        counts, capped_types, facets, rows = self._with_facets(self._page_select(doc_type, windows[0], offset,
-                                                                                 per_page))
+        counts, capped_types, facets, rows = self._with_facets(
+            ("page", doc_type, windows[0], offset, per_page),
+            lambda: self._page_select(doc_type, windows[0], offset, per_page))
         rows = sorted(rows, key=self._sort_key())
         total = counts.get(doc_type, 0) if doc_type else sum(counts.values())
         capped = doc_type in capped_types if doc_type else bool(capped_types)
@@ -358,7 +419,7 @@ class _Plan(FacetCounting):
         for tried, wider in pairwise(windows):
             if self._exact(rows, wanted, tried):
                 break
-            rows = db.session.execute(self._page_select(doc_type, wider, offset, per_page)).all()
+            rows = db.session.execute(self._page_select(doc_type, wider, offset, per_page), self.values()).all()
         if capped:
             total = max(total, offset + len(rows) + (len(rows) == per_page))
         return counts, capped_types, facets, Page(items=rows, page=number, per_page=per_page, total=total)
@@ -371,12 +432,13 @@ class _Plan(FacetCounting):
         statement each time, `_windows`).
         """
         key, windows = self._sort_key(), self._windows(GROUP_SIZE)
-        counts, capped, facets, rows = self._with_facets(self._top_select(self.looked_for, windows[0]))
+        counts, capped, facets, rows = self._with_facets(("top", windows[0]),
+                                                         lambda: self._top_select(self.looked_for, windows[0]))
         wanted = {t: GROUP_SIZE if t in capped else min(GROUP_SIZE, counts.get(t, 0)) for t in DOC_TYPES}
         pending, found = [t for t in DOC_TYPES if wanted[t]], []
         for i, window in enumerate(windows):
             if i:
-                rows = db.session.execute(self._top_select(pending, window)).all() if pending else []
+                rows = db.session.execute(self._top_select(pending, window), self.values()).all() if pending else []
             by_type = {t: sorted((r for r in rows if r.doc_type == t), key=key) for t in pending}
             done = [t for t in pending if window is None or self._exact(by_type[t], wanted[t], window)]
             found += [r for t in done for r in by_type[t]]
@@ -473,6 +535,11 @@ def _matches_first_in_postgresql(join, compiler, **kw):
     columns = ", ".join(f"{right}.{compiler.preparer.quote(c.name)}" for c in join.right.columns)
     on = join.onclause._compiler_dispatch(compiler, **kw)
     return f"{left} JOIN LATERAL (SELECT {columns} FROM {right} WHERE {on} OFFSET 0) AS {right} ON true"
+
+
+def _group_key():
+    """Return what a result counts as one of: its article for an article's passages, else the document."""
+    return case((DOCS.c.doc_type == ARTICLE, -DOCS.c.article_id), else_=DOCS.c.id)
 
 
 def _plain(column):

@@ -62,7 +62,7 @@ def test_every_type_is_ranked_together_without_a_type(api, corpus):
 
 
 def test_filters_may_be_given_as_parameters(api, corpus):
-    assert _annotation_ids(api.get("/api/search?q=rebastinib&kind=critique").get_json()) == {corpus.ids["critique"]}
+    assert _annotation_ids(api.get("/api/search?q=metastases&kind=critique").get_json()) == {corpus.ids["critique"]}
     assert _annotation_ids(api.get("/api/search?tag=tie2").get_json()) == {corpus.ids["question"]}
     assert _annotation_ids(api.get("/api/search?author=beta&q=patients").get_json()) == {corpus.ids["reply"]}
     unknown = api.get("/api/search?q=tie2&kind=poem")
@@ -105,3 +105,14 @@ def token_for_user(app):
             return secret
 
     return create
+
+
+def test_a_tab_s_facets_describe_its_results_and_every_tab_keeps_its_count(client, corpus):
+    everything = client.get("/api/search?q=metastases").get_json()["facets"]
+    assert everything["type"].get("annotation") and everything["type"].get("study")
+    assert "kind" in everything and "design" in everything
+    annotations = client.get("/api/search?q=metastases&type=annotation").get_json()["facets"]
+    studies = client.get("/api/search?q=metastases&type=study").get_json()["facets"]
+    assert annotations["type"] == studies["type"] == everything["type"]
+    assert "kind" in annotations and "design" not in annotations and "level" not in annotations
+    assert "design" in studies and "kind" not in studies and "author" not in studies

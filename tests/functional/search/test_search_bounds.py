@@ -91,3 +91,26 @@ def test_a_page_from_a_small_window_is_the_page_of_every_match(app, monkeypatch,
         private = db.session.scalar(db.select(searching.DOCS.c.id).where(
             searching.DOCS.c.annotation_id == corpus.ids["private_capybaras"]))
     assert ("annotation", private) not in everything and len([t for t, _ in everything if t == "annotation"]) >= 5
+
+
+@pytest.mark.parametrize("doc_type", ["", "annotation"])
+def test_a_statement_built_for_one_reader_never_shows_them_to_another(app, make, corpus, capybaras, doc_type):
+    make.annotation(corpus.users["reader_b"], corpus.slug, QUOTE, visibility=Visibility.PRIVATE,
+                    body="Wombat capybara: reader B's own private aside.")
+    reader_a, reader_b = corpus.users["reader_a"].id, corpus.users["reader_b"].id
+    searching._STATEMENTS.clear()
+    mine = _ranked(app, reader_a, "capybara", doc_type)  # builds the statement, for reader A
+    assert len(searching._STATEMENTS) >= 1
+    built = dict(searching._STATEMENTS)
+    theirs = _ranked(app, reader_b, "capybara", doc_type)  # the same shape: reader B runs A's statement
+    assert dict(searching._STATEMENTS) == built  # nothing was built again
+    with app.app_context():
+        notes = dict(db.session.execute(db.select(searching.DOCS.c.annotation_id, searching.DOCS.c.id)).all())
+    private_of_a = ("annotation", notes[corpus.ids["private_capybaras"]])
+    assert private_of_a in mine and private_of_a not in theirs
+    asides = {("annotation", doc) for note, doc in notes.items() if note not in capybaras and note != corpus.ids[
+        "private_capybaras"]}
+    assert asides & set(theirs) and not asides & set(mine)
+    # Other words, the same shape: the words are a parameter too.
+    assert [t for t in _ranked(app, reader_a, "wombat", doc_type) if t in asides] == []
+    assert [t for t in _ranked(app, reader_b, "wombat", doc_type) if t in asides] != []

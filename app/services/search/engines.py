@@ -19,6 +19,7 @@ from sqlalchemy import Integer, Select, bindparam, cast, column, func, literal_c
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
 from app.extensions import db
+from app.models import SearchDocument
 from app.text import query as q
 from app.text.search_documents import DOC_TYPES
 from app.text.snippets import ELLIPSIS, END, START
@@ -65,12 +66,20 @@ class Engine:
         """
         raise NotImplementedError
 
-    def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
-        """Return the marked fields of `doc_ids` for `query` (one query).
+    def documents(self, query: q.Query, doc_ids: list[int]) -> dict[int, tuple]:
+        """Return the documents `doc_ids` and their fields marked for `query`: {id: (row, Snippet or None)}.
 
         No relevance here: the page's statement ranked them already, and SQLite's bm25() would read
-        the whole of every matched word's posting list again.
+        the whole of every matched word's posting list again. Without words to mark, no snippets.
         """
+        if not query.required:
+            return {row.id: (row, None) for row in db.session.execute(select(_DOCS).where(_DOCS.c.id.in_(doc_ids)))}
+        rows = db.session.execute(self._marked(query, doc_ids)).all()
+        return {row.id: (row, Snippet(row.marked_title or "", row.marked_body or "", row.marked_quote or ""))
+                for row in rows}
+
+    def _marked(self, query: q.Query, doc_ids: list[int]) -> Select:
+        """Return a select of the documents `doc_ids` with their marked title, body and quote."""
         raise NotImplementedError
 
     def json_elements(self, json_column, lateral: bool = False):
@@ -82,6 +91,7 @@ class Engine:
 
 
 _FTS = table(FTS_TABLE, column("rowid", Integer))
+_DOCS = SearchDocument.__table__
 _FTS_TABLE_REF = literal_column(FTS_TABLE)
 
 
@@ -117,17 +127,15 @@ class SQLiteEngine(Engine):
         values = {match_param(t): self._expression(nodes, excluded, t) for t in (None, *DOC_TYPES)} if nodes else {}
         return values | ({EXCLUDED_PARAM: q.fts5_any(excluded)} if excluded else {})
 
-    def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
-        if not doc_ids or not query.required:
-            return {}
+    def _marked(self, query: q.Query, doc_ids: list[int]) -> Select:
         ref = _FTS_TABLE_REF
-        stmt = select(
-            _FTS.c.rowid,
-            func.highlight(ref, 0, START, END),
-            func.snippet(ref, 1, START, END, ELLIPSIS, SNIPPET_WORDS),
-            func.highlight(ref, 2, START, END),
-        ).where(self._match(q.fts5_match(query.required)), _FTS.c.rowid.in_(doc_ids))
-        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "") for row in db.session.execute(stmt)}
+        return select(
+            _DOCS,
+            func.highlight(ref, 0, START, END).label("marked_title"),
+            func.snippet(ref, 1, START, END, ELLIPSIS, SNIPPET_WORDS).label("marked_body"),
+            func.highlight(ref, 2, START, END).label("marked_quote"),
+        ).select_from(_FTS.join(_DOCS, _DOCS.c.id == _FTS.c.rowid)).where(
+            self._match(q.fts5_match(query.required)), _FTS.c.rowid.in_(doc_ids))
 
     def json_elements(self, json_column, lateral: bool = False):
         return func.json_each(json_column).table_valued("value")
@@ -183,18 +191,15 @@ class PostgreSQLEngine(Engine):
         values = {match_param(None): self._text(nodes, excluded)} if nodes else {}
         return values | ({EXCLUDED_PARAM: q.tsquery_any(excluded)} if excluded else {})
 
-    def snippets(self, query: q.Query, doc_ids: list[int]) -> dict[int, Snippet]:
-        if not doc_ids or not query.required:
-            return {}
+    def _marked(self, query: q.Query, doc_ids: list[int]) -> Select:
         tsquery = self._tsquery(q.tsquery_match(query.required))
         config = cast(PG_CONFIG, REGCONFIG)
-        stmt = select(
-            _PG_DOCS.c.id,
-            func.ts_headline(config, _PG_DOCS.c.title, tsquery, _HEADLINE_ALL),
-            func.ts_headline(config, _PG_DOCS.c.body, tsquery, _HEADLINE_FRAGMENT),
-            func.ts_headline(config, _PG_DOCS.c.quote, tsquery, _HEADLINE_ALL),
-        ).where(_PG_DOCS.c.id.in_(doc_ids))
-        return {row[0]: Snippet(row[1] or "", row[2] or "", row[3] or "") for row in db.session.execute(stmt)}
+        return select(
+            _DOCS,
+            func.ts_headline(config, _DOCS.c.title, tsquery, _HEADLINE_ALL).label("marked_title"),
+            func.ts_headline(config, _DOCS.c.body, tsquery, _HEADLINE_FRAGMENT).label("marked_body"),
+            func.ts_headline(config, _DOCS.c.quote, tsquery, _HEADLINE_ALL).label("marked_quote"),
+        ).where(_DOCS.c.id.in_(doc_ids))
 
     def json_elements(self, json_column, lateral: bool = False):
         elements = func.json_array_elements_text(json_column).table_valued("value")

@@ -453,11 +453,9 @@ class _Plan(FacetCounting):
         """Return the hits of the (doc_id, score) rows `ranked`, in that order, with snippets and objects shown."""
         if not ranked:
             return []
-        doc_ids = [row.doc_id for row in ranked]
-        docs = {row.id: row for row in db.session.execute(select(DOCS).where(DOCS.c.id.in_(doc_ids)))}
-        snippets = self.engine.snippets(self.query, doc_ids)
-        hits = [self._hit(docs[row.doc_id], snippets.get(row.doc_id), row.score) for row in ranked
-                if row.doc_id in docs]
+        found = self.engine.documents(self.query, [row.doc_id for row in ranked])
+        docs = {doc_id: doc for doc_id, (doc, _) in found.items()}
+        hits = [self._hit(*found[row.doc_id], row.score) for row in ranked if row.doc_id in found]
         self._attach(hits, docs)
         return hits
 

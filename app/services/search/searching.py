@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import pairwise
 from threading import Lock
 
@@ -470,20 +470,15 @@ class _Plan(FacetCounting):
     def _attach(self, hits: list[Hit], docs: dict) -> None:
         annotation_ids = [docs[h.doc_id].annotation_id for h in hits if h.doc_type == ANNOTATION]
         study_ids = [docs[h.doc_id].study_id for h in hits if h.doc_type == STUDY]
-        options = [joinedload(Annotation.author)]
-        if self.w3c:
-            options += [joinedload(Annotation.study),
-                        joinedload(Annotation.article).selectinload(Article.citations)]
+        article_ids = list({docs[h.doc_id].article_id for h in hits if docs[h.doc_id].article_id is not None})
         annotations = {a.id: a for a in db.session.scalars(
-            select(Annotation).where(Annotation.id.in_(annotation_ids)).options(*options)
-        ).unique()} if annotation_ids else {}
-        article_ids = {docs[h.doc_id].article_id for h in hits if docs[h.doc_id].article_id is not None}
-        articles = {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(article_ids)).options(
-            load_only(Article.id, Article.slug, Article.title, Article.standfirst, Article.status,
-                      Article.created_at)))} if article_ids else {}
-        studies = {s.id: s for s in db.session.scalars(select(Study).where(Study.id.in_(study_ids)))} \
-            if study_ids else {}
-        replies = reply_counts(annotation_ids, self.viewer)
+            _annotations_shown(self.w3c), {IDS: annotation_ids}).unique()} if annotation_ids else {}
+        articles = {a.id: a for a in db.session.scalars(_ARTICLES_SHOWN, {IDS: article_ids})} if article_ids else {}
+        studies = {s.id: s for s in db.session.scalars(_STUDIES_SHOWN, {IDS: study_ids})} if study_ids else {}
+        replies = {}
+        if annotation_ids:
+            statement = self._statement(("replies",), lambda: _reply_counts(self.sql_viewer))
+            replies = dict(db.session.execute(statement, {**self.values(), IDS: annotation_ids}).all())
         for hit in hits:
             doc = docs[hit.doc_id]
             hit.article = articles.get(doc.article_id)
@@ -492,14 +487,26 @@ class _Plan(FacetCounting):
             hit.replies = replies.get(doc.annotation_id, 0)
 
 
-def reply_counts(annotation_ids: list[int], viewer: User | None) -> dict[int, int]:
-    """Return, per thread root, how many replies `viewer` may read (one query; none for an empty list)."""
-    if not annotation_ids:
-        return {}
-    rows = db.session.execute(select(Annotation.root_id, func.count(Annotation.id)).where(
-        Annotation.root_id.in_(annotation_ids), readable_clause(viewer), Annotation.deleted_at.is_(None))
-        .group_by(Annotation.root_id)).all()
-    return {root_id: count for root_id, count in rows}
+# The objects a page of results shows, by id: statements built once (IDS is their list of ids).
+IDS = "shown_ids"
+_ARTICLES_SHOWN = select(Article).where(Article.id.in_(bindparam(IDS, expanding=True))).options(
+    load_only(Article.id, Article.slug, Article.title, Article.standfirst, Article.status, Article.created_at))
+_STUDIES_SHOWN = select(Study).where(Study.id.in_(bindparam(IDS, expanding=True)))
+
+
+@cache
+def _annotations_shown(w3c: bool):
+    options = [joinedload(Annotation.author)]
+    if w3c:  # what serialising them as W3C annotations reads
+        options += [joinedload(Annotation.study), joinedload(Annotation.article).selectinload(Article.citations)]
+    return select(Annotation).where(Annotation.id.in_(bindparam(IDS, expanding=True))).options(*options)
+
+
+def _reply_counts(viewer):
+    """Return the statement counting, per thread root among IDS, the replies `viewer` may read."""
+    return (select(Annotation.root_id, func.count(Annotation.id))
+            .where(Annotation.root_id.in_(bindparam(IDS, expanding=True)), readable_clause(viewer),
+                   Annotation.deleted_at.is_(None)).group_by(Annotation.root_id))
 
 
 class MatchesFirst(Join):

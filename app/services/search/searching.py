@@ -13,10 +13,10 @@ half the corpus):
 - Counts stop at COUNT_CAP results of each type. Up to the cap every count is exact; beyond it the
   type's count is shown as "500+" and the facets count the first COUNT_CAP + 1 readable results
   of each type (`SearchResults.capped`): every count shown is then a lower bound, and says so.
-- A page ranked by relevance is taken from a window of the engine's best matches (`_windows`),
-  filtered for the viewer; when the window cannot prove the page exact (the page is not full, or
-  its last result does not rank strictly above everything left outside the window) the page is
-  asked again over a wider window, at most twice (the last over every match). Newest-first pages
+- A page ranked by relevance is taken from a window of the engine's best matches (`_windows`,
+  ties with the last included, so that everything left outside ranks below everything inside),
+  filtered for the viewer; when the window cannot fill the page, the page is asked again over a
+  wider window, at most twice (the last over every match). Newest-first pages
   use every match. The engine itself keeps the matches of the type asked for (SQLite indexes each
   document's type), so a type is never looked for among the matches of the others.
 
@@ -79,7 +79,7 @@ GROUP_SIZE = 5
 # Without filters a reader may read nearly every match (all but others' private and pending notes),
 # so OPEN_WINDOW_FACTOR times the page is enough; a filter such as `kind:question` may keep one
 # match in twenty.
-MIN_WINDOW = 100
+MIN_WINDOW = 20
 WINDOW_FACTOR = 25
 OPEN_WINDOW_FACTOR = 2
 BODY_PREVIEW = 240
@@ -339,14 +339,17 @@ class _Plan(FacetCounting):
     def _ranked(self, window: int | None, doc_type: str | None = None):
         """Return the hits of `doc_type` (None: every type) in `window` (None: every match), and proof columns.
 
-        `floor` is the lowest score in the window and `seen` how many matches it holds: a result that
-        ranks strictly above the floor outranks every match outside the window.
+        The window holds the `window` best matches and every match tied with the last of them, so
+        that every match outside it ranks strictly below every match inside. `seen` is how many
+        matches it holds (fewer than `window`: every match), `floor` its lowest score.
         """
         matched = self._matches(doc_type)
         if window is None or matched is None:
             return self._hits(ranked=self._ranking, matched=matched, slim=True).cte(
                 f"ranked_hits_{doc_type}" if doc_type else "ranked_hits"), NO_PROOF
-        best = (select(matched.c.doc_id, matched.c.score).order_by(matched.c.score.desc()).limit(window)
+        cut = select(matched.c.score).order_by(matched.c.score.desc()).limit(window).subquery()
+        best = (select(matched.c.doc_id, matched.c.score)
+                .where(matched.c.score >= select(func.min(cut.c.score)).scalar_subquery())
                 .cte(f"best_matches_{doc_type}" if doc_type else "best_matches").prefix_with("MATERIALIZED"))
         hits = self._hits(ranked=True, matched=best, slim=True).cte(
             f"window_hits_{doc_type}" if doc_type else "window_hits")
@@ -364,10 +367,12 @@ class _Plan(FacetCounting):
 
     @staticmethod
     def _exact(rows, wanted: int, window: int) -> bool:
-        """Tell whether `rows`, taken from a window of the best matches, are the `wanted` first of all matches."""
-        if rows and rows[0].seen < window:
-            return True  # the window held every match
-        return len(rows) >= wanted and (wanted == 0 or rows[-1].score > rows[-1].floor)
+        """Tell whether `rows`, taken from a window of the best matches, are the `wanted` first of all matches.
+
+        They are when the window held every match, or when they are as many as wanted: every match
+        left outside the window ranks below each of them (`_ranked`).
+        """
+        return bool(rows and rows[0].seen < window) or len(rows) >= wanted
 
     def _sort_key(self):
         """Return the Python twin of `_order`, for rows read back from a union of several types."""

@@ -76,17 +76,19 @@ def _ranked(app, viewer_id: int | None, q: str, doc_type: str = "") -> list[tupl
 @pytest.mark.parametrize("doc_type", ["", "annotation"])
 def test_a_page_from_a_small_window_is_the_page_of_every_match(app, monkeypatch, make, corpus, capybaras, doc_type,
                                                                q):
-    for n in range(20):  # more than a page, with varied relevance
-        make.annotation(corpus.users["reader_a"], corpus.slug, QUOTE, body=f"Capybara {'capybara ' * (n % 3)}{n}.")
+    for n in range(20):  # more than a page, each less relevant than the one before, all below A's private note
+        make.annotation(corpus.users["reader_a"], corpus.slug, QUOTE, body=f"Capybara {'seen ' * n}{n}.")
     reader_b = corpus.users["reader_b"].id
     with counting_queries(app) as one_window:
         everything = _ranked(app, reader_b, q, doc_type)
-    monkeypatch.setattr(searching, "MIN_WINDOW", 1)
-    monkeypatch.setattr(searching, "WINDOW_FACTOR", 1)
-    monkeypatch.setattr(searching, "OPEN_WINDOW_FACTOR", 1)
+    monkeypatch.setattr(searching, "MIN_WINDOW", 1)  # a window of the one best match (and its ties)
+    monkeypatch.setattr(searching, "WINDOW_FACTOR", 0)
+    monkeypatch.setattr(searching, "OPEN_WINDOW_FACTOR", 0)
     with counting_queries(app) as widened:
         assert _ranked(app, reader_b, q, doc_type) == everything
-    assert len(widened) > len(one_window)  # the small window could not prove the page: it was widened
+    # The best match is reader A's private note, which reader B may not read: the one-match window
+    # could not fill the page, and was widened.
+    assert len(widened) > len(one_window)
     with app.app_context():
         private = db.session.scalar(db.select(searching.DOCS.c.id).where(
             searching.DOCS.c.annotation_id == corpus.ids["private_capybaras"]))

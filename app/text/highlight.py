@@ -53,6 +53,7 @@ def highlight(
     html: str,
     spans: Sequence[Span],
     label_for: Callable[[Span], str] | None = None,
+    href_for: Callable[[Span], str] | None = None,
 ) -> str:
     """Wrap the text covered by spans in <mark> elements and add a link after each span.
 
@@ -63,13 +64,14 @@ def highlight(
     `<a class="hl-ref" data-nc href="#a-ID" id="hl-ID">` (moved after the
     enclosing link when that character is inside one, as links cannot nest).
     Empty spans and spans outside the text are ignored, as are spans covering
-    only whitespace between blocks. label_for gives each link's aria-label.
+    only whitespace between blocks. label_for gives each link's aria-label,
+    href_for its target when the thread is not `#a-ID` on the same page.
     """
     events, length = parse_events(html)
     valid = [s for s in spans if 0 <= s.start < s.end <= length]
     if not valid:
         return html
-    return _Highlighter(events, valid, label_for or _default_label).render()
+    return _Highlighter(events, valid, label_for or _default_label, href_for or _default_href).render()
 
 
 def add_block_links(
@@ -123,12 +125,14 @@ class _Highlighter:
     """One pass over the HTML events, splitting text at span boundaries."""
 
     def __init__(
-        self, events: list[Event], spans: list[Span], label_for: Callable[[Span], str]
+        self, events: list[Event], spans: list[Span], label_for: Callable[[Span], str],
+        href_for: Callable[[Span], str],
     ) -> None:
         self.events = events
         self.cuts, self.mark_tags = _mark_segments(spans)
         self.refs_at = _ref_positions(events, spans)
         self.label_for = label_for
+        self.href_for = href_for
         self.emitted_ids: set[int] = set()
         self.out: list[str] = []
         # Links found inside an <a> wait until it closes, as links cannot nest.
@@ -177,7 +181,7 @@ class _Highlighter:
             # Two spans of one annotation get one id, so the #hl-ID target stays unique.
             with_id = span.annotation_id not in self.emitted_ids
             self.emitted_ids.add(span.annotation_id)
-            parts.append(_ref_link(span, self.label_for(span), with_id))
+            parts.append(_ref_link(span, self.label_for(span), self.href_for(span), with_id))
         return "".join(parts)
 
 
@@ -246,14 +250,18 @@ def _is_wrappable(event: Event) -> bool:
     return "\n" not in event.text and event.parent not in _NO_TEXT_PARENTS
 
 
-def _ref_link(span: Span, label: str, with_id: bool) -> str:
+def _ref_link(span: Span, label: str, href: str, with_id: bool) -> str:
     id_attr = f' id="hl-{span.annotation_id}"' if with_id else ""
     style = KINDS.get(span.kind)  # a kind's value finds its row: AnnotationKind is a StrEnum
     marker = style.marker if style is not None else DEFAULT_MARKER
     return (
-        f'<a class="hl-ref hl-ref-{span.kind}" data-nc href="#a-{span.annotation_id}"{id_attr}'
+        f'<a class="hl-ref hl-ref-{span.kind}" data-nc href="{escape_attr(href)}"{id_attr}'
         f' aria-label="{escape_attr(label)}">{escape_text(marker)}</a>'
     )
+
+
+def _default_href(span: Span) -> str:
+    return f"#a-{span.annotation_id}"
 
 
 def _default_label(span: Span) -> str:

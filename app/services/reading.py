@@ -31,7 +31,7 @@ from app.services.search.requests import BadSearch
 from app.services.search.searching import annotation_ids_matching
 from app.services.visibility import GROUP, PUBLIC_LAYER, Layer, is_public, layer_clause
 from app.text.compression import Block, cut_blocks
-from app.text.highlight import Span, add_block_links, highlight
+from app.text.highlight import Span, add_block_links, highlight, highlight_blocks
 
 # Replies deeper than this are shown at this depth, with "in reply to".
 MAX_DEPTH = 2
@@ -391,28 +391,38 @@ def _highlighted_body(article: Article, roots: list[AnnotationRow], personal: bo
                       annotate_url: str, href_for) -> str:
     """Return the article body with `roots` highlighted; cached only when `personal` is False (public layer).
 
-    `href_for(span)` is the link to the span's thread (on whichever page of threads holds it).
+    `href_for(span)` is the link to the span's thread (on whichever page of threads holds it). The
+    shared body is kept whole per article state, and block by block under what each block shows, so
+    that a new annotation highlights again only the blocks it (or a thread moved to another page) touches.
     """
     by_id = {a.id: a for a in roots}
     spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
              if a.start is not None and a.end is not None and a.anchor_state in ATTACHED]
     if personal or filters.active:
-        return _render_body(article, spans, by_id, annotate_url, href_for)
+        return highlight(_body_with_links(article, annotate_url), spans, _label(by_id), href_for)
     # created_at tells apart an article re-created under a reused id.
-    key = ("body", article.id, article.created_at.isoformat(), article.version, article.display_rev)
+    state = (article.id, article.created_at.isoformat(), article.version)
+    key = ("body", *state, article.display_rev)
     cached = page_cache.get(key)
     if cached is None:
-        cached = _render_body(article, spans, by_id, annotate_url, href_for)
+        def reuse(index: int, signature: tuple, render) -> str:
+            digest = hashlib.blake2b(repr(signature).encode(), digest_size=16).hexdigest()
+            block_key = ("body-block", *state, annotate_url, index, digest)
+            block = page_cache.get(block_key)
+            if block is None:
+                block = render()
+                page_cache.put(block_key, block, family=("body-block", article.id, index))
+            return block
+
+        cached = highlight_blocks(_body_with_links(article, annotate_url), spans, _label(by_id), href_for, reuse)
         page_cache.put(key, cached, family=("body", article.id))
     return cached
 
 
-def _render_body(article: Article, spans: list[Span], by_id: dict[int, AnnotationRow], annotate_url: str,
-                 href_for) -> str:
-    with_links = add_block_links(mark_body(article, article.body_html), lambda n: f"{annotate_url}?block={n}",
-                                 "annotate",
-                                 lambda n: f"Annotate paragraph {n + 1}")
-    return highlight(with_links, spans, _label(by_id), href_for)
+def _body_with_links(article: Article, annotate_url: str) -> str:
+    """Return the article body with its evidence marks and an "annotate" link after each block."""
+    return add_block_links(mark_body(article, article.body_html), lambda n: f"{annotate_url}?block={n}",
+                           "annotate", lambda n: f"Annotate paragraph {n + 1}")
 
 
 @dataclass(slots=True)

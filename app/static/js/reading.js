@@ -738,6 +738,8 @@
   }
 
   function loadMoreThreads(more, pressed) {
+    // Pressed while a page was already coming (scrolling asked first): focus goes to it all the same.
+    if (pressed) { more.dataset.pressed = "true"; }
     if (more.getAttribute("aria-busy") === "true" || !more.dataset.next) { return; }
     more.setAttribute("aria-busy", "true");
     more.textContent = "Loading more threads…";
@@ -770,11 +772,15 @@
           shownRange.textContent = "Threads 1 to " + list.children.length + " of " + total;
         }
         more.removeAttribute("aria-busy");
+        var focusNew = more.dataset.pressed === "true";
+        delete more.dataset.pressed;
         if (nextLink) {
           more.dataset.next = nextLink.getAttribute("href");
           more.textContent = "Show more threads";
           var visibleNext = pager.querySelector("[data-more-threads]");
           if (visibleNext) { visibleNext.setAttribute("href", more.dataset.next); }
+          // Watched afresh: if the end of the list is still near, the next page comes too.
+          if (threadPagesWatch) { threadPagesWatch.unobserve(more); threadPagesWatch.observe(more); }
         } else {
           if (threadPagesWatch) { threadPagesWatch.disconnect(); threadPagesWatch = null; }
           delete more.dataset.next;
@@ -784,11 +790,14 @@
         }
         announce(added.length + (added.length === 1 ? " more thread" : " more threads") + " loaded: " +
           list.children.length + " of " + total + " shown.");
-        if (pressed && added.length) { added[0].focus(); }
+        if (focusNew && added.length) { added[0].focus(); }
       }).catch(function () {
         more.removeAttribute("aria-busy");
         more.textContent = "Show more threads";
-        if (pressed) { announce("The next threads could not be loaded. Try again, or follow the link to the next page."); }
+        if (more.dataset.pressed === "true") {
+          delete more.dataset.pressed;
+          announce("The next threads could not be loaded. Try again, or follow the link to the next page.");
+        }
         var link = discussion.querySelector("[data-thread-pages] [data-more-threads]");
         if (link) { link.hidden = false; }
       });
@@ -811,7 +820,11 @@
       return response.json().catch(function () { return {}; }).then(function (result) {
         link.removeAttribute("aria-disabled");
         if (response.ok) {
-          applyFragment({ id: link.dataset.id || link.dataset.target, message: result.message });
+          // The permalink opens the right page of threads should this one have come with a later page.
+          var annotation = link.closest(".annotation");
+          var permalink = annotation && annotation.querySelector("a.permalink");
+          applyFragment({ id: link.dataset.id || link.dataset.target, message: result.message,
+                          url: permalink ? permalink.getAttribute("href") : null });
         } else {
           var message = (result.error && result.error.message) || "That did not work (error " + response.status + "); nothing changed.";
           announce(message);

@@ -406,8 +406,8 @@ def _highlighted_body(article: Article, roots: list[AnnotationRow], personal: bo
     cached = page_cache.get(key)
     if cached is None:
         def reuse(index: int, signature: tuple, render) -> str:
-            digest = hashlib.blake2b(repr(signature).encode(), digest_size=16).hexdigest()
-            block_key = ("body-block", *state, annotate_url, index, digest)
+            # The signature itself is in the key: hashing and comparing it costs less than a digest of it.
+            block_key = ("body-block", *state, annotate_url, index, signature)
             block = page_cache.get(block_key)
             if block is None:
                 block = render()

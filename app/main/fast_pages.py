@@ -28,7 +28,7 @@ from werkzeug.http import parse_etags
 
 from app.security.headers import is_local, security_headers
 from app.services.articles import page_key
-from app.services.reading import page_cache
+from app.services.shared_pages import page_cache
 from app.text.compression import IDENTITY, choose
 from config import DEFAULT_SECRET_KEY
 

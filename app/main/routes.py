@@ -20,17 +20,12 @@ from app.services.evidence_map import evidence_map
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
 from app.services.pagination import page_number
-from app.services.reading import (
+from app.services.reading import SORTS, UNANSWERED, Discussion, Filters, discussion, outline
+from app.services.shared_pages import (
     NO_MARKS,
-    SORTS,
-    UNANSWERED,
-    Discussion,
-    Filters,
     ReaderMarks,
     Role,
     apply_edits,
-    discussion,
-    outline,
     own_annotations,
     page_cache,
     reader_edits,

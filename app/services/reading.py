@@ -1,36 +1,38 @@
 """The discussion of an article as a reader sees it: threads in reading order, highlights, counts.
 
-Every page load runs a fixed number of queries whatever the number of annotations: one for the
-annotations the viewer may read (with authors and linked studies joined), one for the positions
-of parents the viewer may not read (shown as stubs so replies survive). The highlighted article
-body is rendered once per article version and display revision, and reused until a reader-visible
-change bumps the revision; only viewers with annotations of their own that others cannot see
-(private, pending, hidden) get a body rendered for them. The page shows one layer at a time
-(app.services.visibility.Layer): only the public layer is cached; a journal club's layer and
-"mine" are always rendered for the reader asking, so no cache ever holds group content.
+Every page load runs a fixed number of queries whatever the number of annotations: one Core query
+for the few columns of every annotation the viewer may read (the outline: thread order,
+highlights, counts, filter choices), one for the positions of parents the viewer may not read
+(shown as stubs so replies survive), and one loading whole annotations (authors and linked
+studies joined) for the threads of the page shown only: an article page shows one page of
+threads, and thousands of annotations cost no ORM objects. The highlighted article body is
+rendered once per article version and display revision, and reused until a reader-visible change
+bumps the revision; only viewers with annotations of their own that others cannot see (private,
+pending, hidden) get a body rendered for them. Shared renderings (no viewer, public layer) keep
+each thread's HTML under a stamp of what it shows and the body block by block, so a change renders
+again only what it touches. The page shows one layer at a time (app.services.visibility.Layer):
+only the public layer is cached; a journal club's layer and "mine" are always rendered for the
+reader asking, so no cache ever holds group content.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-import sys
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
-from threading import Lock
 
 from markupsafe import Markup
 from sqlalchemy import String, Text, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, Study, User, Visibility
+from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
 from app.services.anchoring import ATTACHED
 from app.services.evidence_map import mark_body
 from app.services.search.requests import BadSearch
 from app.services.search.searching import annotation_ids_matching
+from app.services.shared_pages import page_cache
 from app.services.visibility import GROUP, PUBLIC_LAYER, Layer, is_public, layer_clause
-from app.text.compression import Block, cut_blocks
 from app.text.highlight import Span, add_block_links, highlight, highlight_blocks
 
 # Replies deeper than this are shown at this depth, with "in reply to".
@@ -167,207 +169,6 @@ class Discussion:
         return html
 
 
-def weight(value) -> int:
-    """Estimate the bytes a cached value holds: its `nbytes` if it says, else its size as an object."""
-    return getattr(value, "nbytes", None) or sys.getsizeof(value)
-
-
-class PageCache:
-    """An LRU of rendered pages and fragments, bounded by their total size in bytes.
-
-    Each entry may name its family (e.g. the article's anonymous page): putting a new entry in a
-    family drops the family's previous one at once, so a superseded revision never waits for
-    eviction. An entry larger than the whole budget is not kept.
-    """
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
-        self.max_bytes = max_bytes
-        self.items: OrderedDict[tuple, object] = OrderedDict()
-        self.weights: dict[tuple, int] = {}
-        self.families: dict[tuple, tuple] = {}
-        self.family_of: dict[tuple, tuple] = {}
-        self.total = 0
-        self.lock = Lock()
-
-    def get(self, key: tuple):
-        """Return the entry under `key` (and mark it recently used), or None."""
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key: tuple, value, family: tuple | None = None) -> None:
-        """Keep `value` under `key`; drop the family's previous entry, and the oldest entries past the budget."""
-        size = weight(value)
-        with self.lock:
-            if family is not None:
-                previous = self.families.get(family)
-                if previous is not None and previous != key:
-                    self._drop(previous)
-            self._drop(key)
-            if size > self.max_bytes:
-                return
-            self.items[key] = value
-            self.weights[key] = size
-            self.total += size
-            if family is not None:
-                self.families[family] = key
-                self.family_of[key] = family
-            while self.total > self.max_bytes and self.items:
-                self._drop(next(iter(self.items)))
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        with self.lock:
-            self.items.clear()
-            self.weights.clear()
-            self.families.clear()
-            self.family_of.clear()
-            self.total = 0
-
-    def _drop(self, key: tuple) -> None:
-        if key in self.items:
-            del self.items[key]
-            self.total -= self.weights.pop(key)
-            family = self.family_of.pop(key, None)
-            if family is not None and self.families.get(family) == key:
-                del self.families[family]
-
-
-# Rendered bodies, whole anonymous pages and signed-in readers' shared content, per article state.
-page_cache = PageCache()
-
-
-@dataclass(frozen=True)
-class OwnAnnotations:
-    """The viewer's annotations on an article: their ids, and whether any is unseen by others."""
-
-    ids: tuple[int, ...]
-    personal: bool
-
-
-def own_annotations(article_id: int, user_id: int) -> OwnAnnotations:
-    """Return the user's annotations on the article (one query)."""
-    rows = db.session.execute(select(Annotation.id, Annotation.visibility, Annotation.status)
-                              .where(Annotation.article_id == article_id, Annotation.author_id == user_id)).all()
-    # Group annotations are not on the public layer, so they never make the shared content personal.
-    personal = any(r.visibility == Visibility.PRIVATE or (r.visibility == Visibility.PUBLIC and r.status not in (
-        AnnotationStatus.PUBLISHED, AnnotationStatus.REMOVED)) for r in rows)
-    return OwnAnnotations(ids=tuple(r.id for r in rows), personal=personal)
-
-
-# Per-reader switches in shared member content: each element carrying one of these attributes,
-# last in its start tag, is shown or hidden for a reader by `personalise`. `data-check` marks the
-# re-attach links admins see on every annotation whose passage needs checking.
-_SWITCH = re.compile(r'(data-own|data-flag|data-vote|data-unvote|data-new|data-follow|data-unfollow|data-asker'
-                     r'|data-check)="(\d+)"( hidden)?>')
-
-
-@dataclass(frozen=True)
-class SharedContent:
-    """Member content as seen by a reader with nothing of their own, and where each per-reader switch is."""
-
-    html: str
-    # (attribute, id) -> [(start, end, replacement)]: the spans of `html` to flip for readers it concerns.
-    edits: dict[tuple[str, str], list[tuple[int, int, str]]]
-    # attribute -> the ids carrying it (for switches a role flips on every annotation).
-    ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # `html` cut into separately compressed blocks, never inside a switch (app.main.compression).
-    blocks: tuple[Block, ...] = ()
-
-    @property
-    def nbytes(self) -> int:
-        """Estimate the memory the entry holds (the text, its blocks, the switch index)."""
-        # A str takes 1, 2 or 4 bytes a character; each switch holds a key, a list and a tuple of three.
-        return sys.getsizeof(self.html) + sum(len(b.raw) + len(b.run) + 100 for b in self.blocks) + 400 * len(
-            self.edits)
-
-
-def share(content_html: str) -> SharedContent:
-    """Index rendered member content once, when it is cached, and compress it in blocks."""
-    html = str(content_html)
-    edits: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
-    ids: dict[str, list[str]] = {}
-    for match in _SWITCH.finditer(html):
-        attribute, annotation_id, hidden = match.groups()
-        replacement = f'{attribute}="{annotation_id}"' + ("" if hidden else " hidden") + ">"
-        if (attribute, annotation_id) not in edits:
-            ids.setdefault(attribute, []).append(annotation_id)
-        edits.setdefault((attribute, annotation_id), []).append((match.start(), match.end(), replacement))
-    spans = sorted((start, end) for spans in edits.values() for start, end, _ in spans)
-    return SharedContent(html, edits, {a: tuple(v) for a, v in ids.items()}, cut_blocks(html, spans))
-
-
-@dataclass(frozen=True)
-class ReaderMarks:
-    """What is particular to one reader on an article page: their votes, followed threads, what is new."""
-
-    voted: frozenset[int] = frozenset()
-    followed_threads: frozenset[int] = frozenset()
-    new: tuple[int, ...] = ()
-
-
-NO_MARKS = ReaderMarks()
-
-
-@dataclass(frozen=True)
-class Role:
-    """What a reader's role switches on in shared content: moderators accept answers, admins re-attach."""
-
-    accepts_answers: bool = False
-    reattaches: bool = False
-
-
-READER = Role()
-
-
-def reader_edits(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderMarks = NO_MARKS,
-                 role: Role = READER) -> list[tuple[int, int, str]]:
-    """Return the edits (start, end, replacement), in order, that turn shared content into one reader's.
-
-    For the reader's own annotations: edit/delete and "accept as answer" (on their questions) shown,
-    flag and helpful hidden; for those they found helpful, "withdraw" shown; for the threads they
-    follow, "unfollow" shown; for annotations new since their last visit, the "new" marker shown.
-    Moderators may accept an answer in every thread; admins see "re-attach" on every annotation
-    whose passage needs checking (their own already show it among their own actions).
-    """
-    own = {str(i) for i in own_ids}
-    voted = {str(i) for i in marks.voted}
-    followed = {str(i) for i in marks.followed_threads}
-    flips = {"data-own": own, "data-flag": own, "data-asker": own, "data-vote": own | voted,
-             "data-unvote": voted, "data-new": {str(i) for i in marks.new}, "data-follow": followed,
-             "data-unfollow": followed}
-    if role.accepts_answers:
-        flips["data-asker"] = set(content.ids.get("data-asker", ()))
-    if role.reattaches:
-        flips["data-check"] = set(content.ids.get("data-check", ())) - own
-    return sorted(edit for attribute, chosen in flips.items() for i in chosen
-                  for edit in content.edits.get((attribute, i), ()))
-
-
-def apply_edits(html: str, edits: list[tuple[int, int, str]]) -> str:
-    """Return `html` with the sorted, non-overlapping `edits` applied (one copy of the text)."""
-    if not edits:
-        return html
-    out, position = [], 0
-    for start, end, replacement in edits:
-        out.append(html[position:start])
-        out.append(replacement)
-        position = end
-    out.append(html[position:])
-    return "".join(out)
-
-
-def personalise(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderMarks = NO_MARKS,
-                role: Role = READER) -> Markup:
-    """Flip the per-reader switches of shared member content for one reader (see `reader_edits`).
-
-    Costs time in the number of switches concerning the reader, plus one copy of the page.
-    """
-    return Markup(apply_edits(content.html, reader_edits(content, own_ids, marks, role)))
-
-
 def _distinct_tags(roots: list[Annotation]) -> list[str]:
     """Return the tags used, each once whatever its case (the first spelling met), sorted ignoring case."""
     seen: dict[str, str] = {}
@@ -401,13 +202,13 @@ def _highlighted_body(article: Article, roots: list[AnnotationRow], personal: bo
     if personal or filters.active:
         return highlight(_body_with_links(article, annotate_url), spans, _label(by_id), href_for)
     # created_at tells apart an article re-created under a reused id.
-    state = (article.id, article.created_at.isoformat(), article.version)
-    key = ("body", *state, article.display_rev)
+    key = ("body", article.id, article.created_at.isoformat(), article.version, article.display_rev)
     cached = page_cache.get(key)
     if cached is None:
         def reuse(index: int, signature: tuple, render) -> str:
-            # The signature itself is in the key: hashing and comparing it costs less than a digest of it.
-            block_key = ("body-block", *state, annotate_url, index, signature)
+            # The signature (the block's HTML and highlights) is the key: hashing and comparing it costs
+            # less than a digest of it, and a block whose evidence marks or links changed is new.
+            block_key = ("body-block", article.id, index, signature)
             block = page_cache.get(block_key)
             if block is None:
                 block = render()
@@ -449,6 +250,7 @@ class AnnotationRow:
     helpful_count: int
     visibility: Visibility
     status: AnnotationStatus
+    study_id: int | None
     stamp: tuple
 
     @property
@@ -458,13 +260,13 @@ class AnnotationRow:
 
 # What a rendered thread shows beyond the outline's own columns: a change to any of them changes the
 # stamp. Times are read as text: they are only compared, and decoding thousands costs more than the query.
+# A linked study's notices and appraisals live in other tables: threads showing one are never cached.
 _STAMP_COLUMNS = (cast(Annotation.modified_at, String), cast(Annotation.edited_at, String), Annotation.anchor_version,
-                  Annotation.study_id, Annotation.group_id, User.profession, User.competing_interests,
-                  cast(Study.updated_at, String))
+                  Annotation.group_id, User.profession, User.competing_interests)
 _ROW_COLUMNS = (Annotation.id, Annotation.parent_id, Annotation.root_id, Annotation.kind, Annotation.start,
                 Annotation.end, Annotation.anchor_state, Annotation.deleted_at.is_not(None),
                 cast(Annotation.tags, Text), Annotation.author_id, User.display_name, Annotation.accepted_answer_id,
-                Annotation.helpful_count, Annotation.visibility, Annotation.status)
+                Annotation.helpful_count, Annotation.visibility, Annotation.status, Annotation.study_id)
 
 
 def readable_rows(article_id: int, viewer: User | None, layer: Layer = PUBLIC_LAYER) -> list[AnnotationRow]:
@@ -474,7 +276,6 @@ def readable_rows(article_id: int, viewer: User | None, layer: Layer = PUBLIC_LA
     """
     statement = (select(*_ROW_COLUMNS, *_STAMP_COLUMNS)
                  .join(User, User.id == Annotation.author_id)
-                 .outerjoin(Study, Study.id == Annotation.study_id)
                  .where(Annotation.article_id == article_id, layer_clause(viewer, layer))
                  .order_by(Annotation.created_at, Annotation.id))
     width = len(_ROW_COLUMNS)
@@ -491,12 +292,16 @@ def readable_rows(article_id: int, viewer: User | None, layer: Layer = PUBLIC_LA
     return rows
 
 
-def _full_annotations(ids: set[int]) -> dict[int, Annotation]:
-    """Load the annotations `ids` with their authors and linked studies (one query; none for no ids)."""
+def _full_annotations(ids: set[int], viewer: User | None, layer: Layer) -> dict[int, Annotation]:
+    """Load those of the annotations `ids` that `viewer` reads in `layer`, with authors and linked studies.
+
+    One query (none for no ids). Read again under the same rule as the outline: one hidden since
+    the outline was read is left out rather than shown.
+    """
     if not ids:
         return {}
     return {a.id: a for a in db.session.scalars(
-        select(Annotation).where(Annotation.id.in_(sorted(ids)))
+        select(Annotation).where(Annotation.id.in_(sorted(ids)), layer_clause(viewer, layer))
         .options(joinedload(Annotation.author), joinedload(Annotation.study))).unique()}
 
 
@@ -713,7 +518,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
                              annotate_url, href_for)
     shared = cache_as if viewer is None and layer.shared and not personal else None
     threads, changed, orphans = ([t.copy() for t in group] for group in (threads, changed, orphans))
-    _load_threads([*threads, *changed, *orphans], shared)
+    _load_threads([*threads, *changed, *orphans], shared, viewer, layer)
     return Discussion(threads=threads, changed=changed, orphans=orphans,
                       counts={k.value: counts.get(k.value, 0) for k in AnnotationKind},
                       tags=_distinct_tags(live_roots),
@@ -724,15 +529,16 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
                       page_of=page_of)
 
 
-def _load_threads(threads: list[Thread], shared: str | None) -> None:
+def _load_threads(threads: list[Thread], shared: str | None, viewer: User | None, layer: Layer) -> None:
     """Put whole annotations in `threads`, or their cached rendering when `shared` content may reuse it."""
     if shared is not None:
         for thread in threads:
-            thread.cache_key = thread.stamp_key(shared)
-            thread.html = page_cache.get(thread.cache_key)
+            if not any(getattr(node, "study_id", None) for node in thread.nodes()):
+                thread.cache_key = thread.stamp_key(shared)
+                thread.html = page_cache.get(thread.cache_key)
     wanted = {node.id for thread in threads if thread.html is None for node in thread.nodes()
               if isinstance(node, AnnotationRow)}
-    full = _full_annotations(wanted)
+    full = _full_annotations(wanted, viewer, layer)
     for thread in threads:
         if thread.html is None:
             thread.hydrate(full)

@@ -85,8 +85,8 @@ def highlight_blocks(
 
     For each block, `reuse(index, signature, render)` returns the block's highlighted HTML: the
     caller may keep it under (index, signature), which holds everything the block's rendering
-    depends on besides `html` itself (each span touching the block, its label and its link, and
-    which spans end there), and calls `render()` when it has nothing kept. Each annotation must
+    depends on (the block's own HTML, each span touching it with its label and its link, and which
+    spans end there), and calls `render()` when it has nothing kept. Each annotation must
     have one span at most (then its link, and the link's id, are in one block only).
     """
     events, length = parse_events(html)
@@ -100,7 +100,8 @@ def highlight_blocks(
         end = events[high].offset if high < len(events) else length
         inside = [s for s in valid[:bisect_left(starts, end)] if s.end > begin]
         refs = {offset: found for offset, found in refs_at.items() if begin < offset <= end}
-        signature = (tuple((s.start, s.end, s.annotation_id, s.kind, label_for(s), href_for(s)) for s in inside),
+        signature = ("".join(event.raw for event in block),
+                     tuple((s.start, s.end, s.annotation_id, s.kind, label_for(s), href_for(s)) for s in inside),
                      tuple(sorted((offset, tuple(s.annotation_id for s in found)) for offset, found in refs.items())))
         out.append(reuse(index, signature, lambda block=block, inside=inside, refs=refs: _Highlighter(
             block, inside, label_for, href_for, refs).render()))

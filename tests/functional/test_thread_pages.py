@@ -16,7 +16,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, Visibility
 from app.models import Role as UserRole
-from app.services.reading import page_cache
+from app.services.shared_pages import page_cache
 from tests.conftest import AuthActions
 
 QUOTE = "increased expression of TIE2, the angiopoietin receptor"
@@ -179,3 +179,44 @@ def test_no_page_of_threads_nor_cached_thread_holds_what_the_reader_may_not_read
     cached = " ".join(str(getattr(value, "html", value)) for value in page_cache.items.values())
     assert [s for s in (*SECRETS, "PENDING-REPLY-TEXT") if s in cached] == []
     assert "Thread number" in cached
+
+
+def test_a_later_page_of_threads_costs_the_same_queries_for_few_annotations_or_many(app, make, threads):
+    from tests.functional.test_annotating import count_queries
+
+    path = f"{threads['path']}?threads=2"
+    reader = _signed_in(app, threads["reader"])
+    reader.get(path)  # the visit is recorded once
+    few = [count_queries(app, client, path) for client in (app.test_client(), reader)]
+    for number in range(40):
+        make.reply(threads["author"], threads["ids"][number % 5], body=f"Reply number {number}.")
+    many = [count_queries(app, client, path) for client in (app.test_client(), reader)]
+    assert "Reply number 2." in _text(reader, path)
+    assert many == few
+
+
+def test_a_notice_on_a_linked_study_shows_in_its_thread_after_the_thread_was_shown(app, make, threads):
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app.models import NoticeKind, Study, StudyNotice
+
+    with app.app_context():
+        study_id = db.session.scalar(select(Study.id).where(Study.citation_key == "karagiannis2017"))
+    linked = make.annotation(threads["author"], threads["slug"], QUOTE, body="Thread with a linked study.",
+                             study_id=study_id)
+    path = f"{threads['path']}?open={linked}"
+    clients = [app.test_client(), _signed_in(app, threads["reader"])]
+    for client in clients:
+        html = _text(client, path)
+        assert "Thread with a linked study." in html and "Retracted 16 May 2026" not in html
+    with app.app_context():
+        db.session.add(StudyNotice(study_id=study_id, kind=NoticeKind.RETRACTION, notice_key="10.5555/notice",
+                                   notice_date=date(2026, 5, 16), source="Retraction Watch"))
+        db.session.execute(update(Article).where(Article.slug == threads["slug"])
+                           .values(display_rev=Article.display_rev + 1))
+        db.session.commit()
+    for client in clients:
+        thread = _text(client, path).split(f'id="a-{linked}"', 1)[1].split('class="thread ', 1)[0]
+        assert "Retracted 16 May 2026" in thread

@@ -300,9 +300,20 @@ def _full_annotations(ids: set[int], viewer: User | None, layer: Layer) -> dict[
     """
     if not ids:
         return {}
-    return {a.id: a for a in db.session.scalars(
-        select(Annotation).where(Annotation.id.in_(sorted(ids)), layer_clause(viewer, layer))
-        .options(joinedload(Annotation.author), joinedload(Annotation.study))).unique()}
+    # Many ids (a whole discussion, for an export) are read by article instead: a list of thousands
+    # of bound parameters would pass what some databases accept in one statement.
+    if len(ids) <= _MAX_IDS:
+        wanted = Annotation.id.in_(sorted(ids))
+    else:
+        article_of = select(Annotation.article_id).where(Annotation.id == min(ids)).scalar_subquery()
+        wanted = Annotation.article_id == article_of
+    loaded = db.session.scalars(
+        select(Annotation).where(wanted, layer_clause(viewer, layer))
+        .options(joinedload(Annotation.author), joinedload(Annotation.study))).unique()
+    return {a.id: a for a in loaded if a.id in ids}
+
+
+_MAX_IDS = 2000
 
 
 def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:

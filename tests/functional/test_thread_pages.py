@@ -220,3 +220,14 @@ def test_a_notice_on_a_linked_study_shows_in_its_thread_after_the_thread_was_sho
     for client in clients:
         thread = _text(client, path).split(f'id="a-{linked}"', 1)[1].split('class="thread ', 1)[0]
         assert "Retracted 16 May 2026" in thread
+
+
+def test_threads_read_by_article_when_there_are_many_show_the_same_and_nothing_more(app, monkeypatch, threads):
+    from app.services import reading
+
+    by_ids = _text(app.test_client(), threads["path"])
+    page_cache.clear()
+    monkeypatch.setattr(reading, "_MAX_IDS", 1)
+    by_article = _text(app.test_client(), threads["path"])
+    assert by_article == by_ids and "Thread number 2." in by_article
+    assert [s for s in SECRETS if s in by_article] == []

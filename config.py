@@ -48,8 +48,6 @@ class Config:
     # Threads on one page of an article's discussion; the rest are further pages (`?threads=2`), which
     # the page's script loads as the reader scrolls.
     DISCUSSION_PAGE_THREADS = _env_int("DISCUSSION_PAGE_THREADS", 50)
-    # Keep the objects made at start-up out of the garbage collector's way (app.create_app).
-    GC_FREEZE_AT_START = _env_bool("GC_FREEZE_AT_START", True)
 
     # Request bodies above this size are refused with 413 (uploads of reference files included).
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
@@ -135,8 +133,6 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
-    # The suite builds several apps in one process: frozen, each would stay in memory to the end.
-    GC_FREEZE_AT_START = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     BASE_URL = "http://localhost"  # the test client's host
     # Tests create many accounts; a cheaper scrypt keeps the suite fast. Production uses Config's cost.

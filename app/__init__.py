@@ -1,7 +1,6 @@
 """Postil: annotated literature commentary for clinicians."""
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -146,11 +145,4 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app import cli
 
     cli.init_app(app)
-    if app.config["GC_FREEZE_AT_START"]:
-        # What start-up made (modules, the URL map, the extensions) lives as long as the worker: kept
-        # out of the collector's generations, a full collection walks only what requests made. At
-        # thousands of annotations a rendering creates enough objects to set one off every few pages,
-        # and walking the whole process then took longer than the rendering itself.
-        gc.collect()
-        gc.freeze()
     return app

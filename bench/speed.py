@@ -77,7 +77,6 @@ def _app(database_url: str):
         SQLALCHEMY_DATABASE_URI = database_url
         PASSWORD_HASH_METHOD = "scrypt:16384:8:1"
         WTF_CSRF_ENABLED = False
-        GC_FREEZE_AT_START = True  # as the served app does (Config)
 
     return create_app(Config)
 

@@ -45,6 +45,9 @@ class Config:
 
     # Each worker's cache of rendered article pages and fragments, bounded in bytes (not entries).
     PAGE_CACHE_BYTES = _env_int("PAGE_CACHE_BYTES", 64 * 1024 * 1024)
+    # Threads on one page of an article's discussion; the rest are further pages (`?threads=2`), which
+    # the page's script loads as the reader scrolls.
+    DISCUSSION_PAGE_THREADS = _env_int("DISCUSSION_PAGE_THREADS", 50)
 
     # Request bodies above this size are refused with 413 (uploads of reference files included).
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)

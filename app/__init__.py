@@ -112,7 +112,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     from app.main.fast_pages import CachedArticlePages
-    from app.services.reading import page_cache
+    from app.services.shared_pages import page_cache
 
     page_cache.max_bytes = app.config["PAGE_CACHE_BYTES"]
     app.wsgi_app = CachedArticlePages(app, app.wsgi_app)

@@ -28,7 +28,7 @@ from werkzeug.http import parse_etags
 
 from app.security.headers import is_local, security_headers
 from app.services.articles import page_key
-from app.services.reading import page_cache
+from app.services.shared_pages import page_cache
 from app.text.compression import IDENTITY, choose
 from config import DEFAULT_SECRET_KEY
 
@@ -75,7 +75,7 @@ class CachedArticlePages:
                                               k.startswith("HTTP_")}):
             return None
         key = self._current_key(unquote(match.group(1)) if "%" in match.group(1) else match.group(1))
-        page = page_cache.get(("page", key)) if key is not None else None
+        page = page_cache.get(("page", key, 1)) if key is not None else None
         if page is None:
             return None
         coding = choose(environ.get("HTTP_ACCEPT_ENCODING"))

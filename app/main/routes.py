@@ -19,15 +19,13 @@ from app.services import follows, helpful, layers, visits
 from app.services.evidence_map import evidence_map
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
-from app.services.reading import (
+from app.services.pagination import page_number
+from app.services.reading import SORTS, UNANSWERED, Discussion, Filters, discussion, outline
+from app.services.shared_pages import (
     NO_MARKS,
-    SORTS,
-    UNANSWERED,
-    Filters,
     ReaderMarks,
     Role,
     apply_edits,
-    discussion,
     own_annotations,
     page_cache,
     reader_edits,
@@ -113,19 +111,45 @@ def render_article_page(article: Article, status: int = 200, reader: ReaderState
                         layer: Layer = PUBLIC_LAYER):
     """Render the article with its highlights, threads and references for the current viewer, in `layer`."""
     marks = reader.marks if reader else NO_MARKS
-    content_html = _article_content(article, "personal", filters_from_request(), marks, layer)
+    content_html, _ = _article_content(article, "personal", filters_from_request(), marks, layer,
+                                       page=_requested_page())
     return render_template("main/article.html", article=article, content_html=content_html, reader=reader), status
 
 
+def _requested_page() -> int | None:
+    """Return the page of threads asked for (`threads`), or None to find the one holding `open` (else the first)."""
+    if "threads" in request.args:
+        return page_number(request.args.get("threads"))
+    return None if request.args.get("open", type=int) else 1
+
+
 def _article_content(article: Article, mode: str, filters: Filters, marks: ReaderMarks = NO_MARKS,
-                     layer: Layer = PUBLIC_LAYER) -> Markup:
-    """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal"."""
+                     layer: Layer = PUBLIC_LAYER, page: int | None = 1) -> tuple[Markup, Discussion]:
+    """Render the page's main content: "anonymous", "member" (any signed-in reader) or "personal".
+
+    `page` is the page of threads shown (None: the one holding the thread `open` names; one past the
+    last: the last). Returns the content and the discussion it shows.
+    """
     viewer = current_user if mode == "personal" else None
     data = discussion(article, viewer, filters, annotate_url=url_for("annotating.annotate", slug=article.slug),
-                      layer=layer)
+                      layer=layer, page=page or 1, open_id=None if page else request.args.get("open", type=int),
+                      per_page=current_app.config["DISCUSSION_PAGE_THREADS"],
+                      page_url=_page_url(article.slug, filters, layer), cache_as=None if mode == "personal" else mode)
     return Markup(render_template("main/_article_content.html", article=article, discussion=data, filters=filters,
                                   references=article_service.references_of(article), mode=mode, marks=marks,
-                                  evidence=evidence_map(article, viewer, layer)))
+                                  evidence=evidence_map(article, viewer, layer))), data
+
+
+def _page_url(slug: str, filters: Filters, layer: Layer):
+    """Return the function giving the address of a page of threads, with the filters and layer shown."""
+    base = {name: value for name, value in (("q", filters.q), ("kind", filters.kind), ("tag", filters.tag),
+                                            ("author", filters.author), ("mine", "1" if filters.mine else None),
+                                            ("sort", None if filters.sort == "position" else filters.sort),
+                                            ("layer", None if layer.shared else layer.param)) if value}
+
+    def page_url(number: int) -> str:
+        return url_for("main.article", slug=slug, **base, **({"threads": number} if number > 1 else {}))
+    return page_url
 
 
 def layer_from_request() -> Layer:
@@ -158,11 +182,12 @@ def article(slug: str):
     own = own_annotations(key.id, current_user.id)
     if own.personal:
         return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader))
-    content = page_cache.get(("member", key))
+    page = _shared_page(slug, key)
+    content = page_cache.get(("member", key, page))
     if content is None:
-        article_obj = get_published_article_or_404(slug)
-        content = share(_article_content(article_obj, "member", filters))
-        page_cache.put(("member", key), content, family=("member", key.id))
+        html, shown = _article_content(get_published_article_or_404(slug), "member", filters, page=page)
+        content = share(html)
+        _keep_shared(("member", key, shown.page), content, shown, key)
     role = Role(accepts_answers=current_user.is_moderator, reattaches=current_user.is_admin)
     edits = reader_edits(content, own.ids, reader.marks, role)
     coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
@@ -181,14 +206,37 @@ _CONTENT_SLOT = "\x00postil-shared-content\x00"
 
 
 def _anonymous_page(slug: str, key, filters: Filters) -> CompressedPage:
-    page = page_cache.get(("page", key))
+    number = _shared_page(slug, key)
+    page = page_cache.get(("page", key, number))
     if page is None:
         article_obj = get_published_article_or_404(slug)
-        content_html = _article_content(article_obj, "anonymous", filters)
+        content_html, shown = _article_content(article_obj, "anonymous", filters, page=number)
         page = CompressedPage.of(render_template("main/article.html", article=article_obj,
                                                  content_html=content_html).encode())
-        page_cache.put(("page", key), page, family=("page", key.id))
+        _keep_shared(("page", key, shown.page), page, shown, key)
     return page
+
+
+def _keep_shared(cache_key: tuple, value, shown: Discussion, key) -> None:
+    """Cache a shared rendering under the page of threads it shows, and where each thread is for the next."""
+    page_cache.put(cache_key, value, family=(cache_key[0], key.id, shown.page))
+    page_cache.put(("thread-pages", key), shown.page_of, family=("thread-pages", key.id))
+
+
+def _shared_page(slug: str, key) -> int:
+    """Return the page of threads the shared (public, unfiltered) page shows: asked for, or holding `open`.
+
+    Bounded by the last page once a rendering of this state said how many there are.
+    """
+    page = _requested_page()
+    pages = page_cache.get(("thread-pages", key))
+    if page is None and pages is None:
+        pages = outline(get_published_article_or_404(slug), None).pages_by_root(
+            current_app.config["DISCUSSION_PAGE_THREADS"])
+        page_cache.put(("thread-pages", key), pages, family=("thread-pages", key.id))
+    if page is None:
+        return pages.get(request.args.get("open", type=int), 1)
+    return min(page, max(pages.values(), default=1)) if pages is not None else page
 
 
 def _compressed(body: bytes, coding: str) -> Response:

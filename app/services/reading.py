@@ -1,24 +1,28 @@
 """The discussion of an article as a reader sees it: threads in reading order, highlights, counts.
 
-Every page load runs a fixed number of queries whatever the number of annotations: one for the
-annotations the viewer may read (with authors and linked studies joined), one for the positions
-of parents the viewer may not read (shown as stubs so replies survive). The highlighted article
-body is rendered once per article version and display revision, and reused until a reader-visible
-change bumps the revision; only viewers with annotations of their own that others cannot see
-(private, pending, hidden) get a body rendered for them. The page shows one layer at a time
-(app.services.visibility.Layer): only the public layer is cached; a journal club's layer and
-"mine" are always rendered for the reader asking, so no cache ever holds group content.
+Every page load runs a fixed number of queries whatever the number of annotations: one Core query
+for the few columns of every annotation the viewer may read (the outline: thread order,
+highlights, counts, filter choices), one for the positions of parents the viewer may not read
+(shown as stubs so replies survive), and one loading whole annotations (authors and linked
+studies joined) for the threads of the page shown only: an article page shows one page of
+threads, and thousands of annotations cost no ORM objects. The highlighted article body is
+rendered once per article version and display revision, and reused until a reader-visible change
+bumps the revision; only viewers with annotations of their own that others cannot see (private,
+pending, hidden) get a body rendered for them. Shared renderings (no viewer, public layer) keep
+each thread's HTML under a stamp of what it shows and the body block by block, so a change renders
+again only what it touches. The page shows one layer at a time (app.services.visibility.Layer):
+only the public layer is cached; a journal club's layer and "mine" are always rendered for the
+reader asking, so no cache ever holds group content.
 """
 from __future__ import annotations
 
-import re
-import sys
-from collections import Counter, OrderedDict
+import hashlib
+import json
+from collections import Counter
 from dataclasses import dataclass, field
-from threading import Lock
 
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import String, Text, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -27,9 +31,9 @@ from app.services.anchoring import ATTACHED
 from app.services.evidence_map import mark_body
 from app.services.search.requests import BadSearch
 from app.services.search.searching import annotation_ids_matching
+from app.services.shared_pages import page_cache
 from app.services.visibility import GROUP, PUBLIC_LAYER, Layer, is_public, layer_clause
-from app.text.compression import Block, cut_blocks
-from app.text.highlight import Span, add_block_links, highlight
+from app.text.highlight import Span, add_block_links, highlight, highlight_blocks
 
 # Replies deeper than this are shown at this depth, with "in reply to".
 MAX_DEPTH = 2
@@ -56,20 +60,54 @@ class Reply:
 
 @dataclass
 class Thread:
-    """A top-level annotation (or a stub) and its replies in order; a question's accepted answer comes first."""
+    """A top-level annotation (or a stub) and its replies in order; a question's accepted answer comes first.
 
-    root: Annotation | Stub
+    Built from annotation rows (AnnotationRow); `hydrate` swaps in whole annotations for rendering,
+    unless `html` already holds the thread's cached rendering (kept under `cache_key`).
+    """
+
+    root: Annotation | AnnotationRow | Stub
     replies: list[Reply] = field(default_factory=list)
     answer_id: int | None = None
+    html: Markup | None = None
+    cache_key: tuple | None = None
 
     @property
     def is_question(self) -> bool:
-        return isinstance(self.root, Annotation) and self.root.kind == AnnotationKind.QUESTION
+        return not getattr(self.root, "is_stub", False) and self.root.kind == AnnotationKind.QUESTION
 
     @property
     def start(self) -> int:
         start = self.root.start
         return start if start is not None else 10 ** 9
+
+    def copy(self) -> Thread:
+        """Return a copy whose root and replies may be replaced (hydrated) without touching this one."""
+        return Thread(self.root, list(self.replies), self.answer_id)
+
+    def nodes(self) -> list:
+        """Return the root and every reply, in order."""
+        return [self.root, *(r.annotation for r in self.replies)]
+
+    def hydrate(self, full: dict[int, Annotation]) -> None:
+        """Replace the thread's rows by the whole annotations in `full` (one deleted meanwhile is left out)."""
+        def whole(node):
+            return node if isinstance(node, Stub) or node is None else full.get(node.id)
+
+        root = whole(self.root)
+        self.root = root if root is not None else Stub(id=self.root.id, start=self.root.start)
+        self.replies = [Reply(whole(r.annotation), r.depth, whole(r.in_reply_to)) for r in self.replies
+                        if whole(r.annotation) is not None]
+
+    def stamp_key(self, mode: str) -> tuple:
+        """Key the thread's rendering in `mode` by its root and what every annotation shown in it shows."""
+        def stamp(node):
+            return ("stub", node.id) if isinstance(node, Stub) else node.stamp
+
+        shown = (stamp(self.root), self.answer_id, [(stamp(r.annotation), r.depth, r.in_reply_to and r.in_reply_to.id)
+                                                  for r in self.replies])
+        digest = hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+        return ("thread", mode, self.root.id, digest)
 
 
 UNANSWERED = "unanswered"
@@ -111,207 +149,24 @@ class Discussion:
     layer: Layer = PUBLIC_LAYER
     # In a journal club's layer: its session prompts on this article (annotation id -> session), shown first.
     prompts: dict = field(default_factory=dict)
-
-
-def weight(value) -> int:
-    """Estimate the bytes a cached value holds: its `nbytes` if it says, else its size as an object."""
-    return getattr(value, "nbytes", None) or sys.getsizeof(value)
-
-
-class PageCache:
-    """An LRU of rendered pages and fragments, bounded by their total size in bytes.
-
-    Each entry may name its family (e.g. the article's anonymous page): putting a new entry in a
-    family drops the family's previous one at once, so a superseded revision never waits for
-    eviction. An entry larger than the whole budget is not kept.
-    """
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
-        self.max_bytes = max_bytes
-        self.items: OrderedDict[tuple, object] = OrderedDict()
-        self.weights: dict[tuple, int] = {}
-        self.families: dict[tuple, tuple] = {}
-        self.family_of: dict[tuple, tuple] = {}
-        self.total = 0
-        self.lock = Lock()
-
-    def get(self, key: tuple):
-        """Return the entry under `key` (and mark it recently used), or None."""
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key: tuple, value, family: tuple | None = None) -> None:
-        """Keep `value` under `key`; drop the family's previous entry, and the oldest entries past the budget."""
-        size = weight(value)
-        with self.lock:
-            if family is not None:
-                previous = self.families.get(family)
-                if previous is not None and previous != key:
-                    self._drop(previous)
-            self._drop(key)
-            if size > self.max_bytes:
-                return
-            self.items[key] = value
-            self.weights[key] = size
-            self.total += size
-            if family is not None:
-                self.families[family] = key
-                self.family_of[key] = family
-            while self.total > self.max_bytes and self.items:
-                self._drop(next(iter(self.items)))
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        with self.lock:
-            self.items.clear()
-            self.weights.clear()
-            self.families.clear()
-            self.family_of.clear()
-            self.total = 0
-
-    def _drop(self, key: tuple) -> None:
-        if key in self.items:
-            del self.items[key]
-            self.total -= self.weights.pop(key)
-            family = self.family_of.pop(key, None)
-            if family is not None and self.families.get(family) == key:
-                del self.families[family]
-
-
-# Rendered bodies, whole anonymous pages and signed-in readers' shared content, per article state.
-page_cache = PageCache()
-
-
-@dataclass(frozen=True)
-class OwnAnnotations:
-    """The viewer's annotations on an article: their ids, and whether any is unseen by others."""
-
-    ids: tuple[int, ...]
-    personal: bool
-
-
-def own_annotations(article_id: int, user_id: int) -> OwnAnnotations:
-    """Return the user's annotations on the article (one query)."""
-    rows = db.session.execute(select(Annotation.id, Annotation.visibility, Annotation.status)
-                              .where(Annotation.article_id == article_id, Annotation.author_id == user_id)).all()
-    # Group annotations are not on the public layer, so they never make the shared content personal.
-    personal = any(r.visibility == Visibility.PRIVATE or (r.visibility == Visibility.PUBLIC and r.status not in (
-        AnnotationStatus.PUBLISHED, AnnotationStatus.REMOVED)) for r in rows)
-    return OwnAnnotations(ids=tuple(r.id for r in rows), personal=personal)
-
-
-# Per-reader switches in shared member content: each element carrying one of these attributes,
-# last in its start tag, is shown or hidden for a reader by `personalise`. `data-check` marks the
-# re-attach links admins see on every annotation whose passage needs checking.
-_SWITCH = re.compile(r'(data-own|data-flag|data-vote|data-unvote|data-new|data-follow|data-unfollow|data-asker'
-                     r'|data-check)="(\d+)"( hidden)?>')
-
-
-@dataclass(frozen=True)
-class SharedContent:
-    """Member content as seen by a reader with nothing of their own, and where each per-reader switch is."""
-
-    html: str
-    # (attribute, id) -> [(start, end, replacement)]: the spans of `html` to flip for readers it concerns.
-    edits: dict[tuple[str, str], list[tuple[int, int, str]]]
-    # attribute -> the ids carrying it (for switches a role flips on every annotation).
-    ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # `html` cut into separately compressed blocks, never inside a switch (app.main.compression).
-    blocks: tuple[Block, ...] = ()
+    # Which page of threads `threads` is, out of how many, and how to link to another (`page_url(n)`).
+    page: int = 1
+    pages: int = 1
+    thread_total: int = 0
+    per_page: int = 0
+    page_url: object = None
+    # Every listed thread, by its first annotation's id -> its page.
+    page_of: dict = field(default_factory=dict)
 
     @property
-    def nbytes(self) -> int:
-        """Estimate the memory the entry holds (the text, its blocks, the switch index)."""
-        # A str takes 1, 2 or 4 bytes a character; each switch holds a key, a list and a tuple of three.
-        return sys.getsizeof(self.html) + sum(len(b.raw) + len(b.run) + 100 for b in self.blocks) + 400 * len(
-            self.edits)
+    def first_shown(self) -> int:
+        return (self.page - 1) * self.per_page + 1
 
-
-def share(content_html: str) -> SharedContent:
-    """Index rendered member content once, when it is cached, and compress it in blocks."""
-    html = str(content_html)
-    edits: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
-    ids: dict[str, list[str]] = {}
-    for match in _SWITCH.finditer(html):
-        attribute, annotation_id, hidden = match.groups()
-        replacement = f'{attribute}="{annotation_id}"' + ("" if hidden else " hidden") + ">"
-        if (attribute, annotation_id) not in edits:
-            ids.setdefault(attribute, []).append(annotation_id)
-        edits.setdefault((attribute, annotation_id), []).append((match.start(), match.end(), replacement))
-    spans = sorted((start, end) for spans in edits.values() for start, end, _ in spans)
-    return SharedContent(html, edits, {a: tuple(v) for a, v in ids.items()}, cut_blocks(html, spans))
-
-
-@dataclass(frozen=True)
-class ReaderMarks:
-    """What is particular to one reader on an article page: their votes, followed threads, what is new."""
-
-    voted: frozenset[int] = frozenset()
-    followed_threads: frozenset[int] = frozenset()
-    new: tuple[int, ...] = ()
-
-
-NO_MARKS = ReaderMarks()
-
-
-@dataclass(frozen=True)
-class Role:
-    """What a reader's role switches on in shared content: moderators accept answers, admins re-attach."""
-
-    accepts_answers: bool = False
-    reattaches: bool = False
-
-
-READER = Role()
-
-
-def reader_edits(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderMarks = NO_MARKS,
-                 role: Role = READER) -> list[tuple[int, int, str]]:
-    """Return the edits (start, end, replacement), in order, that turn shared content into one reader's.
-
-    For the reader's own annotations: edit/delete and "accept as answer" (on their questions) shown,
-    flag and helpful hidden; for those they found helpful, "withdraw" shown; for the threads they
-    follow, "unfollow" shown; for annotations new since their last visit, the "new" marker shown.
-    Moderators may accept an answer in every thread; admins see "re-attach" on every annotation
-    whose passage needs checking (their own already show it among their own actions).
-    """
-    own = {str(i) for i in own_ids}
-    voted = {str(i) for i in marks.voted}
-    followed = {str(i) for i in marks.followed_threads}
-    flips = {"data-own": own, "data-flag": own, "data-asker": own, "data-vote": own | voted,
-             "data-unvote": voted, "data-new": {str(i) for i in marks.new}, "data-follow": followed,
-             "data-unfollow": followed}
-    if role.accepts_answers:
-        flips["data-asker"] = set(content.ids.get("data-asker", ()))
-    if role.reattaches:
-        flips["data-check"] = set(content.ids.get("data-check", ())) - own
-    return sorted(edit for attribute, chosen in flips.items() for i in chosen
-                  for edit in content.edits.get((attribute, i), ()))
-
-
-def apply_edits(html: str, edits: list[tuple[int, int, str]]) -> str:
-    """Return `html` with the sorted, non-overlapping `edits` applied (one copy of the text)."""
-    if not edits:
+    def keep(self, thread: Thread, html: Markup) -> Markup:
+        """Keep a thread's fresh rendering in the fragment cache when it may be shared; return it."""
+        if thread.cache_key is not None:
+            page_cache.put(thread.cache_key, html, family=thread.cache_key[:3])
         return html
-    out, position = [], 0
-    for start, end, replacement in edits:
-        out.append(html[position:start])
-        out.append(replacement)
-        position = end
-    out.append(html[position:])
-    return "".join(out)
-
-
-def personalise(content: SharedContent, own_ids: tuple[int, ...], marks: ReaderMarks = NO_MARKS,
-                role: Role = READER) -> Markup:
-    """Flip the per-reader switches of shared member content for one reader (see `reader_edits`).
-
-    Costs time in the number of switches concerning the reader, plus one copy of the page.
-    """
-    return Markup(apply_edits(content.html, reader_edits(content, own_ids, marks, role)))
 
 
 def _distinct_tags(roots: list[Annotation]) -> list[str]:
@@ -323,48 +178,142 @@ def _distinct_tags(roots: list[Annotation]) -> list[str]:
     return sorted(seen.values(), key=str.lower)
 
 
-def _label(annotation_by_id: dict[int, Annotation]):
+def _label(row_by_id: dict[int, AnnotationRow]):
     def label_for(span: Span) -> str:
-        ann = annotation_by_id.get(span.annotation_id)
-        if ann is None:
+        row = row_by_id.get(span.annotation_id)
+        if row is None:
             return "Annotation: open discussion"
         # The marker the link shows starts its name, so that what is seen is what speech input can say.
-        return f"{ann.kind.marker} {ann.kind.label} by {ann.author.display_name}: open discussion"
+        return f"{row.kind.marker} {row.kind.label} by {row.author_name}: open discussion"
     return label_for
 
 
-def _highlighted_body(article: Article, roots: list[Annotation], personal: bool, filters: Filters,
-                      annotate_url: str) -> str:
-    """Return the article body with `roots` highlighted; cached only when `personal` is False (public layer)."""
+def _highlighted_body(article: Article, roots: list[AnnotationRow], personal: bool, filters: Filters,
+                      annotate_url: str, href_for) -> str:
+    """Return the article body with `roots` highlighted; cached only when `personal` is False (public layer).
+
+    `href_for(span)` is the link to the span's thread (on whichever page of threads holds it). The
+    shared body is kept whole per article state, and block by block under what each block shows, so
+    that a new annotation highlights again only the blocks it (or a thread moved to another page) touches.
+    """
     by_id = {a.id: a for a in roots}
     spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
              if a.start is not None and a.end is not None and a.anchor_state in ATTACHED]
     if personal or filters.active:
-        return _render_body(article, spans, by_id, annotate_url)
+        return highlight(_body_with_links(article, annotate_url), spans, _label(by_id), href_for)
     # created_at tells apart an article re-created under a reused id.
     key = ("body", article.id, article.created_at.isoformat(), article.version, article.display_rev)
     cached = page_cache.get(key)
     if cached is None:
-        cached = _render_body(article, spans, by_id, annotate_url)
+        def reuse(index: int, signature: tuple, render) -> str:
+            # The signature (the block's HTML and highlights) is the key: hashing and comparing it costs
+            # less than a digest of it, and a block whose evidence marks or links changed is new.
+            block_key = ("body-block", article.id, index, signature)
+            block = page_cache.get(block_key)
+            if block is None:
+                block = render()
+                page_cache.put(block_key, block, family=("body-block", article.id, index))
+            return block
+
+        cached = highlight_blocks(_body_with_links(article, annotate_url), spans, _label(by_id), href_for, reuse)
         page_cache.put(key, cached, family=("body", article.id))
     return cached
 
 
-def _render_body(article: Article, spans: list[Span], by_id: dict[int, Annotation], annotate_url: str) -> str:
-    with_links = add_block_links(mark_body(article, article.body_html), lambda n: f"{annotate_url}?block={n}",
-                                 "annotate",
-                                 lambda n: f"Annotate paragraph {n + 1}")
-    return highlight(with_links, spans, _label(by_id))
+def _body_with_links(article: Article, annotate_url: str) -> str:
+    """Return the article body with its evidence marks and an "annotate" link after each block."""
+    return add_block_links(mark_body(article, article.body_html), lambda n: f"{annotate_url}?block={n}",
+                           "annotate", lambda n: f"Annotate paragraph {n + 1}")
 
 
-def readable_annotations(article: Article, viewer: User | None, layer: Layer = PUBLIC_LAYER) -> list[Annotation]:
-    """Return every annotation of `article` that `viewer` may read in `layer`, oldest first (one query)."""
-    return list(db.session.scalars(
-        select(Annotation)
-        .where(Annotation.article_id == article.id, layer_clause(viewer, layer))
-        .options(joinedload(Annotation.author), joinedload(Annotation.study))
-        .order_by(Annotation.created_at, Annotation.id)
-    ).unique())
+@dataclass(slots=True)
+class AnnotationRow:
+    """The columns of one annotation that every page of threads needs (order, highlights, counts, filters).
+
+    Read with Core for all of an article's annotations; whole Annotation objects are loaded only for
+    the threads a page renders. `stamp` holds every column a rendered thread shows or depends on,
+    so that a thread's rendering can be cached under the stamps of its annotations.
+    """
+
+    id: int
+    parent_id: int | None
+    root_id: int | None
+    kind: AnnotationKind
+    start: int | None
+    end: int | None
+    anchor_state: str
+    deleted: bool
+    tags: list
+    author_id: int
+    author_name: str
+    accepted_answer_id: int | None
+    helpful_count: int
+    visibility: Visibility
+    status: AnnotationStatus
+    study_id: int | None
+    stamp: tuple
+
+    @property
+    def is_deleted(self) -> bool:
+        return bool(self.deleted)
+
+
+# What a rendered thread shows beyond the outline's own columns: a change to any of them changes the
+# stamp. Times are read as text: they are only compared, and decoding thousands costs more than the query.
+# A linked study's notices and appraisals live in other tables: threads showing one are never cached.
+_STAMP_COLUMNS = (cast(Annotation.modified_at, String), cast(Annotation.edited_at, String), Annotation.anchor_version,
+                  Annotation.group_id, User.profession, User.competing_interests)
+_ROW_COLUMNS = (Annotation.id, Annotation.parent_id, Annotation.root_id, Annotation.kind, Annotation.start,
+                Annotation.end, Annotation.anchor_state, Annotation.deleted_at.is_not(None),
+                cast(Annotation.tags, Text), Annotation.author_id, User.display_name, Annotation.accepted_answer_id,
+                Annotation.helpful_count, Annotation.visibility, Annotation.status, Annotation.study_id)
+
+
+def readable_rows(article_id: int, viewer: User | None, layer: Layer = PUBLIC_LAYER) -> list[AnnotationRow]:
+    """Return the outline of every annotation of the article that `viewer` may read in `layer`, oldest first.
+
+    One Core query, without building ORM objects: cheap for thousands of annotations.
+    """
+    statement = (select(*_ROW_COLUMNS, *_STAMP_COLUMNS)
+                 .join(User, User.id == Annotation.author_id)
+                 .where(Annotation.article_id == article_id, layer_clause(viewer, layer))
+                 .order_by(Annotation.created_at, Annotation.id))
+    width = len(_ROW_COLUMNS)
+    tags: dict[str | None, list] = {None: []}
+    rows = []
+    for row in db.session.connection().execute(statement).all():
+        values = list(row[:width])
+        # Tags come as their JSON text, decoded once for each distinct list (most annotations share a few).
+        raw = values[8]
+        if raw not in tags:
+            tags[raw] = json.loads(raw) or []
+        values[8] = tags[raw]
+        rows.append(AnnotationRow(*values, stamp=tuple(row)))
+    return rows
+
+
+def _full_annotations(ids: set[int], viewer: User | None, layer: Layer) -> dict[int, Annotation]:
+    """Load those of the annotations `ids` that `viewer` reads in `layer`, with authors and linked studies.
+
+    One query (none for no ids). Read again under the same rule as the outline: one hidden since
+    the outline was read is left out rather than shown.
+    """
+    if not ids:
+        return {}
+    # Many ids (a whole discussion, for an export) are read by article instead: a list of thousands
+    # of bound parameters would pass what some databases accept in one statement.
+    if len(ids) <= _MAX_IDS:
+        wanted = Annotation.id.in_(sorted(ids))
+    else:
+        article_of = select(Annotation.article_id).where(Annotation.id == min(ids)).scalar_subquery()
+        wanted = Annotation.article_id == article_of
+    loaded = db.session.scalars(
+        select(Annotation).where(wanted, layer_clause(viewer, layer))
+        .options(joinedload(Annotation.author), joinedload(Annotation.study))).unique()
+    return {a.id: a for a in loaded if a.id in ids}
+
+
+_MAX_IDS = 2000
 
 
 def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:
@@ -375,7 +324,7 @@ def _stubs(article: Article, missing: set[int]) -> dict[int, Stub]:
     return {row.id: Stub(id=row.id, start=row.start) for row in rows}
 
 
-def _matches(annotation: Annotation, filters: Filters, viewer: User | None, answered: set[int],
+def _matches(annotation: AnnotationRow, filters: Filters, viewer: User | None, answered: set[int],
              searched: set[int] | None = None) -> bool:
     if searched is not None and annotation.id not in searched:
         return False
@@ -393,7 +342,7 @@ def _matches(annotation: Annotation, filters: Filters, viewer: User | None, answ
     return True
 
 
-def _stub_thread(stub: Stub, children: dict[int, list[Annotation]], collect) -> Thread:
+def _stub_thread(stub: Stub, children: dict[int, list[AnnotationRow]], collect) -> Thread:
     """Hang the readable replies of an unreadable parent under its stub."""
     thread = Thread(stub)
     for child in children.get(stub.id, []):
@@ -414,14 +363,14 @@ def _thread_order(filters: Filters, pinned: dict | None = None):
     return lambda t: (rank.get(t.root.id, first), t.start, t.root.id)
 
 
-def _answered(roots: list[Annotation], by_id: dict[int, Annotation]) -> set[int]:
+def _answered(roots: list[AnnotationRow], by_id: dict[int, AnnotationRow]) -> set[int]:
     """Return the questions answered for this viewer: those whose accepted reply they may read."""
     return {a.id for a in roots if a.accepted_answer_id in by_id and not by_id[a.accepted_answer_id].is_deleted
             and by_id[a.accepted_answer_id].root_id == a.id}
 
 
-def _answer_first(thread: Thread, answer_id: int, children: dict[int, list[Annotation]],
-                  by_id: dict[int, Annotation]) -> None:
+def _answer_first(thread: Thread, answer_id: int, children: dict[int, list[AnnotationRow]],
+                  by_id: dict[int, AnnotationRow]) -> None:
     """Move the accepted answer, with the replies under it, to the top of the thread's replies."""
     below = {answer_id}
     stack = [answer_id]
@@ -440,15 +389,49 @@ def _answer_first(thread: Thread, answer_id: int, children: dict[int, list[Annot
     thread.answer_id = answer_id
 
 
-def discussion(article: Article, viewer: User | None, filters: Filters | None = None, *,
-               annotate_url: str, layer: Layer = PUBLIC_LAYER) -> Discussion:
-    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer` in `layer`.
+@dataclass
+class Outline:
+    """Every thread of an article for one viewer, in order, built from annotation rows alone."""
 
-    `annotate_url` is the article's no-JavaScript annotate page, linked after each paragraph. In a
-    group's layer the group's session prompts come first.
+    threads: list[Thread]
+    changed: list[Thread]
+    orphans: list[Thread]
+    rows: list[AnnotationRow]
+    roots: list[AnnotationRow]
+    prompts: dict
+    notices: list[str]
+
+    @property
+    def nbytes(self) -> int:
+        """Estimate the memory the outline holds (a row, its stamp and strings; a thread and its list)."""
+        return 600 * len(self.rows) + 150 * (len(self.threads) + len(self.changed) + len(self.orphans))
+
+    def pages_by_root(self, per_page: int) -> dict[int, int]:
+        """Return the page of threads (of `per_page`) on which each listed thread, by its first annotation, is."""
+        return {thread.root.id: n // per_page + 1 for n, thread in enumerate(self.threads)}
+
+
+def outline(article: Article, viewer: User | None, filters: Filters | None = None,
+            layer: Layer = PUBLIC_LAYER) -> Outline:
+    """Build every thread of `article` that `viewer` reads in `layer`, in order, from annotation rows (few queries).
+
+    The public outline (no viewer, no filter) is kept per article state: the anonymous and the
+    signed-in readers' renderings of every page of threads share it. Callers copy a thread before
+    changing it (`Thread.copy`).
     """
     filters = filters or Filters()
-    rows = readable_annotations(article, viewer, layer)
+    if viewer is not None or filters.active or not layer.shared:
+        return _build_outline(article, viewer, filters, layer)
+    key = ("outline", article.id, article.created_at.isoformat(), article.version, article.display_rev)
+    plan = page_cache.get(key)
+    if plan is None:
+        plan = _build_outline(article, None, filters, layer)
+        page_cache.put(key, plan, family=("outline", article.id))
+    return plan
+
+
+def _build_outline(article: Article, viewer: User | None, filters: Filters, layer: Layer) -> Outline:
+    rows = readable_rows(article.id, viewer, layer)
     prompts = _prompts(article, layer)
     searched, notices = _text_matches(article, viewer, filters)
     by_id = {a.id: a for a in rows}
@@ -456,7 +439,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
     missing |= {a.root_id for a in rows if a.root_id and a.root_id not in by_id}
     stubs = _stubs(article, missing)
 
-    children: dict[int, list[Annotation]] = {}
+    children: dict[int, list[AnnotationRow]] = {}
     for a in rows:
         if a.parent_id is not None:
             children.setdefault(a.parent_id, []).append(a)
@@ -470,7 +453,7 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
             stack.extend(children.get(node.id, []))
         return False
 
-    def collect(node_id: int, depth: int, parent: Annotation | None, out: list[Reply]) -> None:
+    def collect(node_id: int, depth: int, parent: AnnotationRow | None, out: list[Reply]) -> None:
         for child in children.get(node_id, []):
             if child.is_deleted and not has_live_descendant(child.id):
                 continue
@@ -498,19 +481,78 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
                         if stub.id in missing and stub.id not in root_ids]
         threads += [thread for thread in stub_threads if thread.replies]
     threads.sort(key=_thread_order(filters, prompts))
+    return Outline(threads=threads, changed=changed, orphans=orphans, rows=rows, roots=roots, prompts=prompts,
+                   notices=notices)
 
+
+def discussion(article: Article, viewer: User | None, filters: Filters | None = None, *,
+               annotate_url: str, layer: Layer = PUBLIC_LAYER, page: int | None = None, per_page: int = 50,
+               open_id: int | None = None, page_url=None, cache_as: str | None = None) -> Discussion:
+    """Build the threads, counts, filter choices and highlighted body of `article` for `viewer` in `layer`.
+
+    `annotate_url` is the article's no-JavaScript annotate page, linked after each paragraph. In a
+    group's layer the group's session prompts come first. With a `page`, only that page of
+    `per_page` threads is loaded and rendered (the passages whose wording changed come with the
+    first); `page_url(n)` is the address of page n, which every highlight of a thread elsewhere
+    links to; with an `open_id`, the page is the one holding that thread. `cache_as` names the
+    shared rendering ("anonymous", "member") whose threads may be taken from and kept in the
+    fragment cache: honoured only without a viewer, in the public layer.
+    """
+    filters = filters or Filters()
+    plan = outline(article, viewer, filters, layer)
+    threads, changed, orphans = plan.threads, plan.changed, plan.orphans
+    page_of = plan.pages_by_root(per_page)
+    pages = max(1, -(-len(threads) // per_page)) if page is not None else 1
+    if page is not None:
+        page = page_of.get(open_id, page) if open_id is not None else page
+        page = min(max(page, 1), pages)
+        threads = threads[(page - 1) * per_page:page * per_page]
+        if page > 1:
+            changed, orphans = [], []
+
+    addresses: dict[int, str] = {}
+
+    def href_for(span: Span) -> str:
+        if page_url is None:
+            return f"#a-{span.annotation_id}"
+        number = page_of.get(span.annotation_id, 1)
+        if number not in addresses:
+            addresses[number] = page_url(number)
+        return f"{addresses[number]}#a-{span.annotation_id}"
+
+    rows, roots = plan.rows, plan.roots
     live_roots = [a for a in roots if not a.is_deleted]
     counts = Counter(a.kind.value for a in live_roots if a.anchor_state in ATTACHED)
-    tags = _distinct_tags(live_roots)
-    authors = sorted({(a.author_id, a.author.display_name) for a in rows}, key=lambda x: x[1])
     personal = not layer.shared or any(not is_public(a) for a in roots)
-    shown_roots = [t.root for t in threads if isinstance(t.root, Annotation) and not t.root.is_deleted]
+    shown_roots = [t.root for t in plan.threads if isinstance(t.root, AnnotationRow) and not t.root.is_deleted]
     body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters,
-                             annotate_url)
-    kind_counts = {k.value: counts.get(k.value, 0) for k in AnnotationKind}
-    return Discussion(threads=threads, changed=changed, orphans=orphans, counts=kind_counts,
-                      tags=tags, authors=authors, body_html=body, total=len(live_roots), filter_notices=notices,
-                      layer=layer, prompts=prompts)
+                             annotate_url, href_for)
+    shared = cache_as if viewer is None and layer.shared and not personal else None
+    threads, changed, orphans = ([t.copy() for t in group] for group in (threads, changed, orphans))
+    _load_threads([*threads, *changed, *orphans], shared, viewer, layer)
+    return Discussion(threads=threads, changed=changed, orphans=orphans,
+                      counts={k.value: counts.get(k.value, 0) for k in AnnotationKind},
+                      tags=_distinct_tags(live_roots),
+                      authors=sorted({(a.author_id, a.author_name) for a in rows}, key=lambda x: x[1]),
+                      body_html=body, total=len(live_roots), filter_notices=plan.notices, layer=layer,
+                      prompts=plan.prompts, page=page or 1, pages=pages, thread_total=len(plan.threads),
+                      per_page=per_page if page is not None else len(plan.threads), page_url=page_url,
+                      page_of=page_of)
+
+
+def _load_threads(threads: list[Thread], shared: str | None, viewer: User | None, layer: Layer) -> None:
+    """Put whole annotations in `threads`, or their cached rendering when `shared` content may reuse it."""
+    if shared is not None:
+        for thread in threads:
+            if not any(getattr(node, "study_id", None) for node in thread.nodes()):
+                thread.cache_key = thread.stamp_key(shared)
+                thread.html = page_cache.get(thread.cache_key)
+    wanted = {node.id for thread in threads if thread.html is None for node in thread.nodes()
+              if isinstance(node, AnnotationRow)}
+    full = _full_annotations(wanted, viewer, layer)
+    for thread in threads:
+        if thread.html is None:
+            thread.hydrate(full)
 
 
 def _prompts(article: Article, layer: Layer) -> dict:

@@ -7,7 +7,7 @@ would cost more than rendering it from the cache. So:
 - a page that is the same for every reader (the anonymous page) is compressed once, when it is
   cached, in each encoding (Brotli and gzip); readers whose browser accepts neither get the gzip
   variant decompressed;
-- content shared by signed-in readers but personalised per reader (app.services.reading.share) is
+- content shared by signed-in readers but personalised per reader (app.services.shared_pages.share) is
   cut into blocks, each compressed as a run of deflate blocks ending on a byte boundary (a sync
   flush) whose back-references reach only into the previous block's text (given as the
   compressor's dictionary). Runs join into one valid deflate stream wherever the text before them

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from app.text.dom import Event, canonical_text, escape_attr, escape_text, parse_events
 from app.text.kinds import KINDS
 
-__all__ = ["Span", "add_block_links", "canonical_text", "highlight"]
+__all__ = ["Span", "add_block_links", "canonical_text", "highlight", "highlight_blocks"]
 
 _KIND_RE = re.compile(r"[a-z-]+")
 # For a kind the table does not know; known kinds have their own marker (colour is never the only signal).
@@ -53,6 +53,7 @@ def highlight(
     html: str,
     spans: Sequence[Span],
     label_for: Callable[[Span], str] | None = None,
+    href_for: Callable[[Span], str] | None = None,
 ) -> str:
     """Wrap the text covered by spans in <mark> elements and add a link after each span.
 
@@ -63,13 +64,61 @@ def highlight(
     `<a class="hl-ref" data-nc href="#a-ID" id="hl-ID">` (moved after the
     enclosing link when that character is inside one, as links cannot nest).
     Empty spans and spans outside the text are ignored, as are spans covering
-    only whitespace between blocks. label_for gives each link's aria-label.
+    only whitespace between blocks. label_for gives each link's aria-label,
+    href_for its target when the thread is not `#a-ID` on the same page.
     """
     events, length = parse_events(html)
     valid = [s for s in spans if 0 <= s.start < s.end <= length]
     if not valid:
         return html
-    return _Highlighter(events, valid, label_for or _default_label).render()
+    return _Highlighter(events, valid, label_for or _default_label, href_for or _default_href).render()
+
+
+def highlight_blocks(
+    html: str,
+    spans: Sequence[Span],
+    label_for: Callable[[Span], str],
+    href_for: Callable[[Span], str],
+    reuse: Callable[[int, tuple, Callable[[], str]], str],
+) -> str:
+    """Highlight like `highlight`, one top-level block at a time, so that a block can be reused.
+
+    For each block, `reuse(index, signature, render)` returns the block's highlighted HTML: the
+    caller may keep it under (index, signature), which holds everything the block's rendering
+    depends on (the block's own HTML, each span touching it with its label and its link, and which
+    spans end there), and calls `render()` when it has nothing kept. Each annotation must
+    have one span at most (then its link, and the link's id, are in one block only).
+    """
+    events, length = parse_events(html)
+    valid = sorted((s for s in spans if 0 <= s.start < s.end <= length), key=lambda s: (s.start, s.end))
+    refs_at = _ref_positions(events, valid)
+    out: list[str] = []
+    starts = [s.start for s in valid]
+    for index, (low, high) in enumerate(_top_level_blocks(events)):
+        block = events[low:high]
+        begin = block[0].offset
+        end = events[high].offset if high < len(events) else length
+        inside = [s for s in valid[:bisect_left(starts, end)] if s.end > begin]
+        refs = {offset: found for offset, found in refs_at.items() if begin < offset <= end}
+        signature = ("".join(event.raw for event in block),
+                     tuple((s.start, s.end, s.annotation_id, s.kind, label_for(s), href_for(s)) for s in inside),
+                     tuple(sorted((offset, tuple(s.annotation_id for s in found)) for offset, found in refs.items())))
+        out.append(reuse(index, signature, lambda block=block, inside=inside, refs=refs: _Highlighter(
+            block, inside, label_for, href_for, refs).render()))
+    return "".join(out)
+
+
+def _top_level_blocks(events: list[Event]) -> list[tuple[int, int]]:
+    """Cut the events into runs [low, high), each a whole top-level element with the text before it."""
+    blocks, low = [], 0
+    for number, event in enumerate(events):
+        closes = event.depth == 0 and (event.kind == "end" or (event.kind == "start" and event.void))
+        if closes:
+            blocks.append((low, number + 1))
+            low = number + 1
+    if low < len(events):
+        blocks.append((low, len(events)))
+    return blocks
 
 
 def add_block_links(
@@ -123,12 +172,14 @@ class _Highlighter:
     """One pass over the HTML events, splitting text at span boundaries."""
 
     def __init__(
-        self, events: list[Event], spans: list[Span], label_for: Callable[[Span], str]
+        self, events: list[Event], spans: list[Span], label_for: Callable[[Span], str],
+        href_for: Callable[[Span], str], refs_at: dict[int, list[Span]] | None = None,
     ) -> None:
         self.events = events
         self.cuts, self.mark_tags = _mark_segments(spans)
-        self.refs_at = _ref_positions(events, spans)
+        self.refs_at = _ref_positions(events, spans) if refs_at is None else refs_at
         self.label_for = label_for
+        self.href_for = href_for
         self.emitted_ids: set[int] = set()
         self.out: list[str] = []
         # Links found inside an <a> wait until it closes, as links cannot nest.
@@ -158,8 +209,8 @@ class _Highlighter:
         while position < node_end:
             while self.segment + 1 < len(cuts) and cuts[self.segment + 1] <= position:
                 self.segment += 1
-            if position < cuts[0]:
-                tag, next_cut = None, cuts[0]
+            if not cuts or position < cuts[0]:
+                tag, next_cut = None, cuts[0] if cuts else node_end
             else:
                 tag = self.mark_tags[self.segment] if self.segment < len(self.mark_tags) else None
                 next_cut = cuts[self.segment + 1] if self.segment + 1 < len(cuts) else node_end
@@ -177,7 +228,7 @@ class _Highlighter:
             # Two spans of one annotation get one id, so the #hl-ID target stays unique.
             with_id = span.annotation_id not in self.emitted_ids
             self.emitted_ids.add(span.annotation_id)
-            parts.append(_ref_link(span, self.label_for(span), with_id))
+            parts.append(_ref_link(span, self.label_for(span), self.href_for(span), with_id))
         return "".join(parts)
 
 
@@ -246,14 +297,18 @@ def _is_wrappable(event: Event) -> bool:
     return "\n" not in event.text and event.parent not in _NO_TEXT_PARENTS
 
 
-def _ref_link(span: Span, label: str, with_id: bool) -> str:
+def _ref_link(span: Span, label: str, href: str, with_id: bool) -> str:
     id_attr = f' id="hl-{span.annotation_id}"' if with_id else ""
     style = KINDS.get(span.kind)  # a kind's value finds its row: AnnotationKind is a StrEnum
     marker = style.marker if style is not None else DEFAULT_MARKER
     return (
-        f'<a class="hl-ref hl-ref-{span.kind}" data-nc href="#a-{span.annotation_id}"{id_attr}'
+        f'<a class="hl-ref hl-ref-{span.kind}" data-nc href="{escape_attr(href)}"{id_attr}'
         f' aria-label="{escape_attr(label)}">{escape_text(marker)}</a>'
     )
+
+
+def _default_href(span: Span) -> str:
+    return f"#a-{span.annotation_id}"
 
 
 def _default_label(span: Span) -> str:

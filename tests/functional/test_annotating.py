@@ -187,7 +187,7 @@ def test_paragraph_links_lead_to_the_no_javascript_form(client, make, reader):
 
 def count_queries(app, client, path, cold=True, seen=None):
     """Return the SQL statements a GET of `path` costs; `seen` (a list) receives the page's text."""
-    from app.services.reading import page_cache
+    from app.services.shared_pages import page_cache
 
     if cold:
         page_cache.clear()

@@ -115,7 +115,9 @@ def test_new_since_last_visit_markers_and_jump_link_are_per_reader(app, make, sc
     fresh = make.annotation(writer, slug, OTHER, body="Fresh news.")
     reply = make.reply(writer, old, "A fresh reply.")
     page = client.get(f"/articles/{slug}").get_data(as_text=True)
-    assert f'<a class="new-link" href="#a-{fresh}"' in page or f'<a class="new-link" href="#a-{reply}"' in page
+    # The jump link is the annotation's permalink, which opens whichever page of threads holds it.
+    assert any(f'<a class="new-link" href="/annotations/{new}" data-new-link="{new}">' in page
+               for new in (fresh, reply))
     assert "2 new</span> since your last visit" in page
     assert f'data-new="{fresh}">' in page and f'data-new="{reply}">' in page
     assert f'data-new="{old}" hidden>' in page

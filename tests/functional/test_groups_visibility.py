@@ -14,7 +14,7 @@ import json
 import pytest
 
 from app.models import AnnotationKind
-from app.services.reading import page_cache
+from app.services.shared_pages import page_cache
 from tests.conftest import AuthActions, csrf_from, send_outbox
 
 QUOTE = "increased expression of TIE2, the angiopoietin receptor"
@@ -250,7 +250,7 @@ def test_a_member_removed_by_the_owner_loses_access_at_once(app, club):
 
 
 def test_a_clubs_layer_is_never_cached_and_its_members_still_share_the_cached_public_page(app, club):
-    from app.services.reading import own_annotations
+    from app.services.shared_pages import own_annotations
 
     slug, layer = club["slug"], f"group:{club['group']}"
     page_cache.clear()

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, ArticleStatus, Visibility
 from app.models import Role as UserRole
-from app.services.reading import page_cache
+from app.services.shared_pages import page_cache
 from tests.conftest import AuthActions
 
 QUOTE = "increased expression of TIE2, the angiopoietin receptor"

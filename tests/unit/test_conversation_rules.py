@@ -2,7 +2,7 @@
 from datetime import UTC, datetime, timedelta
 
 from app.services.outbox import backoff
-from app.services.reading import ReaderMarks, personalise, share
+from app.services.shared_pages import ReaderMarks, personalise, share
 from app.services.visits import VISIT_GAP, next_state
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

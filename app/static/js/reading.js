@@ -510,6 +510,11 @@
       enhanceDiscussion();
       if (sheet.open) { discussion.querySelectorAll(".sheet-close").forEach(function (b) { b.remove(); }); addSheetClose(); }
       countThreads();
+      if (data.id && !document.getElementById("a-" + data.id) && data.url) {
+        // On another page of threads: its permalink opens that page at the annotation.
+        window.location.href = data.url;
+        return;
+      }
       if (data.message) { announce(data.message); flash(data.message, data.id); }
       if (data.id) { focusThread(data.id, true); }
     }).catch(function () {
@@ -565,7 +570,8 @@
   document.body.appendChild(sheetToggle);
 
   function countThreads() {
-    var count = discussion.querySelectorAll(".threads > .thread").length;
+    var pager = discussion.querySelector("[data-thread-pages]");
+    var count = pager ? pager.dataset.total : discussion.querySelectorAll(".threads > .thread").length;
     sheetToggle.textContent = "Discussion (" + count + ")";
   }
 
@@ -632,6 +638,13 @@
     item.focus({ preventScroll: !scroll });
   }
 
+  function threadIdOf(link) {
+    // "#a-12" or "/articles/slug?threads=2#a-12": the thread's id after "#a-".
+    var href = link.getAttribute("href") || "";
+    var at = href.indexOf("#a-");
+    return at >= 0 ? href.slice(at + 3) : "";
+  }
+
   function focusHighlight(id) {
     closeSheet();
     setActive(id);
@@ -649,8 +662,12 @@
     }
     var ref = event.target.closest("a.hl-ref");
     if (ref) {
-      event.preventDefault();
-      focusThread(ref.getAttribute("href").slice(3), true, ref);
+      // The thread may be on another page of threads: then the link (its page's address) is followed.
+      var refId = threadIdOf(ref);
+      if (document.getElementById("a-" + refId)) {
+        event.preventDefault();
+        focusThread(refId, true, ref);
+      }
     }
     var link = event.target.closest("a.block-annotate");
     if (link && signedIn) {
@@ -663,31 +680,127 @@
     }
   });
 
-  function enhanceDiscussion() {
-    discussion.querySelectorAll("[data-focus-highlight]").forEach(function (link) {
+  function enhanceDiscussion(scope) {
+    var within = scope || discussion;
+    within.querySelectorAll("[data-focus-highlight]").forEach(function (link) {
       link.addEventListener("click", function (event) {
         event.preventDefault();
         focusHighlight(link.dataset.focusHighlight);
       });
     });
-    discussion.querySelectorAll('a[data-action="reply"]').forEach(function (link) {
+    within.querySelectorAll('a[data-action="reply"]').forEach(function (link) {
       link.addEventListener("click", function (event) {
         event.preventDefault();
         openReply(link);
       });
     });
-    discussion.querySelectorAll("a[data-post]").forEach(function (link) {
+    within.querySelectorAll("a[data-post]").forEach(function (link) {
       link.addEventListener("click", function (event) {
         event.preventDefault();
         sendAction(link);
       });
     });
+    if (scope) { return; }
+    enhanceThreadPages();
     var filters = discussion.querySelector("form.filters");
     if (filters) {
       filters.querySelectorAll("select, input").forEach(function (input) {
         input.addEventListener("change", function () { filters.requestSubmit(); });
       });
     }
+  }
+
+  /* ---- further pages of threads: loaded in place as the reader scrolls, or with a button ---- */
+
+  var threadPagesWatch = null;
+
+  function enhanceThreadPages() {
+    // Without the script "More threads" is a link to the next page; with it, a button that appends the
+    // next page's threads here, pressed for the reader when the end of the list scrolls into view.
+    var pager = discussion.querySelector("[data-thread-pages]");
+    var next = pager && pager.querySelector("[data-more-threads]");
+    if (threadPagesWatch) { threadPagesWatch.disconnect(); threadPagesWatch = null; }
+    if (!next) { return; }
+    var more = document.createElement("button");
+    more.type = "button";
+    more.className = "button button-secondary button-small more-threads";
+    more.textContent = "Show more threads";
+    more.dataset.next = next.getAttribute("href");
+    more.addEventListener("click", function () { loadMoreThreads(more, true); });
+    next.hidden = true;
+    pager.appendChild(more);
+    if ("IntersectionObserver" in window) {
+      threadPagesWatch = new IntersectionObserver(function (entries) {
+        if (entries.some(function (entry) { return entry.isIntersecting; })) { loadMoreThreads(more, false); }
+      }, { rootMargin: "400px 0px" });
+      threadPagesWatch.observe(more);
+    }
+  }
+
+  function loadMoreThreads(more, pressed) {
+    // Pressed while a page was already coming (scrolling asked first): focus goes to it all the same.
+    if (pressed) { more.dataset.pressed = "true"; }
+    if (more.getAttribute("aria-busy") === "true" || !more.dataset.next) { return; }
+    more.setAttribute("aria-busy", "true");
+    more.textContent = "Loading more threads…";
+    fetch(more.dataset.next, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      }).then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var list = discussion.querySelector("[data-threads]");
+        var fresh = page.querySelector("#discussion [data-threads]");
+        var freshPager = page.querySelector("#discussion [data-thread-pages]");
+        var pager = discussion.querySelector("[data-thread-pages]");
+        var added = [];
+        if (list && fresh) {
+          Array.prototype.slice.call(fresh.children).forEach(function (item) {
+            if (!document.getElementById(item.id)) {
+              var node = document.importNode(item, true);
+              list.appendChild(node);
+              enhanceDiscussion(node);
+              added.push(node);
+            }
+          });
+        }
+        var range = freshPager && freshPager.querySelector("[data-thread-range]");
+        var shownRange = pager && pager.querySelector("[data-thread-range]");
+        var total = pager ? pager.dataset.total : "";
+        var nextLink = freshPager && freshPager.querySelector("[data-more-threads]");
+        if (shownRange && range) {
+          shownRange.textContent = "Threads 1 to " + list.children.length + " of " + total;
+        }
+        more.removeAttribute("aria-busy");
+        var focusNew = more.dataset.pressed === "true";
+        delete more.dataset.pressed;
+        if (nextLink) {
+          more.dataset.next = nextLink.getAttribute("href");
+          more.textContent = "Show more threads";
+          var visibleNext = pager.querySelector("[data-more-threads]");
+          if (visibleNext) { visibleNext.setAttribute("href", more.dataset.next); }
+          // Watched afresh: if the end of the list is still near, the next page comes too.
+          if (threadPagesWatch) { threadPagesWatch.unobserve(more); threadPagesWatch.observe(more); }
+        } else {
+          if (threadPagesWatch) { threadPagesWatch.disconnect(); threadPagesWatch = null; }
+          delete more.dataset.next;
+          more.remove();
+          var lastLink = pager && pager.querySelector("[data-more-threads]");
+          if (lastLink) { lastLink.remove(); }
+        }
+        announce(added.length + (added.length === 1 ? " more thread" : " more threads") + " loaded: " +
+          list.children.length + " of " + total + " shown.");
+        if (focusNew && added.length) { added[0].focus(); }
+      }).catch(function () {
+        more.removeAttribute("aria-busy");
+        more.textContent = "Show more threads";
+        if (more.dataset.pressed === "true") {
+          delete more.dataset.pressed;
+          announce("The next threads could not be loaded. Try again, or follow the link to the next page.");
+        }
+        var link = discussion.querySelector("[data-thread-pages] [data-more-threads]");
+        if (link) { link.hidden = false; }
+      });
   }
 
   /* ---- helpful, follow, accepted answer: one POST each, then the page as a reload would show it ---- */
@@ -707,7 +820,11 @@
       return response.json().catch(function () { return {}; }).then(function (result) {
         link.removeAttribute("aria-disabled");
         if (response.ok) {
-          applyFragment({ id: link.dataset.id || link.dataset.target, message: result.message });
+          // The permalink opens the right page of threads should this one have come with a later page.
+          var annotation = link.closest(".annotation");
+          var permalink = annotation && annotation.querySelector("a.permalink");
+          applyFragment({ id: link.dataset.id || link.dataset.target, message: result.message,
+                          url: permalink ? permalink.getAttribute("href") : null });
         } else {
           var message = (result.error && result.error.message) || "That did not work (error " + response.status + "); nothing changed.";
           announce(message);
@@ -794,8 +911,11 @@
   var newLink = document.querySelector("[data-new-link]");
   if (newLink) {
     newLink.addEventListener("click", function (event) {
-      event.preventDefault();
-      focusThread(newLink.getAttribute("href").slice(3), true);
+      var newId = newLink.dataset.newLink;
+      if (document.getElementById("a-" + newId)) {
+        event.preventDefault();
+        focusThread(newId, true);
+      }
     });
   }
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.services.reading import PageCache
+from app.services.shared_pages import PageCache
 
 
 @dataclass

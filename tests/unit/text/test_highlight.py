@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.text.dom import VOID_ELEMENTS, parse_events
-from app.text.highlight import Span, add_block_links, canonical_text, highlight
+from app.text.highlight import Span, add_block_links, canonical_text, highlight, highlight_blocks
 from app.text.markdown import render_article, split_front_matter
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "chemotherapy-metastases.md"
@@ -300,3 +300,48 @@ def test_highlight_after_block_links_marks_the_same_text(article):
     assert canonical_text(out) == article.text
     assert text_and_marks(out)[1] == text_and_marks(highlight(article.html, spans))[1]
     assert StructureChecker().check(out) == []
+
+
+# --- block by block, for reuse ---------------------------------------------
+
+
+def _label(span: Span) -> str:
+    return f"Annotation {span.annotation_id}"
+
+
+def _href(span: Span) -> str:
+    return f"/articles/a?threads={span.annotation_id % 3 + 1}#a-{span.annotation_id}"
+
+
+def test_highlighting_block_by_block_gives_the_same_html_as_the_whole_body(article):
+    html = add_block_links(article.html, lambda n: f"/annotate?block={n}", "annotate")
+    length = len(canonical_text(html))
+    rng = random.Random(7)
+    for _ in range(200):
+        spans = random_spans(rng, length)
+        whole = highlight(html, spans, _label, _href)
+        assert highlight_blocks(html, spans, _label, _href, lambda index, signature, render: render()) == whole
+
+
+def test_a_new_span_renders_again_only_the_blocks_it_touches(article):
+    html = add_block_links(article.html, lambda n: f"/annotate?block={n}", "annotate")
+    text = canonical_text(html)
+    kept: dict[tuple, str] = {}
+    rendered: list[int] = []
+
+    def reuse(index, signature, render):
+        if (index, signature) not in kept:
+            rendered.append(index)
+            kept[(index, signature)] = render()
+        return kept[(index, signature)]
+
+    first_word = text.index("Karagiannis")
+    spans = [Span(first_word, first_word + 11, 1, "comment"), Span(text.index("TIE2"), text.index("TIE2") + 4, 2,
+                                                                   "question")]
+    highlight_blocks(html, spans, _label, _href, reuse)
+    blocks = len(rendered)
+    rendered.clear()
+    spans.append(Span(first_word, first_word + 5, 3, "critique"))
+    again = highlight_blocks(html, spans, _label, _href, reuse)
+    assert len(rendered) == 1 and blocks > 5
+    assert again == highlight(html, spans, _label, _href)

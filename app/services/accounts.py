@@ -126,6 +126,11 @@ def start_session(user: User) -> str:
     return secret
 
 
+def session_digest(user: User) -> str | None:
+    """Return the stored digest naming the session `user` was loaded for (None without a session)."""
+    return digest(user.session_secret) if user.session_secret else None
+
+
 def user_for_session(secret: str | None) -> User | None:
     """Return the account of the live session named by `secret` (None when unknown, ended or expired)."""
     if not secret or len(secret) > MAX_SECRET_LENGTH:

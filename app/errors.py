@@ -10,7 +10,8 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.database.engine import is_locked, writes_are_over
+from app.database.engine import writes_are_over
+from app.database.writers import is_locked
 from app.extensions import db
 from app.security import client_ip, current_user_id, security_log
 

@@ -26,18 +26,14 @@ one begin with BEGIN IMMEDIATE, then checks under the lock that what it relied o
 (`StaleReads` otherwise). On a stale read the whole view runs again, this time wholly under the
 lock, so the outcome is always one the view could have had holding the lock from the start.
 
-Waiting for the lock is done here rather than by SQLite's busy handler, which sleeps 1, 2, 5, 10,
-15, 20, 25 ms and then up to 100 ms between attempts: once writers hold the lock for a couple of
-milliseconds each, a waiter would oversleep its turn many times over and leave the lock idle.
-`_begin_immediate` tries without waiting and then every half millisecond until the busy timeout.
+Writers wait for the lock in a queue of their own rather than in SQLite's busy handler, which
+oversleeps (see app.database.writers).
 
 A write that still cannot get the lock within the busy timeout is answered 503 with Retry-After
 (see app.errors), never 500.
 """
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -45,12 +41,11 @@ from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+
+from app.database.writers import WriterQueue, begin_immediate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# How long a writer waiting for SQLite's write lock sleeps between two attempts.
-LOCK_POLL_SECONDS = 0.0005
 
 
 def prepare_sqlite_dir(app: Flask) -> None:
@@ -214,38 +209,33 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cursor.execute(f"PRAGMA mmap_size = {mmap_bytes}")
         cursor.close()
 
+    database = engine.url.database
+    queue = WriterQueue(database) if database and database != ":memory:" else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if _transaction_may_write():
-            _begin_immediate(connection, busy_ms)
-        else:
+        if not _transaction_may_write():
             connection.exec_driver_sql("BEGIN")
+            return
+        if queue is not None:
+            queue.enter(busy_ms / 1000)
+        try:
+            begin_immediate(connection, busy_ms)
+        except BaseException:
+            _leave_queue()
+            raise
+
+    def _leave_queue(*_args):
+        if queue is not None:
+            queue.leave()
 
     @event.listens_for(engine, "commit")
     def _on_commit(_connection):
+        _leave_queue()
         # A side write's commit is bookkeeping, not the request's own write.
         if has_request_context() and not g.get("postil_side_write", False):
             writes_are_over()
 
-
-def is_locked(error: BaseException | None) -> bool:
-    """Tell whether a driver error says SQLite's lock could not be had ("database is locked")."""
-    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
-
-
-def _begin_immediate(connection: Connection, busy_ms: int) -> None:
-    """Send BEGIN IMMEDIATE, trying again every LOCK_POLL_SECONDS for up to `busy_ms`; raise as SQLite would then."""
-    raw = connection.connection.dbapi_connection
-    raw.execute("PRAGMA busy_timeout = 0")  # each attempt answers at once; the waiting is done below
-    deadline = time.monotonic() + busy_ms / 1000
-    try:
-        while True:
-            try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except OperationalError as exc:
-                if not is_locked(exc.orig) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(LOCK_POLL_SECONDS)
-    finally:
-        raw.execute(f"PRAGMA busy_timeout = {busy_ms}")
+    event.listen(engine, "rollback", _leave_queue)
+    # However a connection's transaction ended, its writer has left the queue once it is back in the pool.
+    event.listen(engine, "checkin", _leave_queue)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import String, bindparam, exists, func, select
 
 from app.database.engine import StaleReads
 from app.extensions import db
@@ -154,6 +154,18 @@ def prepare(article: Article, author: User, *, body: str, selector: Selector | N
     return annotation
 
 
+# What `confirm_reads` compares, in one statement built once. Without a session (a digest of None),
+# the account alone is compared.
+_READS_CONFIRMED = (
+    select(Article.version, Article.status, User.role, User.trusted, User.suspended_until,
+           User.suspended_indefinitely, User.auto_follow, User.display_name)
+    .select_from(User).join(Article, Article.id == bindparam("article_id"))
+    .where(User.id == bindparam("author_id"),
+           bindparam("digest", type_=String).is_(None) | exists().where(
+               UserSession.user_id == User.id, UserSession.digest == bindparam("digest", type_=String),
+               UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))))
+
+
 def confirm_reads(annotation: Annotation, article: Article, author: User, group: Group | None) -> None:
     """Under the write lock, check what `prepare` relied on; raise StaleReads, or decide again what may change.
 
@@ -162,14 +174,8 @@ def confirm_reads(annotation: Annotation, article: Article, author: User, group:
     rows decide (membership of the group, counts for pre-moderation, the people @mentioned) is
     decided again here, with the queries it takes.
     """
-    query = (select(Article.version, Article.status, User.role, User.trusted, User.suspended_until,
-                    User.suspended_indefinitely, User.auto_follow, User.display_name)
-             .select_from(User).join(Article, Article.id == article.id).where(User.id == author.id))
-    digest = session_digest(author)
-    if digest is not None:
-        query = query.where(exists().where(UserSession.user_id == User.id, UserSession.digest == digest,
-                                           UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
-    row = db.session.execute(query).first()
+    row = db.session.execute(_READS_CONFIRMED, {"article_id": article.id, "author_id": author.id,
+                                                "digest": session_digest(author), "now": utcnow()}).first()
     read = (article.version, article.status, author.role, author.trusted, author.suspended_until,
             author.suspended_indefinitely, author.auto_follow, author.display_name)
     if row is None or tuple(row) != read:

@@ -217,12 +217,13 @@ def reply(annotation_id: int):
             created = annotation_service.create(parent.article, current_user, body=form.body.data, parent=parent,
                                                 visibility=visibility,
                                                 status=initial_status(current_user, visibility, parent.group))
+            answer = _saved(created.id, _created_message(created), 201)  # before the commit, as for annotate
         except ServiceError as exc:
             db.session.rollback()
             _field_error(form, exc)
         else:
             db.session.commit()
-            return _after_save(created, _created_message(created), 201)
+            return answer()
     return _form_page(form, "annotating/reply.html", parent=parent)
 
 

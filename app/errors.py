@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.database.engine import writes_are_over
+from app.database.writers import is_locked
 from app.extensions import db
 from app.security import client_ip, current_user_id, security_log
 
@@ -118,7 +119,7 @@ def is_busy(exc: OperationalError) -> bool:
     """Tell whether `exc` says the database's write lock could not be had in time (not a broken database)."""
     orig = getattr(exc, "orig", None)
     if isinstance(orig, sqlite3.OperationalError):
-        return "locked" in str(orig)  # "database is locked", "database table is locked"
+        return is_locked(orig)  # "database is locked", "database table is locked"
     return getattr(orig, "sqlstate", None) in BUSY_SQLSTATES
 
 

@@ -16,6 +16,7 @@ from app.annotating.forms import (
     audience_choices,
 )
 from app.auth.forms import EmptyForm
+from app.database.engine import begin_writing, reads_before_writing
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, Group, Visibility
 from app.security.loaders import get_annotation_or_404, get_published_article_or_404
@@ -24,6 +25,7 @@ from app.services import anchoring, groups
 from app.services import annotations as annotation_service
 from app.services import appraisals as appraisal_service
 from app.services import flags as flag_service
+from app.services.articles import references_of
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.premoderation import initial_status
 from app.services.visibility import can_read, is_public
@@ -41,7 +43,7 @@ def _study_choices(article) -> list[SelectChoice]:
     # data-tool lets the page's script suggest the risk-of-bias tool fitting the study's design.
     return [SelectChoice("", "None")] + [
         SelectChoice(str(c.study_id), f"[{c.position}] {c.study.title[:90]}",
-                     render_kw={"data-tool": tool_for_design(c.study.design)}) for c in article.citations]
+                     render_kw={"data-tool": tool_for_design(c.study.design)}) for c in references_of(article)]
 
 
 def _field_error(form, exc: ServiceError, default: str = "body") -> None:
@@ -52,11 +54,44 @@ def _field_error(form, exc: ServiceError, default: str = "body") -> None:
 
 
 @bp.route("/articles/<slug>/annotate", methods=["GET", "POST"])
+@reads_before_writing
 @require(Permission.ANNOTATE)
 @limiter.limit(_annotation_limit, methods=["POST"])
 def annotate(slug: str):
-    article = get_published_article_or_404(slug)
+    # A save reads only the article's text and name; its page (GET, or a refused save) shows its references.
+    article = get_published_article_or_404(slug, references=request.method == "GET")
     form = AnnotationForm()
+    if form.validate_on_submit():
+        try:
+            selector = annotation_service.anchor(article, form.exact.data, *_positions(form))
+            visibility, group = _audience(form.visibility.data)
+            prepared = annotation_service.prepare(
+                article, current_user, body=form.body.data, selector=selector,
+                kind=AnnotationKind(form.kind.data), tags=form.tags.data, study_id=form.study_id.data or None,
+                visibility=visibility, group=group, status=initial_status(current_user, visibility, group))
+            appraisal = _appraisal_from_request()
+            # Everything above only read: the write lock is taken from here to the commit.
+            if begin_writing():
+                annotation_service.confirm_reads(prepared, article, current_user, group)
+            created = annotation_service.save(prepared, article, current_user)
+            if appraisal is not None:
+                appraisal_service.set_appraisal(created, appraisal)
+            # Built before the commit, which expires what the session holds: nothing is read again after it.
+            answer = _saved(created.id, _created_message(created), 201)
+        except (ServiceError, ValueError) as exc:
+            db.session.rollback()
+            _field_error(form, exc if isinstance(exc, ServiceError) else ServiceError(str(exc), "exact"))
+        else:
+            db.session.commit()
+            return answer()
+    _offer_choices(form, article)
+    return _form_page(form, "annotating/annotate.html", article=article,
+                      paragraph=_paragraph(article, request.args.get("block", type=int)),
+                      appraisal_values_in=_appraisal_input())
+
+
+def _offer_choices(form: AnnotationForm, article) -> None:
+    """Fill the annotate form's lists (linked study, audience) for its page; a save needs neither."""
     form.study_id.choices = _study_choices(article)
     my_groups = [g.group for g in groups.groups_of(current_user, include_archived=False)]
     form.visibility.choices = audience_choices(my_groups)
@@ -64,24 +99,6 @@ def annotate(slug: str):
         # Annotating from a group's layer: that group is the audience offered first.
         form.visibility.data = next((c.value for c in form.visibility.choices
                                      if c.value == request.args["layer"]), "public")
-    if form.validate_on_submit():
-        try:
-            selector = annotation_service.anchor(article, form.exact.data, *_positions(form))
-            visibility, group = _audience(form.visibility.data)
-            created = annotation_service.create(
-                article, current_user, body=form.body.data, selector=selector,
-                kind=AnnotationKind(form.kind.data), tags=form.tags.data, study_id=form.study_id.data or None,
-                visibility=visibility, group=group, status=initial_status(current_user, visibility, group))
-            appraisal_service.set_appraisal(created, _appraisal_from_request())
-        except (ServiceError, ValueError) as exc:
-            db.session.rollback()
-            _field_error(form, exc if isinstance(exc, ServiceError) else ServiceError(str(exc), "exact"))
-        else:
-            db.session.commit()
-            return _after_save(created, _created_message(created), 201)
-    return _form_page(form, "annotating/annotate.html", article=article,
-                      paragraph=_paragraph(article, request.args.get("block", type=int)),
-                      appraisal_values_in=_appraisal_input())
 
 
 def _audience(value: str | None) -> tuple[Visibility, Group | None]:
@@ -200,12 +217,13 @@ def reply(annotation_id: int):
             created = annotation_service.create(parent.article, current_user, body=form.body.data, parent=parent,
                                                 visibility=visibility,
                                                 status=initial_status(current_user, visibility, parent.group))
+            answer = _saved(created.id, _created_message(created), 201)  # before the commit, as for annotate
         except ServiceError as exc:
             db.session.rollback()
             _field_error(form, exc)
         else:
             db.session.commit()
-            return _after_save(created, _created_message(created), 201)
+            return answer()
     return _form_page(form, "annotating/reply.html", parent=parent)
 
 
@@ -378,11 +396,20 @@ def _wants_json() -> bool:
 
 def _after_save(annotation: Annotation, message: str, status: int = 200):
     """Answer a successful save: JSON for the page's script (which then re-reads the cached page), else a redirect."""
-    url = url_for("annotating.permalink", annotation_id=annotation.id)
-    if _wants_json():
-        return jsonify({"id": annotation.id, "message": message, "url": url}), status
-    flash(message, "success")
-    return redirect(url)
+    return _saved(annotation.id, message, status)()
+
+
+def _saved(annotation_id: int, message: str, status: int = 200):
+    """Return the answer to a save of annotation `annotation_id`, to be called once it is committed."""
+    url = url_for("annotating.permalink", annotation_id=annotation_id)
+
+    def answer():
+        if _wants_json():
+            return jsonify({"id": annotation_id, "message": message, "url": url}), status
+        flash(message, "success")
+        return redirect(url)
+
+    return answer
 
 
 def _form_page(form, template: str, **context):

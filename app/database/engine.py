@@ -18,18 +18,32 @@ Two kinds of work must not follow that rule:
   to begin with BEGIN IMMEDIATE as usual. (It used to mark the request as having committed, so the
   view's write then began deferred and, under load, failed with "database is locked".)
 
+The lock is held for the whole request, so a request that does much work before its first
+INSERT keeps every other writer waiting meanwhile. A view marked `reads_before_writing` (creating
+an annotation: loading, validating, anchoring and sanitising take most of its time) reads in a
+deferred transaction, then calls `begin_writing()`, which ends that transaction and lets the next
+one begin with BEGIN IMMEDIATE, then checks under the lock that what it relied on is unchanged
+(`StaleReads` otherwise). On a stale read the whole view runs again, this time wholly under the
+lock, so the outcome is always one the view could have had holding the lock from the start.
+
+Writers wait for the lock in a queue of their own rather than in SQLite's busy handler, which
+oversleeps (see app.database.writers).
+
 A write that still cannot get the lock within the busy timeout is answered 503 with Retry-After
 (see app.errors), never 500.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+
+from app.database.writers import WriterQueue, begin_immediate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -58,13 +72,71 @@ def prepare_engine_options(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+class StaleReads(Exception):
+    """What a `reads_before_writing` view read before taking the write lock has changed since."""
+
+
 def _transaction_may_write() -> bool:
     if has_request_context():
         if g.get("postil_side_write", False):
             return True
         if g.get("postil_reading_only", False) or g.get("postil_writes_over", False):
             return False
+        if g.get("postil_reads_first", False):
+            return False
         return request.method not in SAFE_METHODS
+    return True
+
+
+def reads_before_writing(view: Callable) -> Callable:
+    """Decorate a view (outermost, under the route) that reads first and calls `begin_writing()` before it writes.
+
+    On SQLite its reads take no write lock; when `StaleReads` is raised the view runs again from
+    the start (decorators included, the sign-in too) wholly under the lock.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from app.extensions import db
+
+        g.postil_reads_first = db.engine.dialect.name == "sqlite"
+        try:
+            return view(*args, **kwargs)
+        except StaleReads:
+            db.session.rollback()
+            g.pop("_login_user", None)  # the account too is read again, under the lock
+            g.postil_reads_first = False
+            g.postil_writes_over = False
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+def begin_writing() -> bool:
+    """End the request's reading so that its writes take the write lock now; flush nothing.
+
+    Returns True when the reads happened before the lock (SQLite, in a `reads_before_writing`
+    view): the caller must then check, with its first statement, that what it relied on is
+    unchanged, and raise StaleReads if not. Returns False when the reads already held the lock
+    or the database has no such lock (PostgreSQL). Raises RuntimeError when the session holds
+    unsaved changes.
+    """
+    if not (has_request_context() and g.get("postil_reads_first", False)):
+        return False
+    from app.extensions import db
+
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("A request must not change anything before begin_writing().")
+    # Ending a read-only transaction with COMMIT keeps what was loaded (a rollback would expire it all,
+    # and reloading it would take place under the lock this is meant to keep short).
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    g.postil_reads_first = False
+    g.postil_writes_over = False  # the commit above only ended the reading
     return True
 
 
@@ -145,12 +217,33 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cursor.execute(f"PRAGMA mmap_size = {mmap_bytes}")
         cursor.close()
 
+    database = engine.url.database
+    queue = WriterQueue(database) if database and database != ":memory:" else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _transaction_may_write() else "BEGIN")
+        if not _transaction_may_write():
+            connection.exec_driver_sql("BEGIN")
+            return
+        if queue is not None:
+            queue.enter(busy_ms / 1000)
+        try:
+            begin_immediate(connection, busy_ms)
+        except BaseException:
+            _leave_queue()
+            raise
+
+    def _leave_queue(*_args):
+        if queue is not None:
+            queue.leave()
 
     @event.listens_for(engine, "commit")
     def _on_commit(_connection):
+        _leave_queue()
         # A side write's commit is bookkeeping, not the request's own write.
         if has_request_context() and not g.get("postil_side_write", False):
             writes_are_over()
+
+    event.listen(engine, "rollback", _leave_queue)
+    # However a connection's transaction ended, its writer has left the queue once it is back in the pool.
+    event.listen(engine, "checkin", _leave_queue)

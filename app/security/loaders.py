@@ -23,9 +23,9 @@ NO_ANNOTATION = "There is no annotation at this address, or you may not read it.
 NO_GROUP = "There is no journal club at this address, or you are not one of its members."
 
 
-def get_published_article_or_404(slug: str) -> Article:
-    """Return the published article at `slug` with its references, or answer 404."""
-    return article_service.get_published(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
+def get_published_article_or_404(slug: str, *, references: bool = True) -> Article:
+    """Return the published article at `slug` (with its references unless `references` is False), or answer 404."""
+    return article_service.get_published(slug, references=references) or abort(404, description=NO_PUBLISHED_ARTICLE)
 
 
 def get_article_or_404(slug: str) -> Article:

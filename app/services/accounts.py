@@ -14,7 +14,7 @@ import logging
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import ApiToken, Role, User, UserSession
@@ -126,12 +126,22 @@ def start_session(user: User) -> str:
     return secret
 
 
+def session_digest(user: User) -> str | None:
+    """Return the stored digest naming the session `user` was loaded for (None without a session)."""
+    return digest(user.session_secret) if user.session_secret else None
+
+
+# Built once: this runs on every signed-in request.
+_USER_FOR_SESSION = select(User).join(UserSession, UserSession.user_id == User.id).where(
+    UserSession.digest == bindparam("digest"), UserSession.revoked_at.is_(None),
+    UserSession.expires_at > bindparam("now"))
+
+
 def user_for_session(secret: str | None) -> User | None:
     """Return the account of the live session named by `secret` (None when unknown, ended or expired)."""
     if not secret or len(secret) > MAX_SECRET_LENGTH:
         return None
-    user = db.session.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
-        UserSession.digest == digest(secret), UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
+    user = db.session.scalar(_USER_FOR_SESSION, {"digest": digest(secret), "now": utcnow()})
     if user is not None:
         user.session_secret = secret
     return user

@@ -54,13 +54,11 @@ class Change:
 
 
 def record_written(annotation: Annotation, version: int) -> None:
-    """Keep the selectors a new top-level annotation was written on; flush."""
-    annotation.confirmed_exact = annotation.exact
+    """Keep the selectors a new top-level annotation was written on (its `confirmed_exact` set); don't flush."""
     db.session.add(AnchorRecord(annotation_id=annotation.id, article_version=version, event=AnchorEvent.WRITTEN,
                                 state="anchored", exact=annotation.exact, prefix=annotation.prefix or "",
                                 suffix=annotation.suffix or "", start=annotation.start, end=annotation.end,
                                 created_at=utcnow()))
-    db.session.flush()
 
 
 def reanchor_article(article: Article) -> list[Change]:

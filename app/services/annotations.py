@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, exists, func, select
 
+from app.database.engine import StaleReads
 from app.extensions import db
 from app.models import (
     Action,
@@ -15,10 +16,12 @@ from app.models import (
     Group,
     Study,
     User,
+    UserSession,
     Visibility,
 )
 from app.models.base import utcnow
 from app.services import anchoring, follows, moderation, notifications
+from app.services.accounts import session_digest
 from app.services.articles import bump_display
 from app.services.errors import BadRequest, Conflict, Forbidden, ServiceError
 from app.services.premoderation import initial_status
@@ -100,10 +103,9 @@ def anchor(article: Article, exact: str, start: int | None = None, end: int | No
 def _linked_study(article: Article, study_id: int | None) -> Study | None:
     if study_id in (None, "", 0):
         return None
-    cited = {c.study_id: c.study for c in article.citations}
-    if int(study_id) not in cited:
+    if int(study_id) not in {c.study_id for c in article.citations}:
         raise ServiceError("The linked study must be one of this article's references.", "study")
-    return cited[int(study_id)]
+    return db.session.get(Study, int(study_id))
 
 
 def create(article: Article, author: User, *, body: str, selector: Selector | None = None,
@@ -116,6 +118,17 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     A group annotation (`visibility` GROUP with `group`) needs its author to be a member of an active
     group (Forbidden, Conflict otherwise). A reply stays in its parent's audience whatever is asked.
     """
+    annotation = prepare(article, author, body=body, selector=selector, parent=parent, kind=kind, tags=tags,
+                         study_id=study_id, visibility=visibility, group=group, status=status)
+    return save(annotation, article, author)
+
+
+def prepare(article: Article, author: User, *, body: str, selector: Selector | None = None,
+            parent: Annotation | None = None, kind: AnnotationKind = AnnotationKind.COMMENT,
+            tags=None, study_id: int | None = None,
+            visibility: Visibility = Visibility.PUBLIC, group: Group | None = None,
+            status: AnnotationStatus = AnnotationStatus.PUBLISHED) -> Annotation:
+    """Build a new annotation as `create` would, reading only: nothing is added to the session; raise as `create`."""
     source, html = clean_body(body)
     if (selector is None) == (parent is None):
         raise ServiceError("An annotation needs either a quoted passage or a parent to reply to.", "target")
@@ -135,18 +148,63 @@ def create(article: Article, author: User, *, body: str, selector: Selector | No
     else:
         annotation.exact, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
         annotation.start, annotation.end = selector.start, selector.end
-        annotation.original_exact = selector.exact
+        annotation.original_exact = annotation.confirmed_exact = selector.exact
         study = _linked_study(article, study_id)
         annotation.study_id = study.id if study else None
+    return annotation
+
+
+# What `confirm_reads` compares, in one statement built once. Without a session (a digest of None),
+# the account alone is compared.
+_READS_CONFIRMED = (
+    select(Article.version, Article.status, User.role, User.trusted, User.suspended_until,
+           User.suspended_indefinitely, User.auto_follow, User.display_name)
+    .select_from(User).join(Article, Article.id == bindparam("article_id"))
+    .where(User.id == bindparam("author_id"),
+           bindparam("digest", type_=String).is_(None) | exists().where(
+               UserSession.user_id == User.id, UserSession.digest == bindparam("digest", type_=String),
+               UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))))
+
+
+def confirm_reads(annotation: Annotation, article: Article, author: User, group: Group | None) -> None:
+    """Under the write lock, check what `prepare` relied on; raise StaleReads, or decide again what may change.
+
+    The article (its version and status) and the author's account and session must be as they were
+    read: their change raises StaleReads, so that the request runs again under the lock. What other
+    rows decide (membership of the group, counts for pre-moderation, the people @mentioned) is
+    decided again here, with the queries it takes.
+    """
+    row = db.session.execute(_READS_CONFIRMED, {"article_id": article.id, "author_id": author.id,
+                                                "digest": session_digest(author), "now": utcnow()}).first()
+    read = (article.version, article.status, author.role, author.trusted, author.suspended_until,
+            author.suspended_indefinitely, author.auto_follow, author.display_name)
+    if row is None or tuple(row) != read:
+        raise StaleReads()
+    if group is not None:
+        db.session.refresh(group)
+        check_audience(author, annotation.visibility, group)
+    annotation.status = initial_status(author, annotation.visibility, group)
+    if mentioned_ids(annotation.body):
+        annotation.body_html = clean_body(annotation.body)[1]
+
+
+def save(annotation: Annotation, article: Article, author: User) -> Annotation:
+    """Write a prepared annotation with what goes with it (its anchor record, the author's follow, notifications).
+
+    Flush, don't commit. The article's display revision is bumped last: on PostgreSQL the article
+    row stays locked from that update to the commit, which every creation on the article waits for.
+    """
     annotation.created_at = annotation.modified_at = utcnow()
     db.session.add(annotation)
     db.session.flush()
-    if parent is None:
+    if annotation.parent_id is None:
         anchoring.record_written(annotation, article.version)
-    bump_display(article.id)
     if annotation.visibility in (Visibility.PUBLIC, Visibility.GROUP):
-        follows.follow_thread_automatically(author, annotation.root_id or annotation.id)
+        follows.follow_thread_automatically(author, annotation.root_id or annotation.id,
+                                            new_thread=annotation.parent_id is None)
+    db.session.flush()
     notifications.annotation_published(annotation)
+    bump_display(article.id)
     return annotation
 
 

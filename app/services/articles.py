@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy.orm import load_only, selectinload
 
 from app.extensions import db
 from app.models import Annotation, Article, ArticleRevision, ArticleStatus, Citation, Study, User
@@ -21,12 +21,21 @@ def slugify(value: str) -> str:
     return SLUG_RE.sub("-", value.lower()).strip("-")[:120] or "article"
 
 
-def get_published(slug: str) -> Article | None:
-    """Return the published article with this slug, with its references loaded, or None."""
+# What writing on an article reads of it: anchoring reads the canonical text, the rest names it.
+_FOR_WRITING = (Article.id, Article.slug, Article.title, Article.status, Article.version, Article.display_rev,
+                Article.body_text, Article.created_at)
+
+
+def get_published(slug: str, *, references: bool = True) -> Article | None:
+    """Return the published article with this slug, or None.
+
+    With `references`, its references (citations and studies) are loaded too; without, only what
+    writing on it needs (one small query: no source, no HTML); the rest loads if touched.
+    """
+    options = (selectinload(Article.citations).selectinload(Citation.study),) if references else (
+        load_only(*_FOR_WRITING),)
     return db.session.scalar(
-        select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
-        .options(selectinload(Article.citations).selectinload(Citation.study))
-    )
+        select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED).options(*options))
 
 
 _PAGE_KEY_QUERY = (
@@ -59,7 +68,10 @@ def page_key(slug: str, connection=None) -> PageKey | None:
 
 
 def references_of(article: Article) -> list[Citation]:
-    """Return the article's citations in Vancouver order (first appearance)."""
+    """Return the article's citations in Vancouver order (first appearance), with their studies."""
+    if "citations" in inspect(article).unloaded:  # loaded without references: one query, not one per study
+        return list(db.session.scalars(select(Citation).where(Citation.article_id == article.id)
+                                       .options(selectinload(Citation.study)).order_by(Citation.position)))
     return sorted(article.citations, key=lambda c: c.position)
 
 

@@ -112,13 +112,19 @@ def unfollow(user: User, target_type, raw) -> None:
         raise Conflict(f"You do not follow this {TYPE_LABELS[kind]}.", "target")
 
 
-def follow_thread_automatically(user: User, root_id: int) -> None:
-    """Follow the thread `root_id` after starting or replying to it, unless the person turned that off."""
-    if not user.auto_follow or find(user.id, FollowTarget.THREAD, str(root_id)) is not None:
+def follow_thread_automatically(user: User, root_id: int, *, new_thread: bool = False) -> None:
+    """Follow the thread `root_id` after starting or replying to it, unless the person turned that off; flush.
+
+    `new_thread`: the thread was started in this transaction, so nobody follows it yet (no lookup, no flush).
+    """
+    if not user.auto_follow:
+        return
+    if not new_thread and find(user.id, FollowTarget.THREAD, str(root_id)) is not None:
         return
     db.session.add(Follow(user_id=user.id, target_type=FollowTarget.THREAD, target=str(root_id), automatic=True,
                           created_at=utcnow()))
-    db.session.flush()
+    if not new_thread:
+        db.session.flush()
 
 
 def followed_keys(user_id: int, target_type: FollowTarget) -> set[str]:

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, ArticleStatus, Visibility
 from app.models import Role as UserRole
 from app.services.shared_pages import page_cache
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_from
 
 QUOTE = "increased expression of TIE2, the angiopoietin receptor"
 OTHER_QUOTE = "are the models used really representative of the spectrum of human tumors?"
@@ -259,3 +259,18 @@ def test_a_page_echoing_the_query_beside_the_csrf_token_is_never_compressed(app,
     response, html = _get(client, f"{path}?q=representative", BROWSER)
     assert response.status_code == 200 and "Content-Encoding" not in response.headers
     assert 'value="representative"' in html and 'name="csrf-token"' in html
+
+
+def test_an_annotation_saved_by_the_pages_script_is_on_every_cached_page_at_once(app, world, views):
+    path, body = f"/articles/{world['slug']}", "NEW-ANNOTATION-TEXT"
+    anonymous, reader = app.test_client(), _signed_in(app, world["reader"])
+    for accept in (BROWSER, "gzip", None):  # every cached variant filled first
+        _get(anonymous, path, accept)
+    page = _get(reader, path, "gzip")[1]
+    response = reader.post(f"{path}/annotate", headers={"X-Requested-With": "fetch"}, data={
+        "csrf_token": csrf_from(page), "exact": QUOTE, "body": body, "kind": "comment", "visibility": "public"})
+    assert response.status_code == 201
+    for accept in (BROWSER, "gzip", None):
+        assert body in _get(anonymous, path, accept)[1]
+    assert body in _get(reader, path, "gzip")[1]
+    assert body in _get(_signed_in(app, world["author"]), path, "gzip")[1]

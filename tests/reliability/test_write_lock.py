@@ -148,3 +148,108 @@ def test_an_api_write_after_the_tokens_bookkeeping_still_holds_the_write_lock_up
     assert others_could_write == [False]
     with sqlite_app.app_context():
         assert db.session.get(ApiToken, token_id).last_used_at > utcnow() - timedelta(minutes=1)
+
+
+def _signed_in_reader(app):
+    """Return (client, CSRF token, slug) for a trusted reader on the demo article."""
+    make = Factory(app)
+    reader, slug = make.user(trusted=True), make.demo_article()
+    client = app.test_client()
+    assert _sign_in(client, reader.email, PASSWORD).status_code == 302
+    return client, csrf_from(client.get(f"/articles/{slug}").get_data(as_text=True)), slug, reader
+
+
+def _annotate(client, token: str, slug: str, body: str):
+    return client.post(f"/articles/{slug}/annotate", headers={"X-Requested-With": "fetch"}, data={
+        "csrf_token": token, "exact": "rebastinib, a TIE2 inhibitor", "body": body, "kind": "comment",
+        "visibility": "public"})
+
+
+def _meanwhile(app, sql: str, **params) -> None:
+    """Commit `sql` from another connection, as another worker would."""
+    conn = sqlite3.connect(_database_file(app), isolation_level=None, timeout=5)
+    try:
+        conn.execute(sql, params)
+    finally:
+        conn.close()
+
+
+def _saved(app, body: str):
+    from sqlalchemy import select
+
+    from app.models import Annotation
+
+    with app.app_context():
+        return db.session.scalar(select(Annotation).where(Annotation.body == body))
+
+
+def test_a_new_annotation_is_checked_without_the_write_lock_and_saved_holding_it(sqlite_app, clean_sqlite,
+                                                                                monkeypatch):
+    """Anchoring, sanitising and the reads before them leave other writers free; the INSERTs hold the lock."""
+    from app.services import annotations as annotation_service
+
+    client, token, slug, _ = _signed_in_reader(sqlite_app)
+    free_while: dict[str, bool] = {}
+    real_prepare, real_save = annotation_service.prepare, annotation_service.save
+
+    def prepare(*args, **kwargs):
+        free_while["prepare"] = write_lock_is_free(sqlite_app)
+        return real_prepare(*args, **kwargs)
+
+    def save(*args, **kwargs):
+        free_while["save"] = write_lock_is_free(sqlite_app, wait_ms=100)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    monkeypatch.setattr(annotation_service, "save", save)
+    with begins_recorded(sqlite_app) as begins:
+        response = _annotate(client, token, slug, "Which dose was used?")
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert free_while == {"prepare": True, "save": False}
+    assert begins.count("BEGIN IMMEDIATE") == 1, begins
+    assert _saved(sqlite_app, "Which dose was used?").id == response.get_json()["id"]
+
+
+def test_an_article_revised_while_a_save_was_checked_is_saved_on_the_new_version(sqlite_app, clean_sqlite,
+                                                                               monkeypatch):
+    """What the save read changed before it took the lock: it runs again, wholly under the lock."""
+    from app.services import annotations as annotation_service
+
+    client, token, slug, _ = _signed_in_reader(sqlite_app)
+    real_prepare = annotation_service.prepare
+    lock_free_during_prepare: list[bool] = []
+
+    def prepare(*args, **kwargs):
+        lock_free_during_prepare.append(write_lock_is_free(sqlite_app))
+        prepared = real_prepare(*args, **kwargs)
+        if len(lock_free_during_prepare) == 1:
+            _meanwhile(sqlite_app, "UPDATE articles SET version = version + 1 WHERE slug = :slug", slug=slug)
+        return prepared
+
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    response = _annotate(client, token, slug, "Saved on the revised version.")
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert lock_free_during_prepare == [True, False]
+    saved = _saved(sqlite_app, "Saved on the revised version.")
+    with sqlite_app.app_context():
+        from app.models import Article
+
+        assert saved.created_version == db.session.get(Article, saved.article_id).version
+
+
+def test_an_author_suspended_while_a_save_was_checked_saves_nothing(sqlite_app, clean_sqlite, monkeypatch):
+    from app.services import annotations as annotation_service
+
+    client, token, slug, reader = _signed_in_reader(sqlite_app)
+    real_prepare = annotation_service.prepare
+
+    def prepare(*args, **kwargs):
+        prepared = real_prepare(*args, **kwargs)
+        _meanwhile(sqlite_app, "UPDATE users SET suspended_indefinitely = 1 WHERE id = :id", id=reader.id)
+        return prepared
+
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    response = _annotate(client, token, slug, "Written as the suspension landed.")
+    assert response.status_code == 403
+    assert "suspended" in response.get_data(as_text=True)
+    assert _saved(sqlite_app, "Written as the suspension landed.") is None

@@ -11,9 +11,9 @@ from app.services.search.requests import DATE_BUCKETS, SearchRequest
 from app.text.query import Query
 from app.text.search_documents import HEAD
 
-# Counts are exact up to this many results of a type; beyond, a type shows "500+" and every count
+# Counts are exact up to this many results of a type; beyond, a type shows "200+" and every count
 # of the search is a lower bound (app.services.search.searching explains why).
-COUNT_CAP = 500
+COUNT_CAP = 200
 
 
 @dataclass
@@ -75,7 +75,7 @@ class SearchResults:
         return sum(self.counts.values())
 
     def count_text(self, doc_type: str | None = None) -> str:
-        """Return the count of `doc_type` (None: of every type) as shown: "500+" when it is a lower bound."""
+        """Return the count of `doc_type` (None: of every type) as shown: "200+" when it is a lower bound."""
         count = self.counts.get(doc_type, 0) if doc_type else self.total
         capped = doc_type in self.capped if doc_type else bool(self.capped)
         return f"{count}+" if capped else str(count)

@@ -11,7 +11,7 @@ Two bounds keep a search's cost from growing with the number of matches (a commo
 half the corpus):
 
 - Counts stop at COUNT_CAP results of each type. Up to the cap every count is exact; beyond it the
-  type's count is shown as "500+" and the facets count the first COUNT_CAP + 1 readable results
+  type's count is shown as "200+" and the facets count the first COUNT_CAP + 1 readable results
   of each type (`SearchResults.capped`): every count shown is then a lower bound, and says so.
 - A page ranked by relevance is taken from a window of the engine's best matches (`_windows`,
   ties with the last included, so that everything left outside ranks below everything inside),

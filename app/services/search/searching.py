@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
-from functools import cache, cached_property
+from functools import cached_property
 from itertools import pairwise
 from threading import Lock
 
@@ -54,7 +54,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import aliased, joinedload, load_only
 from sqlalchemy.sql.selectable import Join
 
 from app.extensions import db
@@ -476,14 +476,13 @@ class _Plan(FacetCounting):
         annotation_ids = [docs[h.doc_id].annotation_id for h in hits if h.doc_type == ANNOTATION]
         study_ids = [docs[h.doc_id].study_id for h in hits if h.doc_type == STUDY]
         article_ids = list({docs[h.doc_id].article_id for h in hits if docs[h.doc_id].article_id is not None})
-        annotations = {a.id: a for a in db.session.scalars(
-            _annotations_shown(self.w3c), {IDS: annotation_ids}).unique()} if annotation_ids else {}
+        annotations, replies = {}, {}
+        if annotation_ids:
+            statement = self._statement(("shown", self.w3c), lambda: _annotations_shown(self.sql_viewer, self.w3c))
+            for annotation, count in db.session.execute(statement, {**self.values(), IDS: annotation_ids}).unique():
+                annotations[annotation.id], replies[annotation.id] = annotation, count
         articles = {a.id: a for a in db.session.scalars(_ARTICLES_SHOWN, {IDS: article_ids})} if article_ids else {}
         studies = {s.id: s for s in db.session.scalars(_STUDIES_SHOWN, {IDS: study_ids})} if study_ids else {}
-        replies = {}
-        if annotation_ids:
-            statement = self._statement(("replies",), lambda: _reply_counts(self.sql_viewer))
-            replies = dict(db.session.execute(statement, {**self.values(), IDS: annotation_ids}).all())
         for hit in hits:
             doc = docs[hit.doc_id]
             hit.article = articles.get(doc.article_id)
@@ -499,19 +498,16 @@ _ARTICLES_SHOWN = select(Article).where(Article.id.in_(bindparam(IDS, expanding=
 _STUDIES_SHOWN = select(Study).where(Study.id.in_(bindparam(IDS, expanding=True)))
 
 
-@cache
-def _annotations_shown(w3c: bool):
+def _annotations_shown(viewer, w3c: bool):
+    """Return the statement of the annotations among IDS, each with how many of its replies `viewer` may read."""
     options = [joinedload(Annotation.author)]
     if w3c:  # what serialising them as W3C annotations reads
         options += [joinedload(Annotation.study), joinedload(Annotation.article).selectinload(Article.citations)]
-    return select(Annotation).where(Annotation.id.in_(bindparam(IDS, expanding=True))).options(*options)
-
-
-def _reply_counts(viewer):
-    """Return the statement counting, per thread root among IDS, the replies `viewer` may read."""
-    return (select(Annotation.root_id, func.count(Annotation.id))
-            .where(Annotation.root_id.in_(bindparam(IDS, expanding=True)), readable_clause(viewer),
-                   Annotation.deleted_at.is_(None)).group_by(Annotation.root_id))
+    reply = aliased(Annotation)
+    replies = select(func.count(reply.id)).where(reply.root_id == Annotation.id, readable_clause(viewer, reply),
+                                                 reply.deleted_at.is_(None)).scalar_subquery()
+    return (select(Annotation, replies.label("replies")).where(Annotation.id.in_(bindparam(IDS, expanding=True)))
+            .options(*options))
 
 
 class MatchesFirst(Join):

@@ -116,3 +116,23 @@ def test_a_statement_built_for_one_reader_never_shows_them_to_another(app, make,
     # Other words, the same shape: the words are a parameter too.
     assert [t for t in _ranked(app, reader_a, "wombat", doc_type) if t in asides] == []
     assert [t for t in _ranked(app, reader_b, "wombat", doc_type) if t in asides] != []
+
+
+def test_reply_counts_shown_with_a_result_count_only_replies_the_reader_may_read(app, make, corpus):
+    from app.models import Annotation, AnnotationStatus
+
+    pending = make.reply(corpus.users["reader_b"], corpus.ids["question"], body="A second thought, held.")
+    with app.app_context():
+        db.session.get(Annotation, pending).status = AnnotationStatus.PENDING
+        db.session.commit()
+
+    def replies_seen_by(name: str) -> int:
+        with app.app_context():
+            viewer = db.session.get(User, corpus.users[name].id)
+            found = searching.search(SearchRequest(q="perivascular macrophages", type="annotation"), viewer)
+            return next(h.replies for h in found.page.items if h.annotation.id == corpus.ids["question"])
+
+    searching._STATEMENTS.clear()
+    assert replies_seen_by("reader_a") == 1  # the public reply; reader B's held one is theirs alone
+    assert replies_seen_by("reader_b") == 2  # the statement built for reader A, run for reader B
+    assert replies_seen_by("reader_a") == 1

@@ -29,6 +29,20 @@ CODINGS = {"br": "br", "gzip": "gzip", "identity": "identity", None: "identity"}
 SECRETS = ("PRIVATE-NOTE-TEXT", "PENDING-TEXT", "HIDDEN-TEXT", "REMOVED-TEXT", "CLUB-TEXT")
 
 
+def plant_secrets(make, author, reader, slug: str) -> None:
+    """Write, as `author` on `slug`, one annotation in each state `reader` may never see: SECRETS in order.
+
+    A private note, a pending, a hidden and a removed annotation, and a note in a journal club
+    that `reader` belongs to (read only in the club's layer, never on the public page).
+    """
+    make.annotation(author, slug, QUOTE, body=SECRETS[0], visibility=Visibility.PRIVATE)
+    make.annotation(author, slug, QUOTE, body=SECRETS[1], status=AnnotationStatus.PENDING)
+    make.annotation(author, slug, QUOTE, body=SECRETS[2], status=AnnotationStatus.HIDDEN)
+    make.annotation(author, slug, QUOTE, body=SECRETS[3], status=AnnotationStatus.REMOVED)
+    club, _ = make.group(author, "Club of secrets", members=[reader])
+    make.annotation(author, slug, QUOTE, body=SECRETS[4], group_id=club)
+
+
 def _get(client, path: str, accept: str | None, **headers):
     """GET `path` asking for `accept`; return the response and its text, decoded as its Content-Encoding says."""
     if accept is not None:
@@ -67,12 +81,7 @@ def world(app, make):
                                kind=AnnotationKind.QUESTION)
     reply = make.reply(reader, question, body="Mostly, for breast cancer.")
     moved = make.annotation(author, slug, QUOTE, body="Passage that needs checking.")
-    make.annotation(author, slug, QUOTE, body=SECRETS[0], visibility=Visibility.PRIVATE)
-    make.annotation(author, slug, QUOTE, body=SECRETS[1], status=AnnotationStatus.PENDING)
-    make.annotation(author, slug, QUOTE, body=SECRETS[2], status=AnnotationStatus.HIDDEN)
-    make.annotation(author, slug, QUOTE, body=SECRETS[3], status=AnnotationStatus.REMOVED)
-    club, _ = make.group(author, "Club of secrets", members=[reader])
-    make.annotation(author, slug, QUOTE, body=SECRETS[4], group_id=club)
+    plant_secrets(make, author, reader, slug)
     with app.app_context():
         db.session.execute(update(Annotation).where(Annotation.id == moved).values(anchor_state="reworded"))
         db.session.commit()

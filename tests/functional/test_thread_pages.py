@@ -14,13 +14,11 @@ import pytest
 from sqlalchemy import update
 
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, Visibility
+from app.models import Annotation, AnnotationKind, AnnotationStatus, Article
 from app.models import Role as UserRole
 from app.services.shared_pages import page_cache
 from tests.conftest import AuthActions
-
-QUOTE = "increased expression of TIE2, the angiopoietin receptor"
-SECRETS = ("PRIVATE-NOTE-TEXT", "PENDING-TEXT", "HIDDEN-TEXT", "REMOVED-TEXT", "CLUB-TEXT")
+from tests.functional.test_page_delivery import QUOTE, SECRETS, plant_secrets
 
 
 def _signed_in(app, user):
@@ -56,12 +54,7 @@ def threads(app, make, monkeypatch):
              AnnotationKind.QUESTION]
     ids = [make.annotation(author, slug, QUOTE, body=f"Thread number {n}.", kind=kind)
            for n, kind in enumerate(kinds, start=1)]
-    make.annotation(author, slug, QUOTE, body=SECRETS[0], visibility=Visibility.PRIVATE)
-    make.annotation(author, slug, QUOTE, body=SECRETS[1], status=AnnotationStatus.PENDING)
-    make.annotation(author, slug, QUOTE, body=SECRETS[2], status=AnnotationStatus.HIDDEN)
-    make.annotation(author, slug, QUOTE, body=SECRETS[3], status=AnnotationStatus.REMOVED)
-    club, _ = make.group(author, "Club of secrets", members=[reader])
-    make.annotation(author, slug, QUOTE, body=SECRETS[4], group_id=club)
+    plant_secrets(make, author, reader, slug)
     page_cache.clear()
     return {"slug": slug, "path": f"/articles/{slug}", "ids": ids, "author": author, "reader": reader,
             "moderator": moderator, "admin": admin}

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Annotation, AnnotationStatus, ModerationLog, Role, User, Visibility
 from app.services import flags
 from tests.conftest import csrf_from
+from tests.statements import counting_queries
 
 QUOTE = "are the models used really representative of the spectrum of human tumors?"
 S = AnnotationStatus
@@ -250,21 +250,10 @@ def test_queue_pages_run_a_fixed_number_of_queries(client, auth, scene, make, ap
     assert max(small.values()) <= 12
 
 
-@contextmanager
 def _counting(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    """Record the statements of the block but the transactions' own (BEGIN, COMMIT, savepoints)."""
+    return counting_queries(app, keep=lambda statement: not statement.lstrip().upper().startswith(
+        ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")))
 
 
 def _queries(app, client, path: str) -> int:

@@ -8,7 +8,6 @@ would rebuild the very schema the server is using.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 
 import pytest
 
@@ -87,23 +86,8 @@ def clean_sqlite(sqlite_app):
         empty_all_tables()
 
 
-@contextmanager
 def begins_recorded(application):
     """Record each BEGIN statement `application`'s engine sends while the block runs (a list, filled in place)."""
-    from sqlalchemy import event
+    from tests.statements import counting_queries
 
-    from app.extensions import db
-
-    begins: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    with application.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield begins
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return counting_queries(application, keep=lambda statement: statement.startswith("BEGIN"))

@@ -1,30 +1,12 @@
 """Lists cost a fixed number of SQL queries, however many annotations there are."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Annotation, Article, Citation, Visibility
 from tests.functional.api.conftest import QUOTE
-
-
-@contextmanager
-def counting_queries(app):
-    """Count the SQL statements sent to the database inside the block."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.statements import counting_queries
 
 
 def _add_annotations(app, make, slug: str, how_many: int) -> None:

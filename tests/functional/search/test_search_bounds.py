@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import User, Visibility
 from app.services.search import facets, searching
 from app.services.search.requests import SearchRequest
-from tests.functional.api.test_api_queries import counting_queries
 from tests.functional.search.conftest import QUOTE
+from tests.statements import counting_queries
 
 
 @pytest.fixture

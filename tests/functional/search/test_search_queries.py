@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.api.test_api_queries import counting_queries
 from tests.functional.search.conftest import QUOTE
+from tests.statements import counting_queries
 
 
 def _add(make, corpus, how_many: int) -> None:

@@ -80,3 +80,24 @@ def test_without_the_script_the_threads_are_reached_by_links(browser, live_serve
         assert page.locator(f"#a-{ids[4]}").count() == 1
     finally:
         context.close()
+
+
+def test_an_action_on_a_thread_from_a_later_page_keeps_every_thread_loaded_and_the_reader_there(page, make,
+                                                                                                  paged):
+    slug, _, ids = paged
+    reader = make.user(trusted=True, name="Dr Keen Reader")
+    page.set_viewport_size({"width": 1280, "height": 700})
+    sign_in(page, reader.email, reader.password)
+    page.goto(f"/articles/{slug}")
+    page.get_by_role("button", name="Show more threads").click()
+    expect(page.locator(f"#a-{ids[2]}")).to_be_visible()
+    loaded = page.locator("[data-threads] > li").count()
+    assert loaded >= 4
+    page.locator(f"#a-{ids[2]}").get_by_role("link", name="Helpful", exact=True).click()
+    withdraw = page.locator(f"#a-{ids[2]}").get_by_role("link", name="You found this helpful (withdraw)")
+    expect(withdraw).to_be_visible()
+    # Still on the article's first address, with the threads of the later page still there, and the
+    # reader where they acted: nothing they were reading went away.
+    assert page.url.endswith(f"/articles/{slug}")
+    assert page.locator("[data-threads] > li").count() >= loaded
+    expect(page.locator(f"#a-{ids[2]}")).to_be_in_viewport()

@@ -493,6 +493,7 @@
   function applyFragment(data) {
     // Fetch the page as any reader would (served from the page cache when possible) and swap in its
     // article body and discussion, so what the script shows is exactly what a reload would show.
+    var shown = discussion.querySelectorAll("[data-threads] > li").length;
     return fetch(window.location.pathname + window.location.search, {
       credentials: "same-origin", headers: { "Accept": "text/html" }
     }).then(function (response) { return response.text(); }).then(function (html) {
@@ -510,13 +511,16 @@
       enhanceDiscussion();
       if (sheet.open) { discussion.querySelectorAll(".sheet-close").forEach(function (b) { b.remove(); }); addSheetClose(); }
       countThreads();
-      if (data.id && !document.getElementById("a-" + data.id) && data.url) {
-        // On another page of threads: its permalink opens that page at the annotation.
-        window.location.href = data.url;
-        return;
-      }
-      if (data.message) { announce(data.message); flash(data.message, data.id); }
-      if (data.id) { focusThread(data.id, true); }
+      // The threads the reader had loaded from later pages come back, so that nothing they were reading goes.
+      return loadThreadsUpTo(shown).then(function () {
+        if (data.id && !document.getElementById("a-" + data.id) && data.url) {
+          // On a page of threads the reader had not loaded: its permalink opens that page at the annotation.
+          window.location.href = data.url;
+          return;
+        }
+        if (data.message) { announce(data.message); flash(data.message, data.id); }
+        if (data.id) { focusThread(data.id, true); }
+      });
     }).catch(function () {
       if (data.url) { window.location.href = data.url; }
     });
@@ -737,13 +741,24 @@
     }
   }
 
-  function loadMoreThreads(more, pressed) {
+  function loadThreadsUpTo(count) {
+    // Load further pages of threads, quietly, until `count` threads are shown or there are no more.
+    var list = discussion.querySelector("[data-threads]");
+    var more = discussion.querySelector("button.more-threads");
+    if (!list || !more || list.children.length >= count) { return Promise.resolve(); }
+    return loadMoreThreads(more, false, true).then(function (added) {
+      return added ? loadThreadsUpTo(count) : undefined;
+    });
+  }
+
+  function loadMoreThreads(more, pressed, quiet) {
     // Pressed while a page was already coming (scrolling asked first): focus goes to it all the same.
+    // Resolves to the number of threads added (0 when nothing could be).
     if (pressed) { more.dataset.pressed = "true"; }
-    if (more.getAttribute("aria-busy") === "true" || !more.dataset.next) { return; }
+    if (more.getAttribute("aria-busy") === "true" || !more.dataset.next) { return Promise.resolve(0); }
     more.setAttribute("aria-busy", "true");
     more.textContent = "Loading more threads…";
-    fetch(more.dataset.next, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    return fetch(more.dataset.next, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.text();
@@ -788,9 +803,12 @@
           var lastLink = pager && pager.querySelector("[data-more-threads]");
           if (lastLink) { lastLink.remove(); }
         }
-        announce(added.length + (added.length === 1 ? " more thread" : " more threads") + " loaded: " +
-          list.children.length + " of " + total + " shown.");
+        if (!quiet) {
+          announce(added.length + (added.length === 1 ? " more thread" : " more threads") + " loaded: " +
+            list.children.length + " of " + total + " shown.");
+        }
         if (focusNew && added.length) { added[0].focus(); }
+        return added.length;
       }).catch(function () {
         more.removeAttribute("aria-busy");
         more.textContent = "Show more threads";

@@ -3,8 +3,8 @@
 One request costs a bounded number of queries whatever the size of the index: the facets, the
 counts per type and the ids of one page or of the first results of each type (one statement, the
 page asked again over a wider window at most twice, see below), the documents and their snippets,
-then the annotations, articles and studies shown (one query each), and the replies counted for the
-annotations shown. In that first statement the engine's matches of each type are gathered once, and
+then the annotations shown with the replies each counts for the reader, the articles and the
+studies (one query each). In that first statement the engine's matches of each type are gathered once, and
 ranked once, for the counts and for the page alike.
 
 Two bounds keep a search's cost from growing with the number of matches (a common word matches
@@ -28,12 +28,10 @@ queue (scope "queue"), with the queue's own condition.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 from itertools import pairwise
-from threading import Lock
 
 from markupsafe import Markup
 from sqlalchemy import (
@@ -53,9 +51,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload, load_only
-from sqlalchemy.sql.selectable import Join
 
 from app.extensions import db
 from app.models import Annotation, Article, ArticleStatus, SearchDocument, Study, User
@@ -67,6 +63,7 @@ from app.services.search.facets import FacetCounting
 from app.services.search.filters import ANNOTATION_STATES, FilterResolver
 from app.services.search.requests import BadSearch, SearchRequest
 from app.services.search.results import Hit, SearchResults
+from app.services.search.statements import VIEWER_PARAM, BoundViewer, MatchesFirst, built_statements
 from app.services.visibility import readable_clause, viewer_id_of
 from app.text.query import Identifier, Query, QueryError, parse
 from app.text.search_documents import ANNOTATION, ARTICLE, DOC_TYPES, STUDY
@@ -85,28 +82,6 @@ OPEN_WINDOW_FACTOR = 2
 BODY_PREVIEW = 240
 # A page taken from every match needs no proof (typed, for PostgreSQL's UNION with the facets' rows).
 NO_PROOF = [cast(null(), Float).label("floor"), cast(null(), Integer).label("seen")]
-
-
-# Built statements by shape (`_Plan._statement`): a few hundred kilobytes each, so a few dozen shapes.
-STATEMENT_CACHE_SIZE = 48
-_STATEMENTS: OrderedDict[tuple, object] = OrderedDict()
-_STATEMENTS_LOCK = Lock()
-VIEWER_PARAM = "viewer_id"
-
-
-class BoundViewer:
-    """A signed-in viewer as a statement sees it: their role, and their id as the parameter VIEWER_PARAM.
-
-    Only SQL ever reads `id` here (app.services.visibility and the filters compare columns to it).
-    """
-
-    is_authenticated = True
-
-    def __init__(self, viewer: User):
-        self.id = bindparam(VIEWER_PARAM, viewer.id)
-        self.is_admin = bool(getattr(viewer, "is_admin", False))
-        self.is_moderator = bool(getattr(viewer, "is_moderator", False))
-        self.role = (self.is_admin, self.is_moderator)
 
 
 def search(request: SearchRequest, viewer: User | None, *, grouped: bool = True, w3c: bool = False) -> SearchResults:
@@ -195,20 +170,7 @@ class _Plan(FacetCounting):
         parameters (`values`): the request but its words, the filters, whether there are words to
         match and to exclude, and the viewer's role. `kind` tells which of the search's statements.
         """
-        if self.shape is None:
-            return build()
-        key = (*self.shape, *kind)
-        with _STATEMENTS_LOCK:
-            statement = _STATEMENTS.get(key)
-            if statement is not None:
-                _STATEMENTS.move_to_end(key)
-                return statement
-        statement = build()
-        with _STATEMENTS_LOCK:
-            _STATEMENTS[key] = statement
-            while len(_STATEMENTS) > STATEMENT_CACHE_SIZE:
-                _STATEMENTS.popitem(last=False)
-        return statement
+        return build() if self.shape is None else built_statements.get((*self.shape, *kind), build)
 
     def values(self) -> dict:
         """Return the values of the parameters this search's statements bind: words, viewer, cap, dates."""
@@ -508,39 +470,6 @@ def _annotations_shown(viewer, w3c: bool):
                                                  reply.deleted_at.is_(None)).scalar_subquery()
     return (select(Annotation, replies.label("replies")).where(Annotation.id.in_(bindparam(IDS, expanding=True)))
             .options(*options))
-
-
-class MatchesFirst(Join):
-    """The join of the engine's matches to their documents, which the database must start from the matches.
-
-    The matches are the small side by design (a window, or one type's), and each finds its document
-    by primary key. Left to themselves, the planners walk every document of the type instead (a
-    hundred thousand annotations for `kind:question tie2`): SQLite without statistics takes
-    `doc_type = ?` for a selective index, and PostgreSQL cannot estimate a materialised CTE and
-    hashes the whole table. SQLite keeps the left table of a CROSS JOIN outermost; PostgreSQL looks
-    each document up from a LATERAL subquery that OFFSET 0 keeps it from flattening, under the
-    table's own name, so that the rest of the statement reads it unchanged.
-    """
-
-    inherit_cache = True
-
-
-@compiles(MatchesFirst, "sqlite")
-def _matches_first_in_sqlite(join, compiler, **kw):
-    kw.pop("asfrom", None)
-    left = join.left._compiler_dispatch(compiler, asfrom=True, **kw)
-    right = join.right._compiler_dispatch(compiler, asfrom=True, **kw)
-    return f"{left} CROSS JOIN {right} ON {join.onclause._compiler_dispatch(compiler, **kw)}"
-
-
-@compiles(MatchesFirst, "postgresql")
-def _matches_first_in_postgresql(join, compiler, **kw):
-    kw.pop("asfrom", None)
-    left = join.left._compiler_dispatch(compiler, asfrom=True, **kw)
-    right = join.right._compiler_dispatch(compiler, asfrom=True, **kw)
-    columns = ", ".join(f"{right}.{compiler.preparer.quote(c.name)}" for c in join.right.columns)
-    on = join.onclause._compiler_dispatch(compiler, **kw)
-    return f"{left} JOIN LATERAL (SELECT {columns} FROM {right} WHERE {on} OFFSET 0) AS {right} ON true"
 
 
 def _group_key():

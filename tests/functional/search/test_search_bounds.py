@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import User, Visibility
 from app.services.search import facets, searching
 from app.services.search.requests import SearchRequest
+from app.services.search.statements import built_statements
 from tests.functional.search.conftest import QUOTE
 from tests.statements import counting_queries
 
@@ -100,12 +101,12 @@ def test_a_statement_built_for_one_reader_never_shows_them_to_another(app, make,
     make.annotation(corpus.users["reader_b"], corpus.slug, QUOTE, visibility=Visibility.PRIVATE,
                     body="Wombat capybara: reader B's own private aside.")
     reader_a, reader_b = corpus.users["reader_a"].id, corpus.users["reader_b"].id
-    searching._STATEMENTS.clear()
+    built_statements.clear()
     mine = _ranked(app, reader_a, "capybara", doc_type)  # builds the statement, for reader A
-    assert len(searching._STATEMENTS) >= 1
-    built = dict(searching._STATEMENTS)
+    built = set(built_statements.keys())
+    assert built
     theirs = _ranked(app, reader_b, "capybara", doc_type)  # the same shape: reader B runs A's statement
-    assert dict(searching._STATEMENTS) == built  # nothing was built again
+    assert set(built_statements.keys()) == built  # nothing was built again
     with app.app_context():
         notes = dict(db.session.execute(db.select(searching.DOCS.c.annotation_id, searching.DOCS.c.id)).all())
     private_of_a = ("annotation", notes[corpus.ids["private_capybaras"]])
@@ -132,7 +133,7 @@ def test_reply_counts_shown_with_a_result_count_only_replies_the_reader_may_read
             found = searching.search(SearchRequest(q="perivascular macrophages", type="annotation"), viewer)
             return next(h.replies for h in found.page.items if h.annotation.id == corpus.ids["question"])
 
-    searching._STATEMENTS.clear()
+    built_statements.clear()
     assert replies_seen_by("reader_a") == 1  # the public reply; reader B's held one is theirs alone
     assert replies_seen_by("reader_b") == 2  # the statement built for reader A, run for reader B
     assert replies_seen_by("reader_a") == 1

@@ -10,17 +10,24 @@ QUOTE = "are the models used really representative of the spectrum of human tumo
 TEXT = "Orthotopic murine models lack the human stroma; I would not extrapolate."
 
 
+@pytest.fixture
+def on_article(page, make):
+    """Sign a reader in and open the demo article; return its slug and the reader."""
+    slug = make.demo_article()
+    author = make.user(trusted=True)
+    sign_in(page, author.email, author.password)
+    page.goto(f"/articles/{slug}")
+    return slug, author
+
+
 def _open_form(page):
     select_with_mouse(page, QUOTE)
     page.get_by_role("button", name="Annotate").click()
     return page.get_by_role("dialog", name="New annotation")
 
 
-def test_escape_and_cancel_keep_the_draft_until_it_is_saved(page, make):
-    slug = make.demo_article()
-    author = make.user(trusted=True)
-    sign_in(page, author.email, author.password)
-    page.goto(f"/articles/{slug}")
+def test_escape_and_cancel_keep_the_draft_until_it_is_saved(page, on_article):
+    slug, _ = on_article
 
     dialog = _open_form(page)
     dialog.get_by_label("Your annotation").fill(TEXT)
@@ -36,9 +43,7 @@ def test_escape_and_cancel_keep_the_draft_until_it_is_saved(page, make):
     # A new tab (the browser was closed) gets it back too.
     other = page.context.new_page()
     other.goto(f"/articles/{slug}")
-    select_with_mouse(other, QUOTE)
-    other.get_by_role("button", name="Annotate").click()
-    expect(other.get_by_role("dialog", name="New annotation").get_by_label("Your annotation")).to_have_value(TEXT)
+    expect(_open_form(other).get_by_label("Your annotation")).to_have_value(TEXT)
     other.close()
 
     dialog = _open_form(page)
@@ -49,11 +54,7 @@ def test_escape_and_cancel_keep_the_draft_until_it_is_saved(page, make):
     expect(dialog).not_to_contain_text("Draft restored")
 
 
-def test_discarding_a_draft_asks_first(page, make):
-    slug = make.demo_article()
-    author = make.user(trusted=True)
-    sign_in(page, author.email, author.password)
-    page.goto(f"/articles/{slug}")
+def test_discarding_a_draft_asks_first(page, on_article):
     dialog = _open_form(page)
     dialog.get_by_label("Your annotation").fill(TEXT)
 
@@ -88,11 +89,8 @@ def test_a_reply_closed_with_escape_keeps_its_draft(page, make):
     expect(thread.locator(".reply-form")).to_contain_text("Draft restored")
 
 
-def test_an_ended_session_keeps_the_text_and_asks_to_sign_in_again(page, make):
-    slug = make.demo_article()
-    author = make.user(trusted=True)
-    sign_in(page, author.email, author.password)
-    page.goto(f"/articles/{slug}")
+def test_an_ended_session_keeps_the_text_and_asks_to_sign_in_again(page, make, on_article):
+    slug, author = on_article
     dialog = _open_form(page)
     dialog.get_by_label("Your annotation").fill(TEXT)
     # The session ends elsewhere (signed out everywhere, expired) while the reader writes.

@@ -1,24 +1,32 @@
-"""The anonymous article page straight from the page cache, before Flask handles the request.
+"""Article pages straight from the page cache, before Flask handles the request.
 
-An anonymous reader of a cached page should cost little more than the bytes: this WSGI middleware
-answers `GET /articles/<slug>` (no query string, no session or remember-me cookie) when this
-worker's page cache holds the page under the article's current key, with the very headers the
-view sends (the security headers, the coding's strong ETag, `Vary`, `Cache-Control`) and 304 to a
-matching `If-None-Match`. Anything else (a miss, a signed-in or flashed session, a query string,
-an unknown or unpublished article, a request the default secret key refuses) goes to the app,
-which renders, checks and caches.
+A reader of a cached page should cost little more than the bytes. This WSGI middleware answers
+`GET /articles/<slug>` (no query string) in two cases:
+
+- Anonymous (no session or remember-me cookie): when this worker's page cache holds the page under
+  the article's current key, with the very headers the view sends (the security headers, the
+  coding's strong ETag, `Vary`, `Cache-Control`) and 304 to a matching `If-None-Match`.
+- Signed in, asking for gzip: when the page cache holds the finished page Flask last sent this very
+  session (the same cookies, address and browser), and the page key and the reader's fingerprint
+  still match the database (app.services.reader_pages). Flask's response is kept for the session
+  only when the view said it may be (the unfiltered public layer, nothing of the reader's own unseen
+  by others) and it set no cookie.
+
+Anything else (a miss, a flashed session, a query string, an unknown or unpublished article, a
+request the default secret key refuses) goes to the app, which renders, checks and caches.
 
 The current key is read as the view reads it (app.services.articles.page_key): every change a
 reader could see alters it, so a cached page is never served once anything on it was hidden,
 removed or unpublished. On SQLite, `PRAGMA data_version` on the worker's own connection first says
-whether anything at all was committed since the key was last read; when nothing was, the query is
-skipped. That connection reads only, outside any transaction.
+whether anything at all was committed since the key (or a reader's fingerprint) was last read; when
+nothing was, the queries are skipped. That connection reads only, outside any transaction.
 """
 from __future__ import annotations
 
 import os
 import re
 import threading
+from contextlib import contextmanager
 from urllib.parse import unquote
 
 from flask_login import COOKIE_NAME
@@ -26,23 +34,30 @@ from sqlalchemy import create_engine, make_url
 from sqlalchemy.pool import StaticPool
 from werkzeug.http import parse_etags
 
+from app.models.base import utcnow
 from app.security.headers import is_local, security_headers
 from app.services.articles import page_key
+from app.services.reader_pages import ENVIRON_KEY, Fingerprint
 from app.services.shared_pages import page_cache
-from app.text.compression import IDENTITY, choose
+from app.text.compression import GZIP, IDENTITY, choose
 from config import DEFAULT_SECRET_KEY
 
 _ARTICLE_PATH = re.compile(r"/articles/([^/]+)")
+# Where a signed-in request that missed leaves its cache key and database state, for keeping Flask's answer.
+_TO_KEEP = "postil.reader_page.slot"
+# What, besides the cookies, Flask reads of a request for a signed-in page (session protection
+# compares the address and browser; the default key checks the host).
+_SAME_SESSION = ("HTTP_COOKIE", "HTTP_USER_AGENT", "REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_HOST")
 
 
 class CachedArticlePages:
-    """WSGI middleware serving cached anonymous article pages; see the module's docstring."""
+    """WSGI middleware serving cached article pages; see the module's docstring."""
 
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        self.cookie_names = (app.config["SESSION_COOKIE_NAME"] + "=",
-                             app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) + "=")
+        self.session_cookie = app.config["SESSION_COOKIE_NAME"] + "="
+        self.cookie_names = (self.session_cookie, app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) + "=")
         self.default_key = app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
         self.headers = security_headers(app.config)
         self.local = threading.local()
@@ -56,6 +71,8 @@ class CachedArticlePages:
         except Exception:  # the database is down, or anything unforeseen: the app answers, and says why
             answer = None
         if answer is None:
+            if _TO_KEEP in environ:
+                return self._keeping(environ, start_response)
             return self.wsgi_app(environ, start_response)
         status, headers, body = answer
         start_response(status, headers)
@@ -67,14 +84,15 @@ class CachedArticlePages:
         match = _ARTICLE_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None or "\x00" in match.group(1):
             return None
-        cookies = environ.get("HTTP_COOKIE", "")
-        if any(name in cookies for name in self.cookie_names):
-            return None
         if self.default_key and not is_local(environ.get("REMOTE_ADDR"), environ.get("HTTP_HOST", ""),
                                              {k[5:].replace("_", "-").lower() for k in environ if
                                               k.startswith("HTTP_")}):
             return None
-        key = self._current_key(unquote(match.group(1)) if "%" in match.group(1) else match.group(1))
+        slug = unquote(match.group(1)) if "%" in match.group(1) else match.group(1)
+        cookies = environ.get("HTTP_COOKIE", "")
+        if any(name in cookies for name in self.cookie_names):
+            return self._reader_answer(environ, slug, cookies)
+        key = self._current_key(slug)
         page = page_cache.get(("page", key, 1)) if key is not None else None
         if page is None:
             return None
@@ -91,16 +109,78 @@ class CachedArticlePages:
             headers.append(("Content-Encoding", coding))
         return "200 OK", headers, body
 
-    def _current_key(self, slug: str):
-        """Return the article's page key, read again only when the database may have changed since."""
-        if not self.sqlite:
-            if self.engine is None:
-                with self.app.app_context():
-                    from app.extensions import db
+    def _reader_answer(self, environ, slug: str, cookies: str):
+        """Answer with the page kept for this session if it still holds; else note where Flask's answer goes."""
+        if self.session_cookie not in cookies or choose(environ.get("HTTP_ACCEPT_ENCODING"), (GZIP,)) != GZIP:
+            return None  # a remember-me cookie alone: Flask signs the reader in again, and sets the session's cookie
+        cache_key = ("reader-page", slug, *(environ.get(name, "") for name in _SAME_SESSION))
+        seen = self._database_seen()  # before anything is read: what is committed later is checked next time
+        environ[_TO_KEEP] = (cache_key, seen)
+        kept = page_cache.get(cache_key)
+        if kept is None or not kept.holds(utcnow()):
+            return None
+        if seen is None or kept.checked != seen:
+            if self._current_key(slug) != kept.key:
+                return None
+            with self._reading() as connection:
+                fingerprint = Fingerprint.read(connection, kept.statement)
+            if fingerprint.rows != kept.fingerprint.rows:
+                return None
+            kept.checked = seen
+        return kept.status, kept.headers, kept.body
 
-                    self.engine = db.engine
-            with self.engine.connect() as connection:
-                return page_key(slug, connection)
+    def _keeping(self, environ, start_response):
+        """Let the app answer; keep its answer for the session when the view said it may be kept."""
+        cache_key, seen = environ[_TO_KEEP]
+        answer = {}
+
+        def remember(status, headers, exc_info=None):
+            answer.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, remember)
+        kept = environ.get(ENVIRON_KEY)
+        headers = answer.get("headers") or []
+        names = {name.lower(): value for name, value in headers}
+        if (kept is None or not answer.get("status", "").startswith("200 ") or "set-cookie" in names
+                or names.get("content-encoding") != GZIP):
+            page_cache.discard(cache_key)
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        kept.status, kept.headers, kept.body, kept.checked = answer["status"], list(headers), data, seen
+        page_cache.put(cache_key, kept)
+        return [data]
+
+    def _database_seen(self):
+        """Return (this thread's connection, its `PRAGMA data_version`) on SQLite; None elsewhere."""
+        if not self.sqlite:
+            return None
+        connection = self._sqlite_connection()
+        return self.local.token, connection.exec_driver_sql("PRAGMA data_version").scalar()
+
+    @contextmanager
+    def _reading(self):
+        """Lend a connection for reading: this thread's own on SQLite, one of the app's pool elsewhere."""
+        if self.sqlite:
+            connection = self._sqlite_connection()
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+            return
+        if self.engine is None:
+            with self.app.app_context():
+                from app.extensions import db
+
+                self.engine = db.engine
+        with self.engine.connect() as connection:
+            yield connection
+
+    def _sqlite_connection(self):
         local = self.local
         inode = os.stat(self.url.database).st_ino
         if getattr(local, "inode", None) != inode:
@@ -109,8 +189,16 @@ class CachedArticlePages:
             if getattr(local, "connection", None) is not None:
                 local.connection.close()
             engine = create_engine(self.url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-            local.connection, local.known, local.inode = engine.connect(), {}, inode
-        connection = local.connection
+            local.connection, local.known, local.inode, local.token = engine.connect(), {}, inode, object()
+        return local.connection
+
+    def _current_key(self, slug: str):
+        """Return the article's page key, read again only when the database may have changed since."""
+        if not self.sqlite:
+            with self._reading() as connection:
+                return page_key(slug, connection)
+        connection = self._sqlite_connection()
+        local = self.local
         version = connection.exec_driver_sql("PRAGMA data_version").scalar()
         known = local.known.get(slug)
         if known is not None and known[1] == version:

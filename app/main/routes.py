@@ -14,8 +14,8 @@ from app.extensions import db
 from app.main import bp
 from app.models import AnnotationKind, Article, ArticleStatus, FollowTarget
 from app.security.loaders import NO_PUBLISHED_ARTICLE, get_published_article_or_404
+from app.services import accounts, follows, helpful, layers, reader_pages, visits
 from app.services import articles as article_service
-from app.services import follows, helpful, layers, visits
 from app.services.evidence_map import evidence_map
 from app.services.moderation_queue import waiting_count
 from app.services.notifications import unread_count
@@ -174,8 +174,12 @@ def article(slug: str):
     key = article_service.page_key(slug) or abort(404, description=NO_PUBLISHED_ARTICLE)
     filters = filters_from_request()
     layer = layer_from_request()
-    reader = _reader_state(key.id, layer) if current_user.is_authenticated else None
-    if filters.active or session.get("_flashes") or not layer.shared:
+    personal = filters.active or session.get("_flashes") or not layer.shared
+    coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
+    reader = None
+    if current_user.is_authenticated:
+        reader = _reader_state(key.id, layer, keep_as=None if personal or coding != GZIP else key)
+    if personal:
         return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader, layer=layer))
     if not current_user.is_authenticated:
         return _send_page(_anonymous_page(slug, key, filters))
@@ -190,7 +194,6 @@ def article(slug: str):
         _keep_shared(("member", key, shown.page), content, shown, key)
     role = Role(accepts_answers=current_user.is_moderator, reattaches=current_user.is_admin)
     edits = reader_edits(content, own.ids, reader.marks, role)
-    coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
     if coding != GZIP:
         return _compressed(render_template("main/article.html", article=key, reader=reader,
                                            content_html=Markup(apply_edits(content.html, edits))).encode(), IDENTITY)
@@ -198,6 +201,8 @@ def article(slug: str):
     # are reused, and only those holding this reader's switches are compressed again.
     page = render_template("main/article.html", article=key, reader=reader, content_html=Markup(_CONTENT_SLOT))
     head, _, tail = page.partition(_CONTENT_SLOT)
+    if reader.kept is not None:
+        request.environ[reader_pages.ENVIRON_KEY] = reader.kept  # kept whole for this session by fast_pages
     return _compressed(gzip_personalised(head, content.html, content.blocks, edits, tail), GZIP)
 
 
@@ -288,13 +293,17 @@ class ReaderState:
     # The layer switch (Public, the reader's journal clubs, Mine) and the layer shown.
     layers: tuple = ()
     layer: Layer = PUBLIC_LAYER
+    # The page to keep whole for this session once rendered (app.services.reader_pages), if it may be.
+    kept: reader_pages.ReaderPage | None = None
 
 
-def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER) -> ReaderState:
+def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER, keep_as=None) -> ReaderState:
     """Record the reader's visit and gather what is theirs on the page (a fixed number of small queries).
 
     The visit is written in its own short transaction, opened by the write itself, so that a GET
     never turns a read transaction into a write one (which SQLite may refuse under concurrency).
+    With `keep_as` (the page key), the reader's fingerprint is read next, before anything the page
+    shows, so that the page can be kept for the session (app.services.reader_pages).
     """
     user_id = current_user.id
     state = visits.state_for(user_id, article_id)
@@ -302,9 +311,14 @@ def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER) -> ReaderState:
         db.session.rollback()
         visits.store(user_id, article_id, state)
         db.session.commit()
+    kept = None
+    if keep_as is not None and current_user.session_secret:
+        statement = reader_pages.check_statement(current_user, article_id, accounts.session_digest(current_user))
+        kept = reader_pages.pending_page(keep_as, statement,
+                                         reader_pages.Fingerprint.read(db.session.connection(), statement), state.due)
     threads = {int(k) for k in follows.followed_keys(user_id, FollowTarget.THREAD) if k.isdigit()}
     marks = ReaderMarks(voted=frozenset(helpful.voted_ids(user_id, article_id)), followed_threads=frozenset(threads),
                         new=tuple(visits.new_ids(article_id, current_user, state.new_since, layer)))
     following = follows.find(user_id, FollowTarget.ARTICLE, str(article_id)) is not None
     return ReaderState(marks=marks, follows_article=following,
-                       layers=tuple(layers.choices(article_id, current_user, layer)), layer=layer)
+                       layers=tuple(layers.choices(article_id, current_user, layer)), layer=layer, kept=kept)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 
 from app.extensions import db
 from app.models import Annotation, Article, ArticleStatus, Follow, FollowTarget, Study, User
@@ -129,8 +129,12 @@ def follow_thread_automatically(user: User, root_id: int, *, new_thread: bool = 
 
 def followed_keys(user_id: int, target_type: FollowTarget) -> set[str]:
     """Return the keys of the targets of one type that the user follows (one query)."""
-    return set(db.session.scalars(select(Follow.target).where(Follow.user_id == user_id,
-                                                              Follow.target_type == target_type)))
+    return set(db.session.scalars(followed_statement(user_id, target_type)))
+
+
+def followed_statement(user_id: int, target_type: FollowTarget) -> Select:
+    """Return the query of `followed_keys` (the page cache re-runs it to see whether a reader's follows changed)."""
+    return select(Follow.target).where(Follow.user_id == user_id, Follow.target_type == target_type)
 
 
 def followers_of(targets: list[tuple[FollowTarget, str]]) -> dict[int, FollowTarget]:

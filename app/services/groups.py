@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -144,11 +144,16 @@ def groups_of(user: User | None, *, include_archived: bool = True) -> list[MyGro
     """Return the groups `user` belongs to with their role, by name (one query)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    stmt = (select(Group, GroupMembership.role).join(GroupMembership, GroupMembership.group_id == Group.id)
-            .where(GroupMembership.user_id == user.id).order_by(func.lower(Group.name), Group.id))
+    stmt = memberships_statement(user.id)
     if not include_archived:
         stmt = stmt.where(Group.archived_at.is_(None))
     return [MyGroup(group, role) for group, role in db.session.execute(stmt)]
+
+
+def memberships_statement(user_id: int) -> Select:
+    """Return the query of `groups_of`: each group of the user, with their role in it, by name."""
+    return (select(Group, GroupMembership.role).join(GroupMembership, GroupMembership.group_id == Group.id)
+            .where(GroupMembership.user_id == user_id).order_by(func.lower(Group.name), Group.id))
 
 
 def open_groups(user: User | None, limit: int = 50) -> list[Group]:

@@ -6,7 +6,7 @@ private or hidden content. Each change marks the article page stale (the count i
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 
 from app.extensions import db
 from app.models import Annotation, HelpfulVote, User
@@ -28,9 +28,13 @@ def has_voted(annotation_id: int, user_id: int) -> bool:
 
 def voted_ids(user_id: int, article_id: int) -> set[int]:
     """Return the ids of the article's annotations the user found helpful (one query)."""
-    return set(db.session.scalars(select(HelpfulVote.annotation_id).join(
-        Annotation, Annotation.id == HelpfulVote.annotation_id).where(
-        HelpfulVote.user_id == user_id, Annotation.article_id == article_id)))
+    return set(db.session.scalars(voted_statement(user_id, article_id)))
+
+
+def voted_statement(user_id: int, article_id: int) -> Select:
+    """Return the query of `voted_ids` (the page cache re-runs it to see whether a reader's votes changed)."""
+    return select(HelpfulVote.annotation_id).join(Annotation, Annotation.id == HelpfulVote.annotation_id).where(
+        HelpfulVote.user_id == user_id, Annotation.article_id == article_id)
 
 
 def vote(annotation: Annotation, voter: User) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -51,7 +51,12 @@ def queue_clause(viewer: User | None = None, *, panel: bool = False):
 
 def waiting_count(viewer: User | None = None) -> int:
     """Count items waiting for `viewer` (None: anyone) (pending, flagged, hidden automatically), in one query."""
-    return db.session.scalar(select(func.count(Annotation.id)).where(waiting_clause(viewer)))
+    return db.session.scalar(waiting_statement(viewer))
+
+
+def waiting_statement(viewer: User | None = None) -> Select:
+    """Return the query of `waiting_count`."""
+    return select(func.count(Annotation.id)).where(waiting_clause(viewer))
 
 
 def _state_clause(state: str):

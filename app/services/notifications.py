@@ -11,7 +11,7 @@ journal club's annotations notify its current members only (each person is check
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -331,8 +331,12 @@ def is_visible(note: Notification, user: User) -> bool:
 
 def unread_count(user: User) -> int:
     """Count `user`'s unread notifications that they may still see (one query)."""
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        visible_clause(user), Notification.read_at.is_(None)))
+    return db.session.scalar(unread_statement(user))
+
+
+def unread_statement(user: User) -> Select:
+    """Return the query of `unread_count`."""
+    return select(func.count(Notification.id)).where(visible_clause(user), Notification.read_at.is_(None))
 
 
 def page_of(user: User, page: int = 1, per_page: int = PAGE_SIZE) -> Page:

@@ -72,6 +72,11 @@ class PageCache:
             while self.total > self.max_bytes and self.items:
                 self._drop(next(iter(self.items)))
 
+    def discard(self, key: tuple) -> None:
+        """Forget the entry under `key`, if there is one."""
+        with self.lock:
+            self._drop(key)
+
     def clear(self) -> None:
         """Forget every entry."""
         with self.lock:

@@ -32,15 +32,18 @@ class VisitState:
     store_new_since: datetime
     store_last_seen: datetime
     write: bool
+    # When a view would next write the visit: until then, views change nothing and show the same markers.
+    due: datetime
 
 
 def next_state(new_since: datetime | None, last_seen: datetime | None, now: datetime) -> VisitState:
     """Decide the markers and the stored times for a view at `now` (pure: no database)."""
     if last_seen is None or new_since is None:
-        return VisitState(None, now, now, True)
+        return VisitState(None, now, now, True, now + WRITE_EVERY)
     if now - last_seen >= VISIT_GAP:
-        return VisitState(last_seen, last_seen, now, True)
-    return VisitState(new_since, new_since, now, now - last_seen >= WRITE_EVERY)
+        return VisitState(last_seen, last_seen, now, True, now + WRITE_EVERY)
+    write = now - last_seen >= WRITE_EVERY
+    return VisitState(new_since, new_since, now, write, (now if write else last_seen) + WRITE_EVERY)
 
 
 def state_for(user_id: int, article_id: int, now: datetime | None = None) -> VisitState:

@@ -1,0 +1,134 @@
+"""Signed-in readers' article pages, kept whole per session and checked against what they show.
+
+A signed-in reader's article page is the shared member content with their switches flipped, inside
+a chrome that names them (their name, unread notifications, the moderation queue's count, the
+CSRF token). Rendering it costs a dozen small queries and the joining of the page's compressed
+blocks; reading it again a few seconds later, when nothing it shows has changed, should cost
+neither. So the finished gzip response is kept per session (`ReaderPage`) with:
+
+- the article's page key it was built from (every change anyone could see on the article alters it);
+- the reader's fingerprint: one statement (`check_statement`) returning every row the reader's side
+  of the page is built from: the session, the account, the visit, their helpful votes on the
+  article, their follows, their journal clubs, the count of their unread notifications and, for
+  moderators, of the items waiting for them. The statement is built once, when the page is rendered,
+  and re-run as is: a change to the account or the memberships it was built with shows in its own rows;
+- the moment the page stops being valid whatever the database says: when the view would next
+  record the visit (at most a minute away), when the session expires, when a suspension ends.
+
+`app.main.fast_pages` answers from it before Flask when the database's key and fingerprint still
+match (on SQLite, not even read when nothing was committed since they last did).
+
+The fingerprint is read after the visit is written and before anything the page shows: a change
+landing in between shows in what is rendered but not in the fingerprint, which then never matches
+again. The page is kept only when Flask's response set no cookie (the session did not change).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, cast, func, literal, null, select, union_all
+from sqlalchemy.sql import Select
+
+from app.models import ArticleVisit, Follow, FollowTarget, User, UserSession
+from app.models.base import UTCDateTime, utcnow
+from app.services import follows, groups, helpful
+from app.services.moderation_queue import waiting_statement
+from app.services.notifications import unread_statement
+
+# The key under which the view leaves, in the WSGI environ, what the middleware needs to keep the page.
+ENVIRON_KEY = "postil.reader_page"
+# However quiet the database, a kept page is rendered again after this long.
+LONGEST = timedelta(minutes=5)
+
+
+def _text(*columns):
+    """Return the columns as one string ('|'-separated, '-' for NULL), alike on SQLite and PostgreSQL."""
+    parts = [func.coalesce(cast(column, String), "-") for column in columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(literal("|")).op("||")(part)
+    return joined
+
+
+def _row(label: str, value, until=None):
+    return (literal(label, String).label("label"), value.label("value"),
+            (until if until is not None else cast(null(), UTCDateTime)).label("until"))
+
+
+def _rows_of(label: str, statement: Select, *names: str) -> Select:
+    sub = statement.subquery()
+    return select(*_row(label, _text(*[sub.c[name] for name in names])))
+
+
+def check_statement(user: User, article_id: int, session_digest: str) -> Select:
+    """Return the one statement whose rows are everything of `user`'s own on the article page.
+
+    Each row is (label, value as text, a moment after which the page may change by itself or NULL).
+    Built with the queries the page itself runs (votes, follows, clubs, counts), as they are.
+    """
+    parts = [
+        select(*_row("session", _text(UserSession.user_id, UserSession.revoked_at), UserSession.expires_at))
+        .where(UserSession.digest == session_digest),
+        select(*_row("account", _text(User.role, User.display_name, User.time_zone, User.suspended_until,
+                                      User.suspended_indefinitely, User.trusted, User.email_confirmed),
+                     User.suspended_until)).where(User.id == user.id),
+        select(*_row("visit", _text(ArticleVisit.new_since, ArticleVisit.last_seen_at)))
+        .where(ArticleVisit.user_id == user.id, ArticleVisit.article_id == article_id),
+        _rows_of("vote", helpful.voted_statement(user.id, article_id), "annotation_id"),
+        _rows_of("thread", follows.followed_statement(user.id, FollowTarget.THREAD), "target"),
+        _rows_of("article", follows.followed_statement(user.id, FollowTarget.ARTICLE)
+                 .where(Follow.target == str(article_id)), "target"),
+        _rows_of("club", groups.memberships_statement(user.id).order_by(None),
+                 "id", "role", "name", "slug", "archived_at"),
+        select(*_row("unread", _text(unread_statement(user).scalar_subquery()))),
+    ]
+    if user.is_moderator:
+        parts.append(select(*_row("waiting", _text(waiting_statement(user).scalar_subquery()))))
+    return union_all(*parts)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a check statement returned: its rows (in a stable order), and until when they hold by themselves."""
+
+    rows: tuple
+    until: datetime | None
+
+    @classmethod
+    def read(cls, connection, statement) -> Fingerprint:
+        rows = connection.execute(statement).all()
+        now = utcnow()
+        moments = [row.until for row in rows if row.until is not None and row.until > now]
+        # The moments are compared too: a session given a new end is a new fingerprint.
+        return cls(tuple(sorted((row.label, row.value, str(row.until)) for row in rows)), min(moments, default=None))
+
+
+@dataclass
+class ReaderPage:
+    """A signed-in reader's finished article page, and what says whether it still holds."""
+
+    key: tuple
+    statement: Select
+    fingerprint: Fingerprint
+    valid_until: datetime
+    status: str = "200 OK"
+    headers: list = field(default_factory=list)
+    body: bytes = b""
+    # (connection, PRAGMA data_version) when the key and fingerprint last matched, on SQLite.
+    checked: tuple | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body) + 2048
+
+    def holds(self, now: datetime) -> bool:
+        return now < self.valid_until
+
+
+def pending_page(key: tuple, statement: Select, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
+    """Return the page to keep once the response is known, valid until the first moment it may change alone."""
+    moments = [visit_due, utcnow() + LONGEST]
+    if fingerprint.until is not None:
+        moments.append(fingerprint.until)
+    return ReaderPage(key=key, statement=statement, fingerprint=fingerprint, valid_until=min(moments))

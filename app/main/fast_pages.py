@@ -7,10 +7,10 @@ A reader of a cached page should cost little more than the bytes. This WSGI midd
   the article's current key, with the very headers the view sends (the security headers, the
   coding's strong ETag, `Vary`, `Cache-Control`) and 304 to a matching `If-None-Match`.
 - Signed in, asking for gzip: when the page cache holds the finished page Flask last sent this very
-  session (the same cookies, address and browser), and the page key and the reader's fingerprint
-  still match the database (app.services.reader_pages). Flask's response is kept for the session
-  only when the view said it may be (the unfiltered public layer, nothing of the reader's own unseen
-  by others) and it set no cookie.
+  session (the same cookies, address and browser), and its fingerprint (the page key and the
+  reader's own rows, one statement) still matches the database (app.services.reader_pages).
+  Flask's response is kept for the session only when the view said it may be (the unfiltered
+  public layer, nothing of the reader's own unseen by others) and it set no cookie.
 
 Anything else (a miss, a flashed session, a query string, an unknown or unpublished article, a
 request the default secret key refuses) goes to the app, which renders, checks and caches.
@@ -19,7 +19,7 @@ The current key is read as the view reads it (app.services.articles.page_key): e
 reader could see alters it, so a cached page is never served once anything on it was hidden,
 removed or unpublished. On SQLite, `PRAGMA data_version` on the worker's own connection first says
 whether anything at all was committed since the key (or a reader's fingerprint) was last read; when
-nothing was, the queries are skipped. That connection reads only, outside any transaction.
+nothing was, the query is skipped. That connection reads only, outside any transaction.
 """
 from __future__ import annotations
 
@@ -120,8 +120,6 @@ class CachedArticlePages:
         if kept is None or not kept.holds(utcnow()):
             return None
         if seen is None or kept.checked != seen:
-            if self._current_key(slug) != kept.key:
-                return None
             with self._reading() as connection:
                 fingerprint = Fingerprint.read(connection, kept.statement)
             if fingerprint.rows != kept.fingerprint.rows:

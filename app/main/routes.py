@@ -302,8 +302,9 @@ def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER, keep_as=None) ->
 
     The visit is written in its own short transaction, opened by the write itself, so that a GET
     never turns a read transaction into a write one (which SQLite may refuse under concurrency).
-    With `keep_as` (the page key), the reader's fingerprint is read next, before anything the page
-    shows, so that the page can be kept for the session (app.services.reader_pages).
+    With `keep_as` (the page key the content is drawn for), the reader's fingerprint is read next,
+    before anything the page shows, so that the page can be kept for the session
+    (app.services.reader_pages).
     """
     user_id = current_user.id
     state = visits.state_for(user_id, article_id)
@@ -313,9 +314,10 @@ def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER, keep_as=None) ->
         db.session.commit()
     kept = None
     if keep_as is not None and current_user.session_secret:
-        statement = reader_pages.check_statement(current_user, article_id, accounts.session_digest(current_user))
-        kept = reader_pages.pending_page(keep_as, statement,
-                                         reader_pages.Fingerprint.read(db.session.connection(), statement), state.due)
+        statement = reader_pages.check_statement(current_user, keep_as, accounts.session_digest(current_user))
+        fingerprint = reader_pages.Fingerprint.read(db.session.connection(), statement)
+        if article_service.page_key(keep_as.slug) == keep_as:  # else the content may be older than the fingerprint
+            kept = reader_pages.pending_page(statement, fingerprint, state.due)
     threads = {int(k) for k in follows.followed_keys(user_id, FollowTarget.THREAD) if k.isdigit()}
     marks = ReaderMarks(voted=frozenset(helpful.voted_ids(user_id, article_id)), followed_threads=frozenset(threads),
                         new=tuple(visits.new_ids(article_id, current_user, state.new_since, layer)))

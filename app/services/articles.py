@@ -38,10 +38,16 @@ def get_published(slug: str, *, references: bool = True) -> Article | None:
         select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED).options(*options))
 
 
-_PAGE_KEY_QUERY = (
-    select(Article.id, Article.slug, Article.title, Article.created_at, Article.version, Article.display_rev)
-    .where(Article.slug == bindparam("slug"), Article.status == ArticleStatus.PUBLISHED)
-)
+# What identifies an article page's state (PageKey), and which article a slug names for readers.
+PAGE_KEY_COLUMNS = (Article.id, Article.slug, Article.title, Article.created_at, Article.version, Article.display_rev)
+
+
+def published_at(slug) -> tuple:
+    """Return the conditions naming the published article at `slug` (a value or a bound parameter)."""
+    return Article.slug == slug, Article.status == ArticleStatus.PUBLISHED
+
+
+_PAGE_KEY_QUERY = select(*PAGE_KEY_COLUMNS).where(*published_at(bindparam("slug")))
 
 
 class PageKey(NamedTuple):

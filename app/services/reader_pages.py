@@ -6,21 +6,23 @@ CSRF token). Rendering it costs a dozen small queries and the joining of the pag
 blocks; reading it again a few seconds later, when nothing it shows has changed, should cost
 neither. So the finished gzip response is kept per session (`ReaderPage`) with:
 
-- the article's page key it was built from (every change anyone could see on the article alters it);
-- the reader's fingerprint: one statement (`check_statement`) returning every row the reader's side
-  of the page is built from: the session, the account, the visit, their helpful votes on the
-  article, their follows, their journal clubs, the count of their unread notifications and, for
-  moderators, of the items waiting for them. The statement is built once, when the page is rendered,
-  and re-run as is: a change to the account or the memberships it was built with shows in its own rows;
+- its fingerprint: one statement (`check_statement`) returning the article's page key (every
+  change anyone could see on the article alters it) and every row the reader's side of the page is
+  built from: the session, the account, the visit, their helpful votes on the article, their
+  follows, their journal clubs, the count of their unread notifications and, for moderators, of
+  the items waiting for them. The statement is built once, when the page is rendered, and re-run as
+  is: a change to the account or the memberships it was built with shows in its own rows;
 - the moment the page stops being valid whatever the database says: when the view would next
   record the visit (at most a minute away), when the session expires, when a suspension ends.
 
 `app.main.fast_pages` answers from it before Flask when the database's key and fingerprint still
 match (on SQLite, not even read when nothing was committed since they last did).
 
-The fingerprint is read after the visit is written and before anything the page shows: a change
-landing in between shows in what is rendered but not in the fingerprint, which then never matches
-again. The page is kept only when Flask's response set no cookie (the session did not change).
+The fingerprint is read after the visit is written and before anything else the page shows: a
+change landing in between shows in what is rendered but not in the fingerprint, which then never
+matches again. (The page key, read first of all, is read again after it: a page whose key moved
+meanwhile is not kept.) The page is kept only when Flask's response set no cookie (the session did
+not change).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from sqlalchemy.sql import Select
 from app.models import ArticleVisit, Follow, FollowTarget, User, UserSession
 from app.models.base import UTCDateTime, utcnow
 from app.services import follows, groups, helpful
+from app.services.articles import PAGE_KEY_COLUMNS, PageKey, published_at
 from app.services.moderation_queue import waiting_statement
 from app.services.notifications import unread_statement
 
@@ -61,13 +64,15 @@ def _rows_of(label: str, statement: Select, *names: str) -> Select:
     return select(*_row(label, _text(*[sub.c[name] for name in names])))
 
 
-def check_statement(user: User, article_id: int, session_digest: str) -> Select:
-    """Return the one statement whose rows are everything of `user`'s own on the article page.
+def check_statement(user: User, key: PageKey, session_digest: str) -> Select:
+    """Return the one statement whose rows are the article's page key and everything of `user`'s own on the page.
 
     Each row is (label, value as text, a moment after which the page may change by itself or NULL).
     Built with the queries the page itself runs (votes, follows, clubs, counts), as they are.
     """
+    article_id = key.id
     parts = [
+        select(*_row("page", _text(*PAGE_KEY_COLUMNS))).where(*published_at(key.slug)),
         select(*_row("session", _text(UserSession.user_id, UserSession.revoked_at), UserSession.expires_at))
         .where(UserSession.digest == session_digest),
         select(*_row("account", _text(User.role, User.display_name, User.time_zone, User.suspended_until,
@@ -108,14 +113,13 @@ class Fingerprint:
 class ReaderPage:
     """A signed-in reader's finished article page, and what says whether it still holds."""
 
-    key: tuple
     statement: Select
     fingerprint: Fingerprint
     valid_until: datetime
     status: str = "200 OK"
     headers: list = field(default_factory=list)
     body: bytes = b""
-    # (connection, PRAGMA data_version) when the key and fingerprint last matched, on SQLite.
+    # (connection, PRAGMA data_version) when the fingerprint last matched, on SQLite.
     checked: tuple | None = None
 
     @property
@@ -126,9 +130,9 @@ class ReaderPage:
         return now < self.valid_until
 
 
-def pending_page(key: tuple, statement: Select, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
+def pending_page(statement: Select, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
     """Return the page to keep once the response is known, valid until the first moment it may change alone."""
     moments = [visit_due, utcnow() + LONGEST]
     if fingerprint.until is not None:
         moments.append(fingerprint.until)
-    return ReaderPage(key=key, statement=statement, fingerprint=fingerprint, valid_until=min(moments))
+    return ReaderPage(statement=statement, fingerprint=fingerprint, valid_until=min(moments))

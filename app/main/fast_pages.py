@@ -19,7 +19,9 @@ The current key is read as the view reads it (app.services.articles.page_key): e
 reader could see alters it, so a cached page is never served once anything on it was hidden,
 removed or unpublished. On SQLite, `PRAGMA data_version` on the worker's own connection first says
 whether anything at all was committed since the key (or a reader's fingerprint) was last read; when
-nothing was, the query is skipped. That connection reads only, outside any transaction.
+nothing was, the query is skipped. That connection reads only, outside any transaction. On
+PostgreSQL the current snapshot says as much for a reader's fingerprint (the anonymous page's key
+costs no more than the snapshot, and is read each time).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from urllib.parse import unquote
 
 from flask_login import COOKIE_NAME
 from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from werkzeug.http import parse_etags
 
@@ -64,6 +67,7 @@ class CachedArticlePages:
         self.url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
         self.sqlite = self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:")
         self.engine = None
+        self.snapshots = True
 
     def __call__(self, environ, start_response):
         try:
@@ -154,15 +158,30 @@ class CachedArticlePages:
         return [data]
 
     def _database_seen(self):
-        """Return (this thread's connection, its `PRAGMA data_version`) on SQLite; None elsewhere."""
-        if not self.sqlite:
+        """Return what changes whenever anything is committed: a marker to compare with a later one, or None.
+
+        On SQLite, this thread's connection and its `PRAGMA data_version`. On PostgreSQL, the
+        current snapshot (`xmin:xmax:in-progress ids`): any transaction that writes takes an id,
+        and once it ends, commits or not, a later snapshot differs, whichever connection takes it.
+        """
+        if self.sqlite:
+            connection = self._sqlite_connection()
+            return self.local.token, connection.exec_driver_sql("PRAGMA data_version").scalar()
+        if not self.snapshots:
             return None
-        connection = self._sqlite_connection()
-        return self.local.token, connection.exec_driver_sql("PRAGMA data_version").scalar()
+        with self._reading() as connection:
+            try:
+                return "snapshot", connection.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+            except DBAPIError:
+                self.snapshots = False  # a server before PostgreSQL 13: every request checks
+                raise
 
     @contextmanager
     def _reading(self):
-        """Lend a connection for reading: this thread's own on SQLite, one of the app's pool elsewhere."""
+        """Lend a connection for reading: this thread's own on SQLite, an autocommit one from a pool elsewhere.
+
+        Not the app's pool: without a transaction, or a ping before each use, a query is one round trip.
+        """
         if self.sqlite:
             connection = self._sqlite_connection()
             try:
@@ -171,10 +190,9 @@ class CachedArticlePages:
                 connection.rollback()
             return
         if self.engine is None:
-            with self.app.app_context():
-                from app.extensions import db
-
-                self.engine = db.engine
+            options = self.app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+            self.engine = create_engine(self.url, isolation_level="AUTOCOMMIT",
+                                        connect_args=options.get("connect_args", {}))
         with self.engine.connect() as connection:
             yield connection
 

@@ -5,13 +5,15 @@ Starts `gunicorn wsgi:app` on a fresh SQLite database (built with `flask db upgr
 back to back for a fixed time. Each creation is a real durable commit: the app's engine sets
 PRAGMA synchronous=FULL on every connection, which this script checks before starting.
 
-Two ways of writing are measured, as a reader's browser does them:
+Three ways of writing are measured, two as a reader's browser does them and one as an API client:
 - fetch: the page's script posts with X-Requested-With: fetch and gets 201 with a small JSON (id,
   message, permalink); the script then re-reads the cached page, which this benchmark does not do;
-- form: the no-script form, answered with a 302 to the new annotation.
+- form: the no-script form, answered with a 302 to the new annotation;
+- api: a W3C Web Annotation posted as JSON to the article's container (the session's cookie and its
+  CSRF token in X-CSRFToken), answered 201 with the annotation in JSON-LD.
 
 Usage: .venv/bin/python bench/annotation_writes.py [--seconds 15] [--clients 16] [--workers 4]
-                                                 [--mode fetch|form|both] [--log FILE] [--profile]
+                                                 [--mode fetch|form|api|all] [--log FILE] [--profile]
                                                  [--database postgresql+psycopg://...]
 --database runs the same on PostgreSQL (a database of its own: its tables are emptied first).
 Prints creations per second, latency percentiles, and the database's annotation count as a check
@@ -50,10 +52,14 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def measure(server: LiveServer, sessions, clients: int, seconds: float, fetch: bool) -> dict:
-    """Run one timed burst of creations and return the figures."""
-    Load(sessions, threads=clients, mix={"annotate": 1}, fetch=fetch).run(2)  # warm up every worker
-    load = Load(sessions, threads=clients, mix={"annotate": 1}, fetch=fetch)
+MODES = ("fetch", "form", "api")
+
+
+def measure(server: LiveServer, sessions, clients: int, seconds: float, mode: str) -> dict:
+    """Run one timed burst of creations in `mode` (one of MODES) and return the figures."""
+    mix, fetch = ({"api-annotate": 1}, True) if mode == "api" else ({"annotate": 1}, mode == "fetch")
+    Load(sessions, threads=clients, mix=mix, fetch=fetch).run(2)  # warm up every worker
+    load = Load(sessions, threads=clients, mix=mix, fetch=fetch)
     started, server_cpu, client_cpu = time.monotonic(), server.cpu_seconds(), time.process_time()
     outcomes = load.run(seconds)
     elapsed = time.monotonic() - started
@@ -62,7 +68,7 @@ def measure(server: LiveServer, sessions, clients: int, seconds: float, fetch: b
     latencies = [o.seconds for o in outcomes if o.created_id is not None]
     saved = server.rows("SELECT count(*) AS n FROM annotations WHERE body LIKE :tag", tag=f"{load.tag} %")[0].n
     return {
-        "mode": "fetch" if fetch else "form",
+        "mode": mode,
         "created": len(created),
         "per_second": len(created) / elapsed,
         "failed": sum(o.created_id is None for o in outcomes),
@@ -81,7 +87,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--mode", choices=("fetch", "form", "both"), default="both")
+    parser.add_argument("--mode", choices=(*MODES, "all"), default="all")
     parser.add_argument("--log", type=Path, help="copy gunicorn's log (with the application's) to this file")
     parser.add_argument("--database", help="a PostgreSQL URL to measure instead of a fresh SQLite file")
     parser.add_argument("--profile", action="store_true",
@@ -103,9 +109,8 @@ def main() -> int:
             load_average = os.getloadavg()[0]
             print(f"gunicorn: {args.workers} sync workers; {args.clients} clients; {os.cpu_count()} CPUs; "
                   f"load average before the run {load_average:.1f}")
-            modes = {"fetch": [True], "form": [False], "both": [False, True]}[args.mode]
-            for fetch in modes:
-                figures = measure(server, sessions, args.clients, args.seconds, fetch)
+            for mode in MODES if args.mode == "all" else (args.mode,):
+                figures = measure(server, sessions, args.clients, args.seconds, mode)
                 verdict = "meets" if figures["per_second"] >= TARGET_PER_SECOND else "BELOW"
                 print(f"{figures['mode']:>5}: {figures['per_second']:.1f} annotations/s ({verdict} the target of "
                       f"{TARGET_PER_SECOND}/s); {figures['created']} created in {args.seconds:.0f} s, "

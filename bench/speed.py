@@ -14,7 +14,7 @@ In one run, on this machine, for each database:
 - the resident memory of each gunicorn worker after readers (anonymous and signed-in) read 200
   articles of 500 annotations each;
 - annotation creations per second, 4 gunicorn workers, SQLite with synchronous=FULL, through the
-  page's script and through the no-script form (bench/annotation_writes.py's measurement).
+  page's script, the no-script form and the W3C API (bench/annotation_writes.py's measurement).
 
 A measurement, not a test: it asserts nothing, and prints what falls short as BELOW.
 Needs wrk (Debian: apt-get install wrk) and, for the PostgreSQL column, a server: the database named
@@ -388,9 +388,8 @@ def measure_writes(database_url: str, figures: Figures, seconds: float) -> None:
             server.prepare(readers=16)
             server.start()
             sessions = [(email, server.signed_in_client(email)) for email in server.readers]
-            for fetch_mode in (True, False):
-                result = measure(server, sessions, 16, seconds, fetch_mode)
-                name = "page script" if fetch_mode else "no-script form"
+            for mode, name in (("fetch", "page script"), ("form", "no-script form"), ("api", "W3C API")):
+                result = measure(server, sessions, 16, seconds, mode)
                 figures.creations[name] = result["per_second"]
                 if result["failed"]:
                     figures.notes.append(f"{name}: {result['failed']} creations failed: {dict(result['failures'])}")
@@ -438,7 +437,7 @@ def report(columns: dict[str, Figures], duration: int) -> None:
     cells = [f"{max(c.worker_rss_mb):.0f} MB {verdict(max(c.worker_rss_mb), MAX_WORKER_RSS_MB, False)}"
              if c.worker_rss_mb else "-" for c in columns.values()]
     row("worker RSS after 200 articles x 500 (max)", cells, f"< {MAX_WORKER_RSS_MB} MB")
-    for mode in ("page script", "no-script form"):
+    for mode in ("page script", "no-script form", "W3C API"):
         cells = [f"{c.creations[mode]:.0f}/s {verdict(c.creations[mode], MIN_CREATIONS_PER_SECOND)}"
                  if mode in c.creations else "-" for c in columns.values()]
         row(f"creations, 4 workers, {mode}", cells, f">= {MIN_CREATIONS_PER_SECOND}/s")

@@ -23,6 +23,7 @@ from app.api.schemas import JSON_LD
 from app.api.schemas.annotations import PAGE_SIZE
 from app.api.schemas.base import page_from
 from app.api.serializers import serialize_annotation
+from app.database.engine import begin_writing, reads_before_writing
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationStatus, Article, ArticleStatus, Citation, User, Visibility
 from app.security.loaders import get_published_article_or_404
@@ -174,6 +175,7 @@ def _limit(config_key: str):
 
 
 @_route(CONTAINER_RULES, "POST", "create_annotation")
+@reads_before_writing
 @api_permission(Permission.ANNOTATE)
 @limiter.limit(_limit("RATELIMIT_ANNOTATIONS"), key_func=rate_limit_key)
 @operation("Annotate a passage, or reply to an annotation. Rate limited per account.",
@@ -183,19 +185,25 @@ def _limit(config_key: str):
            body="AnnotationInput", errors=(404, 429), operation_id="createAnnotation", resource=protocol.CONTAINER)
 def create_annotation(slug: str):
     """Create an annotation on a passage, or a reply, from a posted W3C Web Annotation."""
-    article = get_published_article_or_404(slug)
+    # A creation reads the article's text and name, not its references.
+    article = get_published_article_or_404(slug, references=False)
     author = current_api_user()
     new = payloads.new_annotation(json_body(), article, author)
-    annotation = annotation_service.create(
+    prepared = annotation_service.prepare(
         article, author, body=new.body, selector=new.selector, parent=new.parent, kind=new.kind, tags=new.tags,
         study_id=new.study_id, visibility=new.visibility, group=new.group,
         status=initial_status(author, new.visibility, new.group))
     # The W3C protocol keeps a client's provenance IRIs; they are the API's alone, so set here.
-    annotation.canonical, annotation.via = new.canonical, new.via
-    db.session.commit()
+    prepared.canonical, prepared.via = new.canonical, new.via
+    # Everything above only read: the write lock is taken from here to the commit.
+    if begin_writing():
+        annotation_service.confirm_reads(prepared, article, author, new.group, parent=new.parent)
+    annotation = annotation_service.save(prepared, article, author)
+    # Serialised before the commit, which expires what the session holds: nothing is read again after it.
     iri = w3c.annotation_iri(article.slug, annotation.id)
-    return protocol.ld_response(serialize_annotation(annotation, author), 201,
-                                headers={"Location": iri, "Content-Location": iri})
+    data = serialize_annotation(annotation, author)
+    db.session.commit()
+    return protocol.ld_response(data, 201, headers={"Location": iri, "Content-Location": iri})
 
 
 # --- One annotation ------------------------------------------------------------------------------

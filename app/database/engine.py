@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
@@ -91,8 +91,9 @@ def _transaction_may_write() -> bool:
 def reads_before_writing(view: Callable) -> Callable:
     """Decorate a view (outermost, under the route) that reads first and calls `begin_writing()` before it writes.
 
-    On SQLite its reads take no write lock; when `StaleReads` is raised the view runs again from
-    the start (decorators included, the sign-in too) wholly under the lock.
+    On SQLite its reads take no write lock, nor do the request's reads before it (the API's
+    authentication: `start_reading_first`); when `StaleReads` is raised the view runs again from
+    the start (decorators included, the sign-in or the API's caller too) wholly under the lock.
     """
 
     @wraps(view)
@@ -104,12 +105,25 @@ def reads_before_writing(view: Callable) -> Callable:
             return view(*args, **kwargs)
         except StaleReads:
             db.session.rollback()
-            g.pop("_login_user", None)  # the account too is read again, under the lock
+            for name in ("_login_user", "api_user", "api_by_token", "api_token"):
+                g.pop(name, None)  # the account too is read again, under the lock
             g.postil_reads_first = False
             g.postil_writes_over = False
             return view(*args, **kwargs)
 
+    wrapped.reads_first = True
     return wrapped
+
+
+def start_reading_first() -> None:
+    """Before a request whose view reads before writing, let what runs ahead of the view read without the lock.
+
+    A before_request hook on SQLite: the API identifies its caller ahead of the view, and that read
+    would otherwise open the request's transaction with BEGIN IMMEDIATE.
+    """
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "reads_first", False):
+        g.postil_reads_first = True
 
 
 def begin_writing() -> bool:
@@ -200,6 +214,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     """Install the SQLite connection pragmas and BEGIN IMMEDIATE handling on `engine`."""
     if engine.dialect.name != "sqlite":
         return
+    app.before_request(start_reading_first)
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     cache_kib, mmap_bytes = int(app.config["SQLITE_CACHE_KIB"]), int(app.config["SQLITE_MMAP_BYTES"])
 

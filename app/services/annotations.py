@@ -166,10 +166,17 @@ _READS_CONFIRMED = (
                UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))))
 
 
-def confirm_reads(annotation: Annotation, article: Article, author: User, group: Group | None) -> None:
+# What of a reply's parent decides whether it may be answered, and in which audience.
+_PARENT_CONFIRMED = (Annotation.article_id, Annotation.root_id, Annotation.status, Annotation.visibility,
+                     Annotation.group_id, Annotation.author_id, Annotation.deleted_at)
+
+
+def confirm_reads(annotation: Annotation, article: Article, author: User, group: Group | None,
+                  parent: Annotation | None = None) -> None:
     """Under the write lock, check what `prepare` relied on; raise StaleReads, or decide again what may change.
 
-    The article (its version and status) and the author's account and session must be as they were
+    The article (its version and status), the author's account and session and, for a reply, what
+    of its parent decides whether it may be answered and in which audience, must be as they were
     read: their change raises StaleReads, so that the request runs again under the lock. What other
     rows decide (membership of the group, counts for pre-moderation, the people @mentioned) is
     decided again here, with the queries it takes.
@@ -180,6 +187,10 @@ def confirm_reads(annotation: Annotation, article: Article, author: User, group:
             author.suspended_indefinitely, author.auto_follow, author.display_name)
     if row is None or tuple(row) != read:
         raise StaleReads()
+    if parent is not None:
+        seen = tuple(getattr(parent, column.key) for column in _PARENT_CONFIRMED)
+        if db.session.execute(select(*_PARENT_CONFIRMED).where(Annotation.id == parent.id)).first() != seen:
+            raise StaleReads()
     if group is not None:
         db.session.refresh(group)
         check_audience(author, annotation.visibility, group)

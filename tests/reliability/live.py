@@ -393,14 +393,24 @@ class Client:
         """Reply to annotation `parent_id` (with `fetch`, 201 JSON with the new id as "id")."""
         return self.post(f"/annotations/{parent_id}/replies", {"body": body}, fetch=fetch)
 
+    def annotate_by_api(self, body: str, quote: str = QUOTES[2], slug: str = SLUG) -> Response:
+        """Create an annotation on `quote` through the W3C API (201 JSON-LD whose "id" is the new annotation's IRI)."""
+        return self.post_json(f"/api/articles/{slug}/annotations", {
+            "@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation", "motivation": "commenting",
+            "body": {"type": "TextualBody", "value": body, "format": "text/markdown"},
+            "target": {"source": f"http://{self.host}:{self.port}/articles/{slug}",
+                       "selector": {"type": "TextQuoteSelector", "exact": quote}}})
+
 
 PERMALINK_RE = re.compile(r"/annotations/(\d+)$")
 
 
 def _created_id(response: Response) -> int | None:
-    """Return the id of the annotation a write created: "id" of a 201, or the permalink a 302 points to."""
+    """Return the id of the annotation a write created: "id" of a 201 (a number, or the API's IRI), or the
+    permalink a 302 points to."""
     if response.status == 201:
-        return int(response.json()["id"])
+        created = response.json()["id"]
+        return int(created) if not isinstance(created, str) else int(PERMALINK_RE.search(created).group(1))
     if response.status == 302:
         match = PERMALINK_RE.search(response.headers.get("Location", ""))
         return int(match.group(1)) if match else None
@@ -426,9 +436,9 @@ class Load:
     """Threads driving a LiveServer with a mix of reads and writes until stopped, recording every outcome.
 
     Every write carries a unique body ("<tag> w<thread>-<n>"), so the database can be compared with
-    what the clients were told. Actions: page, health, annotate, reply, flag. Tests synchronise on
-    what the load has achieved (`wait_for`), never on how long it ran: a busy machine only makes
-    the wait longer.
+    what the clients were told. Actions: page, health, annotate, api-annotate (the W3C API), reply,
+    flag. Tests synchronise on what the load has achieved (`wait_for`), never on how long it ran: a
+    busy machine only makes the wait longer.
     """
 
     def __init__(self, sessions: list[tuple[str, Client]], threads: int, mix: dict[str, float], seed: int = 1,
@@ -562,7 +572,7 @@ class Load:
                 client.cookies = dict(signed_in)
             n += 1
             action = rng.choices(actions, weights)[0]
-            body = f"{self.tag} w{index}-{n}" if action in ("annotate", "reply") else None
+            body = f"{self.tag} w{index}-{n}" if action in ("annotate", "api-annotate", "reply") else None
             current[0] = body
             started = time.monotonic()
             response = None
@@ -570,7 +580,7 @@ class Load:
                 response = self._send(action, client, email, body, rng)
                 if response is None:
                     continue
-                created_id = _created_id(response) if action in ("annotate", "reply") else None
+                created_id = _created_id(response) if action in ("annotate", "api-annotate", "reply") else None
             except (OSError, http.client.HTTPException) as exc:
                 self._record(index, Outcome(action, None, body, error=repr(exc), seconds=time.monotonic() - started,
                                             started_at=started, done_at=time.monotonic()))
@@ -579,7 +589,7 @@ class Load:
                 self._record(index, Outcome(action, 0, body, error=repr(exc), started_at=started,
                                             done_at=time.monotonic(), excerpt=response.body[:500] if response else ""))
                 continue
-            if created_id is not None and action == "annotate":
+            if created_id is not None and action in ("annotate", "api-annotate"):
                 with self._lock:
                     self._created.append((created_id, email))
             suspicious = response.status >= 500 or "database is locked" in response.body
@@ -599,6 +609,8 @@ class Load:
             return client.get("/healthz")
         if action == "annotate":
             return client.annotate(body, quote=rng.choice(QUOTES), fetch=self.fetch)
+        if action == "api-annotate":
+            return client.annotate_by_api(body, quote=rng.choice(QUOTES))
         target = self._pick(rng, not_by=email if action == "flag" else None)
         if target is None:
             return None

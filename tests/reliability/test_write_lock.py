@@ -110,12 +110,13 @@ def test_password_change_and_sign_up_hash_without_holding_the_write_lock(sqlite_
     assert lock_seen_during_scrypt and all(lock_seen_during_scrypt), lock_seen_during_scrypt
 
 
-def test_an_api_write_after_the_tokens_bookkeeping_still_holds_the_write_lock_up_front(sqlite_app, clean_sqlite,
-                                                                                        monkeypatch):
-    """The token's last use is committed on its own first; the annotation's own write must not begin deferred.
+def test_an_api_creation_records_the_tokens_use_then_checks_without_the_lock_and_saves_holding_it(
+        sqlite_app, clean_sqlite, monkeypatch):
+    """The token's last use is committed on its own first; the annotation is checked without the lock.
 
-    Deferred, it read, then a write committed elsewhere (here: just before it inserts) made its
-    snapshot stale, and its INSERT failed at once with "database is locked" (3 in 930 under load).
+    Its INSERTs hold the lock from BEGIN IMMEDIATE: a transaction that read first and then wrote
+    would fail at once with "database is locked" whenever another write landed in between (3 in 930
+    under load, before reads and writes were separated).
     """
     from app.models import ApiToken
     from app.models.base import utcnow
@@ -132,22 +133,56 @@ def test_an_api_write_after_the_tokens_bookkeeping_still_holds_the_write_lock_up
         token.last_used_at = utcnow() - timedelta(hours=1)  # this use gets recorded
         db.session.commit()
         token_id = token.id
-    others_could_write: list[bool] = []
-    real_create = annotation_service.create
+    free_while: dict[str, bool] = {}
+    real_prepare, real_save = annotation_service.prepare, annotation_service.save
 
-    def create(*args, **kwargs):
+    def prepare(*args, **kwargs):
+        free_while["prepare"] = write_lock_is_free(sqlite_app)
+        return real_prepare(*args, **kwargs)
+
+    def save(*args, **kwargs):
         # Another worker tries to commit a write right now: it must wait for this request.
-        others_could_write.append(write_lock_is_free(sqlite_app, wait_ms=100))
-        return real_create(*args, **kwargs)
+        free_while["save"] = write_lock_is_free(sqlite_app, wait_ms=100)
+        return real_save(*args, **kwargs)
 
-    monkeypatch.setattr(annotation_service, "create", create)
-    response = sqlite_app.test_client().post(f"/api/articles/{slug}/annotations",
-                                             json=new_annotation(sqlite_app, slug),
-                                             headers={"Authorization": f"Bearer {secret}"})
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    monkeypatch.setattr(annotation_service, "save", save)
+    posted = new_annotation(sqlite_app, slug)
+    with begins_recorded(sqlite_app) as begins:
+        response = sqlite_app.test_client().post(f"/api/articles/{slug}/annotations", json=posted,
+                                                 headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 201, response.get_data(as_text=True)[:300]
-    assert others_could_write == [False]
+    assert free_while == {"prepare": True, "save": False}
+    assert begins.count("BEGIN IMMEDIATE") == 2, begins  # the token's bookkeeping, then the annotation
     with sqlite_app.app_context():
         assert db.session.get(ApiToken, token_id).last_used_at > utcnow() - timedelta(minutes=1)
+
+
+def test_an_api_reply_to_a_parent_hidden_while_it_was_checked_is_refused(sqlite_app, clean_sqlite, monkeypatch):
+    """What of the parent the reply relied on changed before the lock: the request runs again under it."""
+    from app.services import annotations as annotation_service
+    from tests.functional.api.conftest import reply_to
+
+    make = Factory(sqlite_app)
+    author, reader, slug = make.user(trusted=True), make.user(trusted=True), make.demo_article()
+    parent = make.annotation(author, slug, "rebastinib, a TIE2 inhibitor", body="Which dose?")
+    client = sqlite_app.test_client()
+    assert _sign_in(client, reader.email, PASSWORD).status_code == 302
+    token = csrf_from(client.get(f"/articles/{slug}").get_data(as_text=True))
+    real_prepare = annotation_service.prepare
+
+    def prepare(*args, **kwargs):
+        prepared = real_prepare(*args, **kwargs)
+        _meanwhile(sqlite_app, "UPDATE annotations SET status = 'hidden' WHERE id = :id", id=parent)
+        return prepared
+
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    response = client.post(f"/api/articles/{slug}/annotations", headers={"X-CSRFToken": token},
+                           json=reply_to(f"http://localhost/api/articles/{slug}/annotations/{parent}",
+                                         "Written as it was hidden."))
+    # Run again under the lock, the reply no longer finds a parent its author may read.
+    assert response.status_code == 422 and "that you can read" in response.get_json()["error"]["message"]
+    assert _saved(sqlite_app, "Written as it was hidden.") is None
 
 
 def _signed_in_reader(app):

@@ -274,8 +274,13 @@ def test_a_kept_page_costs_no_query_while_nothing_is_committed_and_one_after(app
     client, _ = _kept(app, world, "admin", views)
     with _AllStatements() as statements:
         _get(client, world["path"], BROWSER)
-    assert [s for s in statements if not s.startswith(_CHANGE_MARKERS)] == []
-    assert len(statements) == 1
+    checks = [s for s in statements if not s.startswith(_CHANGE_MARKERS)]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert checks == [] and len(statements) == 1
+    else:
+        # PostgreSQL's snapshot moves with any transaction of the server's (autovacuum's too): then,
+        # and only then, the fingerprint is read again.
+        assert len(checks) <= 1 and len(statements) == 1 + len(checks)
     make.user(name="Dr Someone Else")  # a commit that changes nothing on the page
     with _AllStatements() as statements:
         _get(client, world["path"], BROWSER)
@@ -305,3 +310,26 @@ def test_an_annotation_landing_while_a_page_is_drawn_is_on_the_next_page(app, wo
     _get(client, world["path"], BROWSER)
     monkeypatch.setattr(reader_pages.Fingerprint, "read", staticmethod(read))
     assert "LANDED WHILE DRAWN" in _get(client, world["path"], BROWSER)[1]
+
+
+@pytest.mark.parametrize("who", ["reader", "moderator", "admin"])
+def test_what_is_hidden_or_made_private_after_a_page_was_kept_leaves_it_at_once(app, world, views, make, who):
+    from app.models import Visibility
+    from app.services import moderation
+    from app.services.articles import bump_display
+
+    reply = make.reply(world["reader"] if who != "reader" else world["moderator"], world["question"],
+                       body="A REPLY SOON HIDDEN")
+    note = make.annotation(world["author"], world["slug"], QUOTE, body="A NOTE SOON PRIVATE")
+    client, html = _kept(app, world, who, views)
+    assert "A REPLY SOON HIDDEN" in html and "A NOTE SOON PRIVATE" in html
+    with app.app_context():
+        moderation.transition(db.session.get(Annotation, reply), "hide", _user(world, "admin"), reason="Off topic")
+        db.session.commit()
+    html = _get(client, world["path"], BROWSER)[1]
+    assert "A REPLY SOON HIDDEN" not in html
+    with app.app_context():  # as the author's edit does: the note, then the article's display revision
+        db.session.get(Annotation, note).visibility = Visibility.PRIVATE
+        bump_display(db.session.get(Annotation, note).article_id)
+        db.session.commit()
+    assert "A NOTE SOON PRIVATE" not in _get(client, world["path"], BROWSER)[1]

@@ -125,7 +125,7 @@ class CachedArticlePages:
             return None
         if seen is None or kept.checked != seen:
             with self._reading() as connection:
-                fingerprint = Fingerprint.read(connection, kept.statement)
+                fingerprint = Fingerprint.read(connection, kept.sql)
             if fingerprint.rows != kept.fingerprint.rows:
                 return None
             kept.checked = seen

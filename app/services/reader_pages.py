@@ -10,8 +10,9 @@ neither. So the finished gzip response is kept per session (`ReaderPage`) with:
   change anyone could see on the article alters it) and every row the reader's side of the page is
   built from: the session, the account, the visit, their helpful votes on the article, their
   follows, their journal clubs, the count of their unread notifications and, for moderators, of
-  the items waiting for them. The statement is built once, when the page is rendered, and re-run as
-  is: a change to the account or the memberships it was built with shows in its own rows;
+  the items waiting for them. The statement is built once, when the page is rendered, and kept as
+  SQL text to re-run as is: a change to the account or the memberships it was built with shows in
+  its own rows;
 - the moment the page stops being valid whatever the database says: when the view would next
   record the visit (at most a minute away), when the session expires, when a suspension ends.
 
@@ -27,7 +28,7 @@ not change).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import String, cast, func, literal, null, select, union_all
 from sqlalchemy.sql import Select
@@ -93,27 +94,46 @@ def check_statement(user: User, key: PageKey, session_digest: str) -> Select:
     return union_all(*parts)
 
 
+def check_sql(user: User, key: PageKey, session_digest: str, dialect) -> str:
+    """Return `check_statement` as SQL text for `dialect`, its values written in.
+
+    Text, not the statement: a Core statement of this size holds some 270 kB of objects, and a
+    kept page would carry one for as long as it lives. The text is about 5 kB.
+    """
+    statement = check_statement(user, key, session_digest)
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+
+def _moment(value) -> datetime | None:
+    """Read a moment as the database returns it untyped: a datetime, or SQLite's text (UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Fingerprint:
-    """What a check statement returned: its rows (in a stable order), and until when they hold by themselves."""
+    """What a check returned: its rows (in a stable order), and until when they hold by themselves."""
 
     rows: tuple
     until: datetime | None
 
     @classmethod
-    def read(cls, connection, statement) -> Fingerprint:
-        rows = connection.execute(statement).all()
+    def read(cls, connection, sql: str) -> Fingerprint:
+        """Run the check's SQL (`check_sql`) on `connection` (the app's or the page cache's own)."""
+        rows = connection.exec_driver_sql(sql).all()
         now = utcnow()
-        moments = [row.until for row in rows if row.until is not None and row.until > now]
+        moments = [moment for moment in (_moment(row[2]) for row in rows) if moment is not None and moment > now]
         # The moments are compared too: a session given a new end is a new fingerprint.
-        return cls(tuple(sorted((row.label, row.value, str(row.until)) for row in rows)), min(moments, default=None))
+        return cls(tuple(sorted((row[0], row[1], str(row[2])) for row in rows)), min(moments, default=None))
 
 
 @dataclass
 class ReaderPage:
     """A signed-in reader's finished article page, and what says whether it still holds."""
 
-    statement: Select
+    sql: str
     fingerprint: Fingerprint
     valid_until: datetime
     status: str = "200 OK"
@@ -124,15 +144,16 @@ class ReaderPage:
 
     @property
     def nbytes(self) -> int:
-        return len(self.body) + 2048
+        """The bytes the entry holds: the page, the check's text, the fingerprint and the headers."""
+        return len(self.body) + len(self.sql) + 64 * len(self.fingerprint.rows) + 2048
 
     def holds(self, now: datetime) -> bool:
         return now < self.valid_until
 
 
-def pending_page(statement: Select, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
+def pending_page(sql: str, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
     """Return the page to keep once the response is known, valid until the first moment it may change alone."""
     moments = [visit_due, utcnow() + LONGEST]
     if fingerprint.until is not None:
         moments.append(fingerprint.until)
-    return ReaderPage(statement=statement, fingerprint=fingerprint, valid_until=min(moments))
+    return ReaderPage(sql=sql, fingerprint=fingerprint, valid_until=min(moments))

@@ -176,16 +176,16 @@ def article(slug: str):
     layer = layer_from_request()
     personal = filters.active or session.get("_flashes") or not layer.shared
     coding = choose(request.headers.get("Accept-Encoding"), (GZIP,))
-    reader = None
-    if current_user.is_authenticated:
-        reader = _reader_state(key.id, layer, keep_as=None if personal or coding != GZIP else key)
-    if personal:
-        return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader, layer=layer))
     if not current_user.is_authenticated:
+        if personal:
+            return _send_rendered(*render_article_page(get_published_article_or_404(slug), layer=layer))
         return _send_page(_anonymous_page(slug, key, filters))
-    own = own_annotations(key.id, current_user.id)
-    if own.personal:
-        return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader))
+    # Read before the reader's fingerprint: a change to them moves the page key, which is read again after it.
+    own = None if personal else own_annotations(key.id, current_user.id)
+    kept_as = key if own is not None and not own.personal and coding == GZIP else None
+    reader = _reader_state(key.id, layer, keep_as=kept_as)
+    if own is None or own.personal:
+        return _send_rendered(*render_article_page(get_published_article_or_404(slug), reader=reader, layer=layer))
     page = _shared_page(slug, key)
     content = page_cache.get(("member", key, page))
     if content is None:

@@ -28,3 +28,17 @@ def lookup_server(app, _lookup_httpd):
     yield _lookup_httpd
     app.config.update(saved)
     metadata.clear_cache()
+
+
+@pytest.fixture
+def views(app, monkeypatch):
+    """Count the article view's runs: a request the page cache answers before Flask does not run it."""
+    calls = []
+    view = app.view_functions["main.article"]
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("slug"))
+        return view(*args, **kwargs)
+
+    monkeypatch.setitem(app.view_functions, "main.article", counting)
+    return calls

@@ -197,20 +197,6 @@ def test_a_cached_article_turned_back_into_a_draft_is_gone_in_every_coding(app, 
             assert response.status_code == 404 and "Are these models representative?" not in html
 
 
-@pytest.fixture
-def views(app, monkeypatch):
-    """Count the article view's runs (a request the cache answers before Flask does not run it)."""
-    calls = []
-    view = app.view_functions["main.article"]
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("slug"))
-        return view(*args, **kwargs)
-
-    monkeypatch.setitem(app.view_functions, "main.article", counting)
-    return calls
-
-
 def test_a_repeat_anonymous_view_is_answered_from_the_cache_exactly_as_the_view_answers(app, world, views):
     client, path = app.test_client(), f"/articles/{world['slug']}"
     for accept in (BROWSER, "gzip", None):

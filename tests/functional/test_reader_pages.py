@@ -41,20 +41,6 @@ def world(app, make):
             "admin": admin, "question": question}
 
 
-@pytest.fixture
-def views(app, monkeypatch):
-    """Count the article view's runs: a request answered from the kept page does not run it."""
-    calls = []
-    view = app.view_functions["main.article"]
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("slug"))
-        return view(*args, **kwargs)
-
-    monkeypatch.setitem(app.view_functions, "main.article", counting)
-    return calls
-
-
 def _kept(app, world, who: str, views):
     """Sign `who` in and open the article until their page is kept; return the client and the page."""
     client = _signed_in(app, world[who])

@@ -110,6 +110,27 @@ def test_password_change_and_sign_up_hash_without_holding_the_write_lock(sqlite_
     assert lock_seen_during_scrypt and all(lock_seen_during_scrypt), lock_seen_during_scrypt
 
 
+def _lock_recorded_while_checking_and_saving(app, monkeypatch) -> dict[str, bool]:
+    """Record whether the write lock was free while a creation was checked ("prepare") and saved ("save")."""
+    from app.services import annotations as annotation_service
+
+    free_while: dict[str, bool] = {}
+    real_prepare, real_save = annotation_service.prepare, annotation_service.save
+
+    def prepare(*args, **kwargs):
+        free_while["prepare"] = write_lock_is_free(app)
+        return real_prepare(*args, **kwargs)
+
+    def save(*args, **kwargs):
+        # Another worker tries to commit a write right now: it must wait for this request.
+        free_while["save"] = write_lock_is_free(app, wait_ms=100)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    monkeypatch.setattr(annotation_service, "save", save)
+    return free_while
+
+
 def test_an_api_creation_records_the_tokens_use_then_checks_without_the_lock_and_saves_holding_it(
         sqlite_app, clean_sqlite, monkeypatch):
     """The token's last use is committed on its own first; the annotation is checked without the lock.
@@ -120,7 +141,6 @@ def test_an_api_creation_records_the_tokens_use_then_checks_without_the_lock_and
     """
     from app.models import ApiToken
     from app.models.base import utcnow
-    from app.services import annotations as annotation_service
     from app.services import tokens
     from tests.functional.api.conftest import new_annotation
 
@@ -133,20 +153,7 @@ def test_an_api_creation_records_the_tokens_use_then_checks_without_the_lock_and
         token.last_used_at = utcnow() - timedelta(hours=1)  # this use gets recorded
         db.session.commit()
         token_id = token.id
-    free_while: dict[str, bool] = {}
-    real_prepare, real_save = annotation_service.prepare, annotation_service.save
-
-    def prepare(*args, **kwargs):
-        free_while["prepare"] = write_lock_is_free(sqlite_app)
-        return real_prepare(*args, **kwargs)
-
-    def save(*args, **kwargs):
-        # Another worker tries to commit a write right now: it must wait for this request.
-        free_while["save"] = write_lock_is_free(sqlite_app, wait_ms=100)
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(annotation_service, "prepare", prepare)
-    monkeypatch.setattr(annotation_service, "save", save)
+    free_while = _lock_recorded_while_checking_and_saving(sqlite_app, monkeypatch)
     posted = new_annotation(sqlite_app, slug)
     with begins_recorded(sqlite_app) as begins:
         response = sqlite_app.test_client().post(f"/api/articles/{slug}/annotations", json=posted,
@@ -221,22 +228,9 @@ def _saved(app, body: str):
 def test_a_new_annotation_is_checked_without_the_write_lock_and_saved_holding_it(sqlite_app, clean_sqlite,
                                                                                 monkeypatch):
     """Anchoring, sanitising and the reads before them leave other writers free; the INSERTs hold the lock."""
-    from app.services import annotations as annotation_service
 
     client, token, slug, _ = _signed_in_reader(sqlite_app)
-    free_while: dict[str, bool] = {}
-    real_prepare, real_save = annotation_service.prepare, annotation_service.save
-
-    def prepare(*args, **kwargs):
-        free_while["prepare"] = write_lock_is_free(sqlite_app)
-        return real_prepare(*args, **kwargs)
-
-    def save(*args, **kwargs):
-        free_while["save"] = write_lock_is_free(sqlite_app, wait_ms=100)
-        return real_save(*args, **kwargs)
-
-    monkeypatch.setattr(annotation_service, "prepare", prepare)
-    monkeypatch.setattr(annotation_service, "save", save)
+    free_while = _lock_recorded_while_checking_and_saving(sqlite_app, monkeypatch)
     with begins_recorded(sqlite_app) as begins:
         response = _annotate(client, token, slug, "Which dose was used?")
     assert response.status_code == 201, response.get_data(as_text=True)[:300]

@@ -69,16 +69,23 @@ def _signed_in(app, user):
     return client
 
 
+def cast(make) -> dict:
+    """The demo article, its author's public question on it, and a reader, a moderator and an admin (trusted)."""
+    slug = make.demo_article()
+    author = make.user(name="Dr Wri Ter", trusted=True)
+    people = {"author": author, "reader": make.user(name="Dr Rea Der", trusted=True),
+              "moderator": make.user(UserRole.MODERATOR, name="Dr Mod Erator", trusted=True),
+              "admin": make.user(UserRole.ADMIN, name="Dr Ad Min", trusted=True)}
+    question = make.annotation(author, slug, OTHER_QUOTE, body="Are these models representative?",
+                               kind=AnnotationKind.QUESTION)
+    return {"slug": slug, "question": question, **people}
+
+
 @pytest.fixture
 def world(app, make):
     """The demo article with a public question and reply, and one annotation under every rule that hides it."""
-    slug = make.demo_article()
-    author = make.user(name="Dr Wri Ter", trusted=True)
-    reader = make.user(name="Dr Rea Der", trusted=True)
-    moderator = make.user(UserRole.MODERATOR, name="Dr Mod Erator", trusted=True)
-    admin = make.user(UserRole.ADMIN, name="Dr Ad Min", trusted=True)
-    question = make.annotation(author, slug, OTHER_QUOTE, body="Are these models representative?",
-                               kind=AnnotationKind.QUESTION)
+    people = cast(make)
+    slug, author, reader, question = people["slug"], people["author"], people["reader"], people["question"]
     reply = make.reply(reader, question, body="Mostly, for breast cancer.")
     moved = make.annotation(author, slug, QUOTE, body="Passage that needs checking.")
     plant_secrets(make, author, reader, slug)
@@ -86,8 +93,7 @@ def world(app, make):
         db.session.execute(update(Annotation).where(Annotation.id == moved).values(anchor_state="reworded"))
         db.session.commit()
     page_cache.clear()
-    return {"slug": slug, "author": author, "reader": reader, "moderator": moderator, "admin": admin,
-            "question": question, "reply": reply, "moved": moved}
+    return {**people, "reply": reply, "moved": moved}
 
 
 def _leaks(html: str) -> list[str]:

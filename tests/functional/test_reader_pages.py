@@ -17,28 +17,20 @@ from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
-from app.models import Annotation, AnnotationKind, Notification, User, UserSession
+from app.models import Annotation, Notification, User, UserSession
 from app.models import Role as UserRole
 from app.models.base import utcnow
 from app.services import follows, helpful
 from app.services.shared_pages import page_cache
-from tests.functional.test_page_delivery import BROWSER, QUOTE, _get, _shown, _signed_in, plant_secrets
-
-OTHER_QUOTE = "are the models used really representative of the spectrum of human tumors?"
+from tests.functional.test_page_delivery import BROWSER, QUOTE, _get, _shown, _signed_in, cast, plant_secrets
 
 
 @pytest.fixture
 def world(app, make):
-    slug = make.demo_article()
-    author = make.user(name="Dr Wri Ter", trusted=True)
-    reader = make.user(name="Dr Rea Der", trusted=True)
-    moderator = make.user(UserRole.MODERATOR, name="Dr Mod Erator", trusted=True)
-    admin = make.user(UserRole.ADMIN, name="Dr Ad Min", trusted=True)
-    question = make.annotation(author, slug, OTHER_QUOTE, body="Are these models representative?",
-                               kind=AnnotationKind.QUESTION)
+    """The demo article with a public question, its author, a reader, a moderator and an admin; no page cached."""
+    people = cast(make)
     page_cache.clear()
-    return {"slug": slug, "path": f"/articles/{slug}", "author": author, "reader": reader, "moderator": moderator,
-            "admin": admin, "question": question}
+    return {**people, "path": f"/articles/{people['slug']}"}
 
 
 def _kept(app, world, who: str, views):

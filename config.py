@@ -136,7 +136,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     BASE_URL = "http://localhost"  # the test client's host
     # Tests create many accounts; a cheaper scrypt keeps the suite fast. Production uses Config's cost.
-    PASSWORD_HASH_METHOD = "scrypt:16384:8:1"
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True

@@ -1,30 +1,48 @@
 """Fixtures for the reliability tests: Postil under gunicorn on a real database, torn down whatever happens.
 
-The server runs against a fresh SQLite file in the test's temporary folder, or against the
-PostgreSQL named by TEST_DATABASE_URL (emptied afterwards, so the rest of the suite finds the
-empty schema it expects). These tests never use the session-wide `app` fixture: on PostgreSQL it
-would rebuild the very schema the server is using.
+The server runs against a fresh SQLite file in the test's temporary folder, or against a
+PostgreSQL database of its own next to the one TEST_DATABASE_URL names. Either starts as a copy of
+a database prepared once per test process as an operator prepares one (`flask db upgrade`,
+`seed-demo`, `users create`), so each test pays for a copy, not for the three commands.
 """
 from __future__ import annotations
 
 import os
 
 import pytest
+from sqlalchemy import make_url
 
 from tests.conftest import per_worker_postgres
-from tests.reliability.live import LiveServer, empty_postgres, is_postgres
+from tests.reliability.live import LiveServer, PreparedDatabase, create_postgres_database, is_postgres
 
 READERS = 20
 
 
-def live_database_url(tmp_path) -> str:
-    """Return the database a live server should use: this xdist worker's PostgreSQL database, or a new SQLite file.
+def live_database_url(folder, suffix: str = "live") -> str:
+    """Return a database for live servers: a new SQLite file in `folder`, or a PostgreSQL database of this worker's.
 
-    A live server's database is this worker's own (as for the `app` fixture), so two live servers on
-    two workers never empty each other's tables.
+    On PostgreSQL the name is this xdist worker's database (as for the `app` fixture) with `suffix`
+    added, so live servers on two workers, and the `app` fixture's sessions, never touch each other's
+    tables.
     """
     url = os.environ.get("TEST_DATABASE_URL")
-    return per_worker_postgres(url) if url else f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    if not url:
+        return f"sqlite:///{folder / f'{suffix}.sqlite3'}"
+    base = make_url(per_worker_postgres(url))
+    return base.set(database=f"{base.database}_{suffix}").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def prepared_database(tmp_path_factory) -> PreparedDatabase:
+    """A database with the schema, the demo article and READERS reader accounts, built once per test process."""
+    folder = tmp_path_factory.mktemp("live-prepared")
+    url = live_database_url(folder, "live_prepared")
+    if is_postgres(url):
+        create_postgres_database(url)
+    builder = LiveServer(url, folder)
+    builder.prepare(readers=READERS)
+    builder.stop()  # closes the connections its helper app opened: a template must have none
+    return PreparedDatabase(url, tuple(builder.readers))
 
 
 @pytest.fixture
@@ -34,17 +52,15 @@ def live_server_env() -> dict:
 
 
 @pytest.fixture
-def live_server(tmp_path, live_server_env):
+def live_server(tmp_path, live_server_env, prepared_database):
     """Postil under `gunicorn wsgi:app` with 4 sync workers, the demo article and 20 reader accounts."""
     server = LiveServer(live_database_url(tmp_path), tmp_path, extra_env=live_server_env)
     try:
-        server.prepare(readers=READERS)
+        server.prepare_from(prepared_database)
         server.start()
         yield server
     finally:
         server.stop()
-        if is_postgres(server.database_url):
-            empty_postgres(server.database_url)
 
 
 @pytest.fixture

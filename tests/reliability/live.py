@@ -16,6 +16,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -41,7 +42,7 @@ QUOTES = (
 )
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"|name="csrf_token"[^>]*value="([^"]+)"')
 # Cheaper than production's scrypt cost, so that signing in twenty readers takes a second, not ten.
-FAST_PASSWORD_HASH = "scrypt:16384:8:1"
+FAST_PASSWORD_HASH = "scrypt:1024:8:1"
 
 
 def free_port() -> int:
@@ -87,6 +88,51 @@ def empty_postgres(database_url: str) -> None:
         engine.dispose()
 
 
+def copy_database(source_url: str, target_url: str) -> None:
+    """Make the database at `target_url` a copy of the one at `source_url`, replacing whatever was there.
+
+    SQLite copies through its online backup API (a consistent copy, write-ahead log included);
+    PostgreSQL builds the target database afresh with the source as its template (nobody may be
+    connected to either).
+    """
+    if not is_postgres(source_url):
+        source, target = sqlite3.connect(make_url(source_url).database), sqlite3.connect(make_url(target_url).database)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        return
+    source, target = make_url(source_url).database, make_url(target_url).database
+    engine = create_engine(make_url(source_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+    finally:
+        engine.dispose()
+
+
+def create_postgres_database(database_url: str) -> None:
+    """Create the (empty) PostgreSQL database `database_url` names, dropping any of that name first."""
+    name = make_url(database_url).database
+    engine = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class PreparedDatabase:
+    """A database `LiveServer.prepare` built, kept unused so that servers start from copies of it."""
+
+    url: str
+    readers: tuple[str, ...]
+
+
 @dataclass
 class LiveServer:
     """A Postil under gunicorn with its own database; `prepare()`, `start()`, then `stop()`."""
@@ -99,7 +145,6 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     readers: list[str] = field(default_factory=list)
-    extra_env: dict[str, str] = field(default_factory=dict)  # settings a test adds to the server's environment
 
     @property
     def base_url(self) -> str:
@@ -153,6 +198,11 @@ class LiveServer:
                                    "--role", "reader", "--password-stdin"], input=PASSWORD + "\n")
         if readers > 1:
             self._register_readers(self.readers[1:])
+
+    def prepare_from(self, prepared: PreparedDatabase) -> None:
+        """Start from a copy of a database `prepare()` built earlier: the same schema, demo and readers."""
+        copy_database(prepared.url, self.database_url)
+        self.readers = list(prepared.readers)
 
     def helper_app(self):
         """Return an in-process Flask app bound to this server's database (for set-up and URL lookups)."""

@@ -7,6 +7,7 @@ of what they wrote afterwards, however fast or busy the machine is.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.factories import PASSWORD
-from tests.reliability.live import Load
+from tests.reliability.live import Load, is_postgres
 
 
 def _sqlite_file(url: str) -> Path:
@@ -31,10 +32,10 @@ def _rows(path: Path, sql: str) -> list[tuple]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(is_postgres(os.environ.get("TEST_DATABASE_URL") or "sqlite://"),
+                    reason="flask backup copies SQLite databases; PostgreSQL deployments use pg_dump")
 def test_backup_under_write_load_is_a_consistent_snapshot_holding_every_earlier_comment(live_server, sessions,
                                                                                         tmp_path, monkeypatch):
-    if make_url(live_server.database_url).get_backend_name() != "sqlite":
-        pytest.skip("flask backup copies SQLite databases; PostgreSQL deployments use pg_dump")
     from app.database import backup as backups
 
     destination = tmp_path / "backup.sqlite3"

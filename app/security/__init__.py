@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.security import audit, headers
+from app.security import audit, bodies, headers
 from app.security.audit import client_ip, current_user_id, security_log
 from config import DEFAULT_SECRET_KEY, HOW_TO_SET_SECRET_KEY
 
@@ -28,4 +28,5 @@ def init_app(app: Flask) -> None:
     app.before_request(headers.refuse_cross_site_writes)
     app.before_request(headers.refuse_nul_characters)
     app.after_request(headers.set_security_headers)
+    app.after_request(bodies.read_refused_body_after_answering)
     audit.listen_to_moderation_log()

@@ -7,17 +7,23 @@ limits (MAX_CONTENT_LENGTH, and the API's smaller API_MAX_CONTENT_LENGTH for pat
 and a body without a Content-Length is read through a stream that answers 413 as soon as it
 goes past the limit. (Werkzeug's own stream stops at the limit and hands over the truncated
 body when it is read in one go, which turned an oversized body into "not valid JSON" at best.)
+
+A refused body is still read to its end, after the 413 is sent and up to MAX_CONTENT_LENGTH:
+a server that closes a connection with unread bytes in it makes the kernel reset it, and a
+client still sending then sees a broken connection instead of the answer naming the limit.
 """
 from __future__ import annotations
 
 from typing import IO
 
-from flask import Request, current_app
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Request, Response, current_app, request
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 API_PREFIX = "/api/"
+# How long a refused body's sender may pause before the connection is dropped.
+DISCARD_SECONDS = 10
 
 
 class _BodyWithoutLength(LimitedStream):
@@ -54,3 +60,38 @@ class PostilRequest(Request):
         if limit is not None and self.content_length is None and "wsgi.input_terminated" in self.environ:
             return _BodyWithoutLength(self.environ["wsgi.input"], limit)
         return get_input_stream(self.environ, max_content_length=limit)
+
+
+def read_refused_body_after_answering(response: Response) -> Response:
+    """After a 413, discard the rest of the body once the answer is sent (bodies up to MAX_CONTENT_LENGTH).
+
+    Only what is left is read: from the request's own stream when something read part of it, or
+    up to the declared length; a chunked body up to its end, which the server marks. A body
+    without either has nothing to read (and reading would wait on a kept-alive connection).
+    """
+    if response.status_code != 413:
+        return response
+    most, declared = current_app.config["MAX_CONTENT_LENGTH"], request.content_length
+    source = request.environ.get("wsgi.input")
+    if source is None or (declared or 0) > most:
+        return response  # far too large to be worth reading: the connection is dropped
+    if declared is not None:
+        rest = request.__dict__.get("stream") or LimitedStream(source, declared)
+    elif "wsgi.input_terminated" in request.environ:
+        rest = LimitedStream(source, most)
+    else:
+        return response
+
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        sock.settimeout(DISCARD_SECONDS)  # a client that stops sending holds the worker no longer
+
+    def discard() -> None:
+        try:
+            while rest.read(64 * 1024):
+                pass
+        except (OSError, ValueError, ClientDisconnected):
+            return  # the client went away: nobody is left to answer
+
+    response.call_on_close(discard)
+    return response

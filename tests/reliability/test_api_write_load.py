@@ -4,14 +4,17 @@ The failure this guards against was intermittent (3 of about 930 creations, none
 run): the first use of a token in a minute commits its last-use bookkeeping on its own, and the
 annotation's write then began deferred and failed without waiting when another worker committed
 first. Every round here makes every token's use a first use, so each of the 900 requests is a
-chance for it (300 of them with the bookkeeping): enough to catch a one-in-300 failure. The same
-server also answers a chunked body over the API's size limit with 413.
+chance for it (300 of them with the bookkeeping): enough to catch a one-in-300 failure. A body over
+the API's size limit gets its 413, chunked or not, even when the client sends it all before reading.
 """
 from __future__ import annotations
 
 import http.client
 import json
+import select
+import socket
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -119,10 +122,38 @@ def _post_padded(server, secret: str, chunked: bool) -> tuple[int, dict]:
         conn.close()
 
 
+def _post_the_rest_after_the_answer(server, secret: str) -> tuple[bytes, str]:
+    """Send 1 MiB's headers and first bytes, wait for the answer, send the rest, then read; return (status line, error).
+
+    A server that closed the connection with the rest unread would have it reset, and the rest would
+    not go through. (gunicorn itself reads on for 2 s and 64 KiB before it closes: the wait is longer.)
+    """
+    length = 1024 * 1024
+    head = (f"POST /api/articles/{SLUG}/annotations HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            f"Authorization: Bearer {secret}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode()
+    host, port = server.base_url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head + b" " * 4096)
+        readable, _, _ = select.select([sock], [], [], 30)
+        assert readable, "no answer came while the body was still being sent"
+        time.sleep(2.5)  # time for a server that would close the connection to have closed it
+        try:
+            sock.sendall(b" " * (length - 4096))
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            return b"", f"the rest of the body was refused: {exc!r}"
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer.split(b"\r\n", 1)[0], ""
+
+
 @pytest.mark.slow
 def test_gunicorn_refuses_an_oversized_api_body_with_413_chunked_or_not(live_server):
     secret = _tokens(live_server, 1)[0]
     for chunked in (False, True):
         status, body = _post_padded(live_server, secret, chunked)
         assert (status, body["error"]["code"]) == (413, "payload_too_large"), ("chunked" if chunked else "plain")
+    # A client that reads nothing before it has sent everything still gets the answer, whenever it reads.
+    assert _post_the_rest_after_the_answer(live_server, secret) == (b"HTTP/1.1 413 REQUEST ENTITY TOO LARGE", "")
     assert live_server.rows("SELECT count(*) AS n FROM annotations WHERE body = 'padded'")[0].n == 0

@@ -383,6 +383,7 @@ def measure_writes(database_url: str, figures: Figures, seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="postil-speed-") as folder:
         if database_url.startswith("sqlite"):
             database_url = f"sqlite:///{Path(folder) / 'writes.sqlite3'}"
+        _fresh_database(database_url)  # run alone, this part may be the first to use PostgreSQL's database
         server = LiveServer(database_url, Path(folder), workers=4)
         try:
             server.prepare(readers=16)

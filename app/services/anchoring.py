@@ -54,8 +54,11 @@ class Change:
 
 
 def record_written(annotation: Annotation, version: int) -> None:
-    """Keep the selectors a new top-level annotation was written on (its `confirmed_exact` set); don't flush."""
-    db.session.add(AnchorRecord(annotation_id=annotation.id, article_version=version, event=AnchorEvent.WRITTEN,
+    """Keep the selectors a new top-level annotation was written on (its `confirmed_exact` set); don't flush.
+
+    The record is linked through its relationship, so that it is written in the annotation's own flush.
+    """
+    db.session.add(AnchorRecord(annotation=annotation, article_version=version, event=AnchorEvent.WRITTEN,
                                 state="anchored", exact=annotation.exact, prefix=annotation.prefix or "",
                                 suffix=annotation.suffix or "", start=annotation.start, end=annotation.end,
                                 created_at=utcnow()))

@@ -207,13 +207,12 @@ def save(annotation: Annotation, article: Article, author: User) -> Annotation:
     """
     annotation.created_at = annotation.modified_at = utcnow()
     db.session.add(annotation)
-    db.session.flush()
     if annotation.parent_id is None:
         anchoring.record_written(annotation, article.version)
+    db.session.flush()  # the one flush: the annotation, its anchor record and its search document
     if annotation.visibility in (Visibility.PUBLIC, Visibility.GROUP):
         follows.follow_thread_automatically(author, annotation.root_id or annotation.id,
                                             new_thread=annotation.parent_id is None)
-    db.session.flush()
     notifications.annotation_published(annotation)
     bump_display(article.id)
     return annotation

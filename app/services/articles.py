@@ -32,10 +32,11 @@ def get_published(slug: str, *, references: bool = True) -> Article | None:
     With `references`, its references (citations and studies) are loaded too; without, only what
     writing on it needs (one small query: no source, no HTML); the rest loads if touched.
     """
-    options = (selectinload(Article.citations).selectinload(Citation.study),) if references else (
-        load_only(*_FOR_WRITING),)
+    if not references:
+        return db.session.scalar(_PUBLISHED_FOR_WRITING, {"slug": slug})
     return db.session.scalar(
-        select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED).options(*options))
+        select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
+        .options(selectinload(Article.citations).selectinload(Citation.study)))
 
 
 # What identifies an article page's state (PageKey), and which article a slug names for readers.
@@ -48,6 +49,8 @@ def published_at(slug) -> tuple:
 
 
 _PAGE_KEY_QUERY = select(*PAGE_KEY_COLUMNS).where(*published_at(bindparam("slug")))
+# `get_published` without references (every write on an article), built once.
+_PUBLISHED_FOR_WRITING = select(Article).where(*published_at(bindparam("slug"))).options(load_only(*_FOR_WRITING))
 
 
 class PageKey(NamedTuple):
@@ -159,9 +162,19 @@ def save_article(data: ArticleInput, editor: User | None, note: str = "",
 
 
 def bump_display(article_id: int) -> None:
-    """Mark the article's rendered page as stale (any change a reader would see)."""
-    db.session.execute(update(Article).where(Article.id == article_id)
-                       .values(display_rev=Article.display_rev + 1))
+    """Mark the article's rendered page as stale (any change a reader would see).
+
+    The article, if this session holds it, reads its display revision again when next asked
+    (cheaper than the ORM's evaluation of the update on every object it holds).
+    """
+    db.session.execute(_BUMP_DISPLAY, {"article_id": article_id}, execution_options={"synchronize_session": False})
+    loaded = db.session.identity_map.get(db.session.identity_key(Article, article_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["display_rev", "updated_at"])
+
+
+_BUMP_DISPLAY = (update(Article).where(Article.id == bindparam("article_id"))
+                 .values(display_rev=Article.display_rev + 1))
 
 
 def bump_display_for_author(user_id: int) -> None:

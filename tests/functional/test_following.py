@@ -175,3 +175,20 @@ def test_activity_and_notification_pages_use_a_fixed_number_of_queries(app, make
         make.reply(writer, root, f"reply {i}")
         make.annotation(writer, slug, OTHER, body=f"@[Rea](/people/{reader.id}) {i}")
     assert {path: count_queries(app, client, path) for path in counts} == counts
+
+
+def test_only_followers_of_the_very_things_asked_for_are_found_whatever_their_keys(app, make, scene):
+    """A person's id and a thread's id can be the same number: following one is not following the other."""
+    from app.models.base import utcnow
+    from app.services import follows
+
+    _, reader, writer = scene
+    both = make.user(name="Dr Both", trusted=True)
+    with app.app_context():
+        for user, kind, key in ((reader, FollowTarget.PERSON, "5"), (writer, FollowTarget.THREAD, "7"),
+                                (both, FollowTarget.PERSON, "7"), (both, FollowTarget.THREAD, "5")):
+            db.session.add(Follow(user_id=user.id, target_type=kind, target=key, created_at=utcnow()))
+        db.session.commit()
+        found = follows.followers_of([(FollowTarget.THREAD, "5"), (FollowTarget.PERSON, "7")])
+    # Dr Both follows the thread and the person, and hears as a follower of the thread, the first asked for.
+    assert found == {both.id: FollowTarget.THREAD}

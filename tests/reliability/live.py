@@ -103,24 +103,17 @@ def copy_database(source_url: str, target_url: str) -> None:
             source.close()
             target.close()
         return
-    source, target = make_url(source_url).database, make_url(target_url).database
-    engine = create_engine(make_url(source_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
-    finally:
-        engine.dispose()
+    create_postgres_database(target_url, template=make_url(source_url).database)
 
 
-def create_postgres_database(database_url: str) -> None:
-    """Create the (empty) PostgreSQL database `database_url` names, dropping any of that name first."""
+def create_postgres_database(database_url: str, template: str | None = None) -> None:
+    """Create the PostgreSQL database `database_url` names, empty or a copy of `template`, dropping any of that name."""
     name = make_url(database_url).database
     engine = create_engine(make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     finally:
         engine.dispose()
 

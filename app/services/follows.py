@@ -113,7 +113,9 @@ def unfollow(user: User, target_type, raw) -> None:
 
 
 def follow_thread_automatically(user: User, root_id: int, *, new_thread: bool = False) -> None:
-    """Follow the thread `root_id` after starting or replying to it, unless the person turned that off; flush.
+    """Follow the thread `root_id` after starting or replying to it, unless the person turned that off.
+
+    The follow is inserted at once (a statement, not an object left for the next flush).
 
     `new_thread`: the thread was started in this transaction, so nobody follows it yet (no lookup).
     """

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import AnchorEvent, AnchorRecord, Annotation, AnnotationStatus, Article, ArticleRevision, User
@@ -54,14 +54,19 @@ class Change:
 
 
 def record_written(annotation: Annotation, version: int) -> None:
-    """Keep the selectors a new top-level annotation was written on (its `confirmed_exact` set); don't flush.
+    """Keep the selectors a new top-level annotation was written on (its `confirmed_exact` set), at once.
 
-    The record is linked through its relationship, so that it is written in the annotation's own flush.
+    The annotation is already written (it has its id); nothing reads the record as an object in the
+    request that saves it, so it goes out as one statement built once, not an object left for a flush.
     """
-    db.session.add(AnchorRecord(annotation=annotation, article_version=version, event=AnchorEvent.WRITTEN,
-                                state="anchored", exact=annotation.exact, prefix=annotation.prefix or "",
-                                suffix=annotation.suffix or "", start=annotation.start, end=annotation.end,
-                                created_at=utcnow()))
+    db.session.connection().execute(_RECORD_INSERT, {
+        "annotation_id": annotation.id, "article_version": version, "event": AnchorEvent.WRITTEN,
+        "state": "anchored", "exact": annotation.exact, "prefix": annotation.prefix or "",
+        "suffix": annotation.suffix or "", "start": annotation.start, "end": annotation.end, "actor_id": None,
+        "created_at": utcnow()})
+
+
+_RECORD_INSERT = insert(AnchorRecord.__table__)
 
 
 def reanchor_article(article: Article) -> list[Change]:

@@ -5,6 +5,7 @@ from flask import current_app
 from sqlalchemy import String, bindparam, exists, func, select
 
 from app.database.engine import StaleReads
+from app.database.inserts import insert_now
 from app.extensions import db
 from app.models import (
     Action,
@@ -25,6 +26,7 @@ from app.services.accounts import session_digest
 from app.services.articles import bump_display
 from app.services.errors import BadRequest, Conflict, Forbidden, ServiceError
 from app.services.premoderation import initial_status
+from app.services.search import index as search_index
 from app.services.visibility import is_member
 from app.text.anchoring import AnchorError, Selector, resolve
 from app.text.mentions import link_mentions, mentioned_ids, typed_name
@@ -200,16 +202,17 @@ def confirm_reads(annotation: Annotation, article: Article, author: User, group:
 
 
 def save(annotation: Annotation, article: Article, author: User) -> Annotation:
-    """Write a prepared annotation with what goes with it (its anchor record, the author's follow, notifications).
+    """Write a prepared annotation and what goes with it: anchor record, search document, follow, notifications.
 
-    Flush, don't commit. The article's display revision is bumped last: on PostgreSQL the article
-    row stays locked from that update to the commit, which every creation on the article waits for.
+    Written at once, not flushed: the annotation by `insert_now` (it is then in the session as loaded),
+    the rest as statements built once. The article's display revision is bumped last: on PostgreSQL
+    the article row stays locked from that update to the commit, which every creation on it waits for.
     """
     annotation.created_at = annotation.modified_at = utcnow()
-    db.session.add(annotation)
+    insert_now(db.session, annotation)
     if annotation.parent_id is None:
         anchoring.record_written(annotation, article.version)
-    db.session.flush()  # the one flush: the annotation, its anchor record and its search document
+    search_index.add_annotation(db.session.connection(), annotation)
     if annotation.visibility in (Visibility.PUBLIC, Visibility.GROUP):
         follows.follow_thread_automatically(author, annotation.root_id or annotation.id,
                                             new_thread=annotation.parent_id is None)

@@ -266,8 +266,41 @@ _MARKDOWN.add_render_rule("image", _render_image_as_alt_text)
 _HEADING_TAGS = {f"h{level}": f"h{min(level + 2, 6)}" for level in range(1, 7)}
 
 
+# A line of plain prose: it starts with a letter or a digit (never a list's "1." or "1)"), holds no
+# character that starts Markdown's inline syntax or HTML (emphasis, code, links, entities, raw tags,
+# escapes), and neither starts nor ends with a space (a hard break). "#", ">" and "~" mean something
+# only at the start of a line, which here is a letter or a digit.
+_PROSE_LINE_RE = re.compile(r"(?!\d+[.)])[^\W_](?:[^\\`*_\[\]<&\t]*[^\s\\`*_\[\]<&])?")
+
+
+def _prose_html(source: str) -> str | None:
+    """Return the HTML of `source` when it is plain prose (what most comments are), else None.
+
+    Markdown gives such text paragraphs at its blank lines and nothing else, and the sanitiser has
+    nothing to remove, so the result is the same as the full rendering (a property test holds the
+    two together) at a hundredth of the cost.
+    """
+    if not source.replace("\n", "").isprintable():
+        return None
+    paragraphs, lines = [], []
+    for line in (*source.split("\n"), ""):
+        if line:
+            if not _PROSE_LINE_RE.fullmatch(line):
+                return None
+            lines.append(line)
+        elif lines:
+            paragraphs.append("<p>" + "\n".join(lines).replace(">", "&gt;").replace('"', "&quot;") + "</p>\n")
+            lines = []
+    return "".join(paragraphs)
+
+
 def render_markdown(source: str) -> str:
     """Render user Markdown to sanitised HTML; raw HTML is shown as text."""
+    prose = _prose_html(source)
+    return prose if prose is not None else _render_markdown_fully(source)
+
+
+def _render_markdown_fully(source: str) -> str:
     env: dict[str, Any] = {}
     tokens = _MARKDOWN.parse(source, env)
     for token in tokens:

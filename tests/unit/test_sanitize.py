@@ -12,12 +12,16 @@ from functools import cache
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from app.text.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_PROTOCOLS,
     ALLOWED_TAGS,
     LINK_REL,
+    _prose_html,
+    _render_markdown_fully,
     clean_html,
     clean_text,
     is_safe_url,
@@ -283,6 +287,44 @@ def test_markdown_image_is_shown_as_its_alt_text() -> None:
 
 def test_markdown_link_to_javascript_stays_text() -> None:
     assert render_markdown("[x](javascript:alert(1))") == "<p>[x](javascript:alert(1))</p>\n"
+
+
+# Plain prose skips the Markdown parser and the sanitiser: it must come out exactly as through them.
+_PROSE_PIECES = ["a", "Bc", "1", "12", "2.", " ", "  ", "\n", "\n\n", ".", ",", ")", "(", ":", "%", "@", "'", '"',
+                 "-", "+", "=", "*", "_", "`", "[", "]", "<", ">", "&", "#", "!", "~", "|", "{", "}", "\\", "\t",
+                 "amp;", "http://x.org", "\u00a0", "\u00e9", "\u03b1", "\u2265", "\u0301", "\u200b", "\u2028",
+                 "\ufffd", "\x0c", "\x7f"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PROSE_PIECES), max_size=14).map("".join).map(str.strip))
+@example("1. first\nsecond")
+@example("Text\n---")
+@example("Text\n===")
+@example("ends with two spaces  \nnext")
+@example("12) twelve")
+def test_prose_renders_exactly_as_the_full_markdown_and_sanitiser(source: str) -> None:
+    prose = _prose_html(source)
+    if prose is not None:
+        assert prose == _render_markdown_fully(source)
+
+
+@pytest.mark.parametrize("source", [
+    "Agree: the 5-FU arm's dose was 20% lower (p=0.04), so the comparison is not fair.",
+    "Was the HR adjusted for age?\nThe methods don't say.\n\nSee the supplement, table S2.",
+    "2005 data; n = 1,204 patients \u2265 65 years \u00b1 SD, HR>1 in #3 (~5%). @Dr Jones would know!",
+    "\u00c9tude r\u00e9trospective : \u03b1 = 0.05, \u00b5g/L \u2014 \u201cconfirmed\u201d.",
+])
+def test_ordinary_comments_take_the_prose_path(source: str) -> None:
+    assert _prose_html(source) is not None
+    assert render_markdown(source) == _render_markdown_fully(source)
+
+
+@pytest.mark.parametrize("source", ["- item", "1. first", "# Title", "a *b* c", "a _b_ c", "x `c` d", "[x](y)",
+                                    "a &amp; b", "a <http://x.org> b", "line  \nbreak", "    code", "a\\\nb",
+                                    "> quote", "~~~"])
+def test_markdown_keeps_its_meaning_outside_plain_prose(source: str) -> None:
+    assert _prose_html(source) is None
 
 
 # --- clean_text ---

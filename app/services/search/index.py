@@ -99,7 +99,17 @@ def _write(connection: Connection, model: type, objects: list, replace: bool) ->
         connection.execute(delete(DOCS).where(DOCS.c.doc_type == doc_type, link.in_([o.id for o in objects])))
     rows = [row for obj in objects for row in build(obj)]
     if rows:
-        connection.execute(insert(DOCS), rows)
+        connection.execute(_INSERT, rows)
+
+
+def add_annotation(connection: Connection, annotation: Annotation) -> None:
+    """Write the document of a new annotation saved without a flush (`insert_now`), as `_after_flush` would."""
+    rows = annotation_rows(annotation)
+    if rows:
+        connection.execute(_INSERT, rows)
+
+
+_INSERT = insert(DOCS)
 
 
 def _after_flush(session: Session, _context) -> None:

@@ -183,7 +183,7 @@ def confirm_reads(annotation: Annotation, article: Article, author: User, group:
     rows decide (membership of the group, counts for pre-moderation, the people @mentioned) is
     decided again here, with the queries it takes.
     """
-    row = db.session.execute(_READS_CONFIRMED, {"article_id": article.id, "author_id": author.id,
+    row = db.session.connection().execute(_READS_CONFIRMED, {"article_id": article.id, "author_id": author.id,
                                                 "digest": session_digest(author), "now": utcnow()}).first()
     read = (article.version, article.status, author.role, author.trusted, author.suspended_until,
             author.suspended_indefinitely, author.auto_follow, author.display_name)

@@ -164,10 +164,11 @@ def save_article(data: ArticleInput, editor: User | None, note: str = "",
 def bump_display(article_id: int) -> None:
     """Mark the article's rendered page as stale (any change a reader would see).
 
-    The article, if this session holds it, reads its display revision again when next asked
-    (cheaper than the ORM's evaluation of the update on every object it holds).
+    A plain statement on the session's connection; the article, if this session holds it, reads its
+    display revision again when next asked (cheaper than the ORM's evaluation of the update on every
+    object it holds).
     """
-    db.session.execute(_BUMP_DISPLAY, {"article_id": article_id}, execution_options={"synchronize_session": False})
+    db.session.connection().execute(_BUMP_DISPLAY, {"article_id": article_id})
     loaded = db.session.identity_map.get(db.session.identity_key(Article, article_id))
     if loaded is not None:
         db.session.expire(loaded, ["display_rev", "updated_at"])

@@ -124,8 +124,9 @@ def follow_thread_automatically(user: User, root_id: int, *, new_thread: bool = 
     if not new_thread and find(user.id, FollowTarget.THREAD, str(root_id)) is not None:
         return
     # A plain insert: nothing in this request reads the follow as an object, and it costs no unit of work.
-    db.session.execute(_FOLLOW_INSERT, {"user_id": user.id, "target_type": FollowTarget.THREAD, "target": str(root_id),
-                                        "automatic": True, "created_at": utcnow()})
+    db.session.connection().execute(_FOLLOW_INSERT, {
+        "user_id": user.id, "target_type": FollowTarget.THREAD, "target": str(root_id), "automatic": True,
+        "created_at": utcnow()})
 
 
 _FOLLOW_INSERT = insert(Follow.__table__)
@@ -146,7 +147,8 @@ def followers_of(targets: list[tuple[FollowTarget, str]]) -> dict[int, FollowTar
     if not targets:
         return {}
     wanted = set(targets)
-    rows = db.session.execute(_FOLLOWERS, {"kinds": list(dict.fromkeys(kind for kind, _ in targets)),
+    # On the connection: a Core statement needs none of the ORM's handling (every follow is written at once).
+    rows = db.session.connection().execute(_FOLLOWERS, {"kinds": list(dict.fromkeys(kind for kind, _ in targets)),
                                            "keys": list(dict.fromkeys(key for _, key in targets))})
     order = {kind: i for i, (kind, _key) in enumerate(targets)}
     found: dict[int, FollowTarget] = {}

@@ -41,12 +41,18 @@ SLUG = string("The article's slug.", minLength=1, maxLength=120, pattern=r"^[a-z
 # Anything that names a row: what the database holds (ids past it are "not found", never a 500).
 ID = {"type": "integer", "minimum": 1, "maximum": INTEGER_MAX}
 
+# White space, spelled out: `\s` means one set of characters to Python, another to ECMA 262 (the
+# dialect of JSON Schema's `pattern`, so of every generated client) and another to other engines.
+# These are the characters Python's str.isspace() accepts, which the services' own `strip` removes
+# (the inside of a character class: `[^...]`).
+WHITE_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_SPACE = f"[^{WHITE_SPACE}]"
 # An absolute IRI as a client sends it: a scheme, a colon, no white space.
 IRI_INPUT = string("An absolute IRI.", minLength=1, maxLength=IRI_MAX_LENGTH,
-                   pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
+                   pattern=rf"^[A-Za-z][A-Za-z0-9+.\-]*:{NOT_SPACE}+$",
                    **{"x-errors": {"pattern": "must be an absolute IRI, e.g. https://example.org/annotations/1."}})
 # Some non-white-space character: what "not empty" means for text people write.
-NOT_BLANK = r"\S"
+NOT_BLANK = NOT_SPACE
 # A date as the moderation log's filters take it (YYYY-MM-DD, UTC).
 DATE_INPUT = string("A day, YYYY-MM-DD (UTC).", format="date", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                     **{"x-errors": {"pattern": "must be a date like 2025-03-31."}})

@@ -1,7 +1,19 @@
 """Follows, notification preferences, notifications, helpful votes and accepted answers in the API."""
 from __future__ import annotations
 
-from app.api.schemas.base import COUNT, ID, IRI, NULLABLE_TIME, TIME, nullable, page_from, ref, string
+from app.api.schemas.base import (
+    COUNT,
+    ID,
+    IRI,
+    NOT_BLANK,
+    NOT_SPACE,
+    NULLABLE_TIME,
+    TIME,
+    nullable,
+    page_from,
+    ref,
+    string,
+)
 from app.models import FollowTarget
 from app.services.preferences import EVENT_TYPES, Delivery
 
@@ -30,7 +42,7 @@ SCHEMAS = {
     "FollowInput": {
         "type": "object", "required": ["type", "target"],
         "properties": {"type": TARGET_TYPE,
-                       "target": {"anyOf": [string(minLength=1, maxLength=MAX_TARGET_LENGTH, pattern=r"\S"), ID],
+                       "target": {"anyOf": [string(minLength=1, maxLength=MAX_TARGET_LENGTH, pattern=NOT_BLANK), ID],
                                   "description": "An article, thread (its top annotation), study or person id, "
                                                  "or a tag."}},
     },
@@ -71,7 +83,7 @@ SCHEMAS = {
                 "properties": {"annotation": IRI, "helpful_count": COUNT, "voted": {"type": "boolean"}}},
     "AnswerInput": {
         "type": "object", "required": ["answer"],
-        "properties": {"answer": {"anyOf": [string(minLength=1, maxLength=2048, pattern=r"^\S+$"), ID],
+        "properties": {"answer": {"anyOf": [string(minLength=1, maxLength=2048, pattern=f"^{NOT_SPACE}+$"), ID],
                                   "description": "The IRI (or id) of a reply in the question's thread."}},
     },
 }

@@ -1,7 +1,18 @@
 """Journal clubs in the API: groups, memberships, invitations and sessions."""
 from __future__ import annotations
 
-from app.api.schemas.base import COUNT, ID, IRI, NOT_BLANK, NULLABLE_TIME, TIME, nullable, ref, string
+from app.api.schemas.base import (
+    COUNT,
+    ID,
+    IRI,
+    NOT_BLANK,
+    NULLABLE_TIME,
+    TIME,
+    WHITE_SPACE,
+    nullable,
+    ref,
+    string,
+)
 from app.models import GroupRole, JoinPolicy
 from app.services.group_sessions import MAX_AGENDA_LENGTH, MAX_MINUTES, MAX_TITLE_LENGTH, MIN_MINUTES
 from app.services.groups import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
@@ -73,7 +84,8 @@ SCHEMAS = {
     "InvitationInput": {
         "type": "object", "additionalProperties": False,
         "properties": {"email": string("Send the invitation to this address; without it, a single-use link is "
-                                       "returned.", minLength=3, maxLength=254, pattern=r"^[^\s@]+@[^\s@]+$",
+                                       "returned.", minLength=3, maxLength=254,
+                                       pattern=f"^[^{WHITE_SPACE}@]+@[^{WHITE_SPACE}@]+$",
                                        **{"x-errors": {"pattern": "must be an email address."}})},
     },
     "AcceptInput": {

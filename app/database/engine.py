@@ -254,11 +254,13 @@ def configure_engine(app: Flask, engine: Engine) -> None:
 
     @event.listens_for(engine, "commit")
     def _on_commit(_connection):
-        _leave_queue()
+        # The queue is left once the COMMIT is done, when the connection goes back to the pool (below):
+        # a writer let in before would only poll SQLite's lock while the commit syncs the file.
         # A side write's commit is bookkeeping, not the request's own write.
         if has_request_context() and not g.get("postil_side_write", False):
             writes_are_over()
 
     event.listen(engine, "rollback", _leave_queue)
-    # However a connection's transaction ended, its writer has left the queue once it is back in the pool.
+    # A session gives its connection back as soon as it has committed: the next writer is let in then.
+    # However else a connection's transaction ended, its writer has left the queue once it is back in the pool.
     event.listen(engine, "checkin", _leave_queue)

@@ -7,9 +7,12 @@ over and the lock stays idle; polling more often instead burns the CPU the write
 lock needs (two cores serve four workers here).
 
 So the application's writers first queue on an exclusive `flock` of a file beside the database
-(`<database>-writers`): the kernel wakes the next one as soon as the previous one ends its
-transaction, and a waiter costs nothing meanwhile. The head of the queue then sends BEGIN
-IMMEDIATE, retrying every half millisecond while the previous writer's commit finishes.
+(`<database>-writers`): the kernel wakes the next one as soon as the previous one's connection
+goes back to the pool after its COMMIT (or rolls back), and a waiter costs nothing meanwhile. The
+head of the queue then sends BEGIN IMMEDIATE, retrying every half millisecond should a writer
+outside the queue hold SQLite's lock. (Letting the next writer in when the COMMIT starts, to overlap
+its wake-up with the file's sync, cost more: with four workers on two cores its polling took about
+1.5 ms of CPU per creation, more than the overlap saved.)
 
 The file lock only orders writers; SQLite's own lock still guarantees correctness. A writer that
 waits longer than the busy timeout in the queue goes on to BEGIN IMMEDIATE all the same (a

@@ -651,17 +651,32 @@ class Load:
         if action == "health":
             return client.get("/healthz")
         if action == "annotate":
-            return client.annotate(body, quote=rng.choice(QUOTES), fetch=self.fetch)
+            return self._as_a_browser(client, lambda: client.annotate(body, quote=rng.choice(QUOTES), fetch=self.fetch))
         if action == "api-annotate":
             return client.annotate_by_api(body, quote=rng.choice(QUOTES))
         target = self._pick(rng, not_by=email if action == "flag" else None)
         if target is None:
             return None
         if action == "reply":
-            return client.reply(target, body, fetch=self.fetch)
+            return self._as_a_browser(client, lambda: client.reply(target, body, fetch=self.fetch))
         if action == "flag":
             return client.post_json(f"/api/annotations/{target}/flags", {"reason": "off_topic", "note": "load test"})
         raise ValueError(f"unknown action {action!r}")
+
+    @staticmethod
+    def _as_a_browser(client: Client, save: Callable[[], Response]) -> Response:
+        """Send a save and keep the session a browser would have once it has followed the answer's redirect.
+
+        A no-script save answers 302 with its message flashed into the session cookie; the browser
+        shows the message on the page it is sent to, which takes it out again. These clients do not
+        follow redirects (one request a save), so they keep the cookie they sent: otherwise every save
+        would add a message to a cookie that grows without end, which no browser sends.
+        """
+        cookies = dict(client.cookies)
+        response = save()
+        if response.status == 302:
+            client.cookies = cookies
+        return response
 
     def _record(self, index: int, outcome: Outcome) -> None:
         with self._changed:

@@ -20,19 +20,25 @@ reader could see alters it, so a cached page is never served once anything on it
 removed or unpublished. On SQLite, `PRAGMA data_version` on the worker's own connection first says
 whether anything at all was committed since the key (or a reader's fingerprint) was last read; when
 nothing was, the query is skipped. That connection reads only, outside any transaction. On
-PostgreSQL the current snapshot says as much for a reader's fingerprint (the anonymous page's key
-costs no more than the snapshot, and is read each time).
+PostgreSQL each thread listens for the slugs of changed articles, which the database sends as their
+transactions commit (migration 0015), and reads an article's key again only once it was named (or
+this process committed anything); the current snapshot says whether a reader's fingerprint may have
+changed. An anonymous reader may so be answered from the key of a moment before a change made on
+another worker, for as long as the notice takes to arrive (well under a millisecond on one
+machine): as if the request had come that moment earlier.
 """
 from __future__ import annotations
 
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from urllib.parse import unquote
 
+import psycopg
 from flask_login import COOKIE_NAME
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from werkzeug.http import parse_etags
@@ -46,6 +52,21 @@ from app.text.compression import GZIP, IDENTITY, choose
 from config import DEFAULT_SECRET_KEY
 
 _ARTICLE_PATH = re.compile(r"/articles/([^/]+)")
+# PostgreSQL's channel for the slugs of changed articles (migration 0015), and how long a worker
+# whose listening connection failed reads every key before it listens again.
+ARTICLE_CHANNEL = "postil_articles"
+LISTEN_RETRY_SECONDS = 5.0
+# Commits made by this process (any engine): each makes its threads read the page keys again, so
+# that a change made here is seen here at once, before the database's notice of it arrives.
+_commits = [0]
+
+
+def _count_commit(_connection) -> None:
+    _commits[0] += 1
+
+
+if not event.contains(Engine, "commit", _count_commit):
+    event.listen(Engine, "commit", _count_commit)
 # Where a signed-in request that missed leaves its cache key and database state, for keeping Flask's answer.
 _TO_KEEP = "postil.reader_page.slot"
 # What, besides the cookies, Flask reads of a request for a signed-in page (session protection
@@ -157,6 +178,51 @@ class CachedArticlePages:
         page_cache.put(cache_key, kept)
         return [data]
 
+    def _keys_still_current(self) -> dict | None:
+        """On PostgreSQL, return the page keys this thread read that no commit has changed since; None if unknown.
+
+        This thread listens on `postil_articles`, where the database sends an article's slug as each
+        transaction changing its row commits (migration 0015), and forgets the keys of the articles
+        named since. Commits of this very process are known at once: any of them forgets every key.
+        Without the listening connection (it failed, or the database is down) every view reads the
+        key, and listening is tried again after LISTEN_RETRY_SECONDS.
+        """
+        local = self.local
+        listener = getattr(local, "listener", None)
+        if listener is None:
+            if time.monotonic() < getattr(local, "listen_again_at", 0.0):
+                return None
+            local.keys, local.commits = {}, _commits[0]
+            try:
+                # Listening first: a change committed from here on is heard of, after the key is read or before.
+                listener = local.listener = self._listen()
+            except Exception:
+                local.listen_again_at = time.monotonic() + LISTEN_RETRY_SECONDS
+                raise
+        try:
+            pgconn = listener.pgconn
+            pgconn.consume_input()
+            while (notice := pgconn.notifies()) is not None:
+                local.keys.pop(notice.extra.decode(), None)
+            if pgconn.status != psycopg.pq.ConnStatus.OK:
+                raise psycopg.OperationalError("the connection listening for article changes was lost")
+        except Exception:
+            local.listener = None
+            local.listen_again_at = time.monotonic() + LISTEN_RETRY_SECONDS
+            listener.close()
+            raise
+        if local.commits != _commits[0]:
+            local.keys.clear()
+            local.commits = _commits[0]
+        return local.keys
+
+    def _listen(self):
+        options = self.app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+        connection = psycopg.connect(self.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                                     autocommit=True, **options.get("connect_args", {}))
+        connection.execute(f"LISTEN {ARTICLE_CHANNEL}")
+        return connection
+
     def _database_seen(self):
         """Return what changes whenever anything is committed: a marker to compare with a later one, or None.
 
@@ -211,8 +277,14 @@ class CachedArticlePages:
     def _current_key(self, slug: str):
         """Return the article's page key, read again only when the database may have changed since."""
         if not self.sqlite:
+            known = self._keys_still_current()
+            if known is not None and slug in known:
+                return known[slug]
             with self._reading() as connection:
-                return page_key(slug, connection)
+                key = page_key(slug, connection)
+            if known is not None:
+                known[slug] = key
+            return key
         connection = self._sqlite_connection()
         local = self.local
         version = connection.exec_driver_sql("PRAGMA data_version").scalar()

@@ -36,7 +36,6 @@ import time
 from contextlib import contextmanager
 from urllib.parse import unquote
 
-import psycopg
 from flask_login import COOKIE_NAME
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
@@ -187,6 +186,8 @@ class CachedArticlePages:
         Without the listening connection (it failed, or the database is down) every view reads the
         key, and listening is tried again after LISTEN_RETRY_SECONDS.
         """
+        from psycopg.pq import ConnStatus  # PostgreSQL only: SQLite's workers never load the driver (25 MB)
+
         local = self.local
         listener = getattr(local, "listener", None)
         if listener is None:
@@ -204,8 +205,8 @@ class CachedArticlePages:
             pgconn.consume_input()
             while (notice := pgconn.notifies()) is not None:
                 local.keys.pop(notice.extra.decode(), None)
-            if pgconn.status != psycopg.pq.ConnStatus.OK:
-                raise psycopg.OperationalError("the connection listening for article changes was lost")
+            if pgconn.status != ConnStatus.OK:
+                raise ConnectionError("the connection listening for article changes was lost")
         except Exception:
             local.listener = None
             local.listen_again_at = time.monotonic() + LISTEN_RETRY_SECONDS
@@ -217,6 +218,8 @@ class CachedArticlePages:
         return local.keys
 
     def _listen(self):
+        import psycopg
+
         options = self.app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
         connection = psycopg.connect(self.url.set(drivername="postgresql").render_as_string(hide_password=False),
                                      autocommit=True, **options.get("connect_args", {}))

@@ -161,6 +161,15 @@ class Gunicorn:
             sizes.append(kilobytes / 1024)
         return sizes
 
+    def worker_rss_split(self) -> list[tuple[float, float]]:
+        """Return each worker's resident memory in MB as (anonymous, file-backed): RssAnon and RssFile."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        split = []
+        for pid in children:
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+            split.append(tuple(int(fields[name].split()[0]) / 1024 for name in ("RssAnon", "RssFile")))
+        return split
+
 
 def session_cookie(base: str, email: str, password: str) -> str:
     """Sign in through the form and return the Cookie header of the session.
@@ -371,6 +380,8 @@ def measure_memory(database_url: str, figures: Figures, articles: int = 200, per
         for thread in threads:
             thread.join()
         figures.worker_rss_mb = server.worker_rss_mb()
+        split = ", ".join(f"{anon:.0f} MB and {mapped:.0f} MB" for anon, mapped in server.worker_rss_split())
+        figures.notes.append(f"worker memory after reading, anonymous and file-backed (mapped files, shared): {split}")
         if failures:
             figures.notes.append(f"{failures} article pages failed while reading the library")
 

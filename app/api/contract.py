@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-import jsonschema_rs
 from flask import current_app, request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, relevance
@@ -120,7 +119,7 @@ class BodyCheck:
     read differently (`\\s`: see app.api.schemas.base.WHITE_SPACE; `format`, which neither asserts).
     """
 
-    fast: jsonschema_rs.Validator
+    fast: object  # a jsonschema_rs validator
     full: Draft202012Validator
 
     def errors(self, data) -> list[ValidationError]:
@@ -135,6 +134,10 @@ class BodyCheck:
 
 @lru_cache(maxsize=64)
 def _body_check(name: str, max_length: int) -> BodyCheck:
+    # Loaded with the first body: a worker that only serves pages (the browser's saves are forms) never
+    # holds it (10 MB).
+    import jsonschema_rs
+
     schema = {**schemas.ref(name), "components": {"schemas": schemas.components(max_length)}}
     return BodyCheck(jsonschema_rs.validator_for(schema, validate_formats=False), Draft202012Validator(schema))
 

@@ -1,8 +1,15 @@
 """The page cache is bounded by bytes, not entries, and drops a superseded revision at once."""
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Article
+from app.services import reading
 from app.services.shared_pages import PageCache
 
 
@@ -41,3 +48,28 @@ def test_a_new_revision_drops_the_one_it_supersedes_at_once():
     assert cache.total == 0 and not cache.items
     cache.put(("page", 1, "rev3"), Entry(100), family=("page", 1))
     assert cache.total == 100
+
+
+def test_an_outline_weighs_in_the_cache_at_least_what_it_holds(app, make):
+    slug, author = make.demo_article(), make.user()
+    quotes = ["neoadjuvant chemotherapy", "rebastinib, a TIE2 inhibitor", "What were the levels of resistance"]
+    for n in range(90):
+        first = make.annotation(author, slug, quotes[n % len(quotes)], body=f"Comment number {n} on the passage.",
+                                tags=["trial", f"tag{n % 7}"])
+        if n % 3 == 0:
+            make.reply(author, first, body=f"A reply to comment {n}.")
+    with app.app_context():
+        article = db.session.scalar(select(Article).where(Article.slug == slug))
+        reading._build_outline(article, None, reading.Filters(), reading.PUBLIC_LAYER)  # statements compiled once
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            outline = reading._build_outline(article, None, reading.Filters(), reading.PUBLIC_LAYER)
+            gc.collect()
+            held = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
+        finally:
+            tracemalloc.stop()
+    assert len(outline.rows) == 120
+    # The budget counts estimates: one short of the real size lets the cache outgrow it unseen.
+    assert held * 0.9 <= outline.nbytes <= held * 1.6, (held, outline.nbytes)

@@ -115,8 +115,8 @@ class BodyCheck:
     jsonschema_rs (compiled) says whether a body fits in microseconds; jsonschema, a hundred times
     slower, says what is wrong with one that does not, in the errors `explain` reads. Only a body the
     compiled validator refuses (or cannot read) goes on to jsonschema, which decides: the two are held
-    to the same verdicts by tests/unit/test_api_body_validators.py, and the schemas avoid what engines
-    read differently (`\\s`: see app.api.schemas.base.WHITE_SPACE; `format`, which neither asserts).
+    to the same verdicts by tests/functional/api/test_api_body_validators.py, and the schemas avoid
+    what engines read differently (`\\s`: see app.api.schemas.base.WHITE_SPACE; `format`, which neither asserts).
     """
 
     fast: object  # a jsonschema_rs validator

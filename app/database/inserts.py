@@ -9,7 +9,7 @@ commit work as for any persistent object, and nothing of it is written again at 
 
 What a flush would do beside the INSERT is not done, so this is for the few write paths that do it
 themselves: session listeners (after_flush) do not see the object, which is why the search document
-of an annotation saved this way is written by the caller (`app.services.search.index.add_new`).
+of an annotation saved this way is written by the caller (`app.services.search.index.add_annotation`).
 Only column values are written: an object carrying a relationship change is refused rather than
 written without it.
 """

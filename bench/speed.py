@@ -151,24 +151,20 @@ class Gunicorn:
         self.process.terminate()
         self.process.wait(timeout=30)
 
+    def _worker_status(self) -> list[dict[str, str]]:
+        """Return each worker's /proc status fields, by name."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+                for pid in children]
+
     def worker_rss_mb(self) -> list[float]:
         """Return each worker's resident memory in MB."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        sizes = []
-        for pid in children:
-            status = Path(f"/proc/{pid}/status").read_text()
-            kilobytes = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-            sizes.append(kilobytes / 1024)
-        return sizes
+        return [int(fields["VmRSS"].split()[0]) / 1024 for fields in self._worker_status()]
 
     def worker_rss_split(self) -> list[tuple[float, float]]:
         """Return each worker's resident memory in MB as (anonymous, file-backed): RssAnon and RssFile."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        split = []
-        for pid in children:
-            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-            split.append(tuple(int(fields[name].split()[0]) / 1024 for name in ("RssAnon", "RssFile")))
-        return split
+        return [tuple(int(fields[name].split()[0]) / 1024 for name in ("RssAnon", "RssFile"))
+                for fields in self._worker_status()]
 
 
 def session_cookie(base: str, email: str, password: str) -> str:

@@ -4,7 +4,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -38,8 +49,10 @@ class Annotation(db.Model):
 
     __tablename__ = "annotations"
     # By article and creation time: what is new to a reader since their last visit (app.services.visits).
+    # By article and row version: what changed since a page last read (app.services.reading).
     __table_args__ = (Index("ix_annotations_article_status", "article_id", "status"),
-                      Index("ix_annotations_article_created", "article_id", "created_at"))
+                      Index("ix_annotations_article_created", "article_id", "created_at"),
+                      Index("ix_annotations_article_version", "article_id", "row_version"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -96,6 +109,9 @@ class Annotation(db.Model):
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set by the database whenever the row is written, and when its author's name or profile changes
+    # (migration 0016 says how): the outline of a page reads again only the rows past its mark.
+    row_version: Mapped[int] = mapped_column(BigInteger, server_default="0", server_onupdate=FetchedValue())
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])  # noqa: F821
     accepted_answer: Mapped[Annotation | None] = relationship(foreign_keys=[accepted_answer_id], remote_side=[id],

@@ -20,11 +20,13 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from markupsafe import Markup
-from sqlalchemy import String, Text, cast, func, select
+from sqlalchemy import String, Text, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
+from app.database.versions import sortable_time, version_mark
 from app.extensions import db
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Article, User, Visibility
 from app.services.anchoring import ATTACHED
@@ -181,10 +183,7 @@ def _distinct_tags(roots: list[Annotation]) -> list[str]:
 def _label(row_by_id: dict[int, AnnotationRow]):
     def label_for(span: Span) -> str:
         row = row_by_id.get(span.annotation_id)
-        if row is None:
-            return "Annotation: open discussion"
-        # The marker the link shows starts its name, so that what is seen is what speech input can say.
-        return f"{row.kind.marker} {row.kind.label} by {row.author_name}: open discussion"
+        return "Annotation: open discussion" if row is None else row.label
     return label_for
 
 
@@ -197,8 +196,7 @@ def _highlighted_body(article: Article, roots: list[AnnotationRow], personal: bo
     that a new annotation highlights again only the blocks it (or a thread moved to another page) touches.
     """
     by_id = {a.id: a for a in roots}
-    spans = [Span(a.start, a.end, a.id, a.kind.value) for a in roots
-             if a.start is not None and a.end is not None and a.anchor_state in ATTACHED]
+    spans = [a.span for a in roots if a.span is not None]
     if personal or filters.active:
         return highlight(_body_with_links(article, annotate_url), spans, _label(by_id), href_for)
     # created_at tells apart an article re-created under a reused id.
@@ -232,7 +230,9 @@ class AnnotationRow:
 
     Read with Core for all of an article's annotations; whole Annotation objects are loaded only for
     the threads a page renders. `stamp` holds every column a rendered thread shows or depends on,
-    so that a thread's rendering can be cached under the stamps of its annotations.
+    so that a thread's rendering can be cached under the stamps of its annotations. A row is never
+    changed: a changed annotation is read into a new row, so what is worked out from a row once
+    (its highlight and the highlight's label) holds for as long as the row.
     """
 
     id: int
@@ -251,11 +251,34 @@ class AnnotationRow:
     visibility: Visibility
     status: AnnotationStatus
     study_id: int | None
+    # Its creation time as text that sorts as the time (app.database.versions.sortable_time).
+    created: str
     stamp: tuple
+    # Its highlight on the article (None for a reply, or a passage not drawn), and the highlight's label.
+    span: Span | None = field(init=False)
+    label: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        drawn = (self.parent_id is None and not self.deleted and self.start is not None and self.end is not None
+                 and self.anchor_state in ATTACHED)
+        self.span = Span(self.start, self.end, self.id, self.kind.value) if drawn else None
+        self.label = _highlight_label(self.kind, self.author_name)
 
     @property
     def is_deleted(self) -> bool:
         return bool(self.deleted)
+
+    @property
+    def order(self) -> tuple[str, int]:
+        """Its place in the outline's rows: by creation time, then id (as `readable_rows` reads them)."""
+        return self.created, self.id
+
+
+@lru_cache(maxsize=4096)
+def _highlight_label(kind: AnnotationKind, author_name: str) -> str:
+    """Return the label of a highlight's link, one string for all of an author's annotations of a kind."""
+    # The marker the link shows starts its name, so that what is seen is what speech input can say.
+    return f"{kind.marker} {kind.label} by {author_name}: open discussion"
 
 
 # What a rendered thread shows beyond the outline's own columns: a change to any of them changes the
@@ -266,7 +289,9 @@ _STAMP_COLUMNS = (cast(Annotation.modified_at, String), cast(Annotation.edited_a
 _ROW_COLUMNS = (Annotation.id, Annotation.parent_id, Annotation.root_id, Annotation.kind, Annotation.start,
                 Annotation.end, Annotation.anchor_state, Annotation.deleted_at.is_not(None),
                 cast(Annotation.tags, Text), Annotation.author_id, User.display_name, Annotation.accepted_answer_id,
-                Annotation.helpful_count, Annotation.visibility, Annotation.status, Annotation.study_id)
+                Annotation.helpful_count, Annotation.visibility, Annotation.status, Annotation.study_id,
+                sortable_time(Annotation.created_at))
+_TAGS = 8
 
 
 def readable_rows(article_id: int, viewer: User | None, layer: Layer = PUBLIC_LAYER) -> list[AnnotationRow]:
@@ -278,18 +303,50 @@ def readable_rows(article_id: int, viewer: User | None, layer: Layer = PUBLIC_LA
                  .join(User, User.id == Annotation.author_id)
                  .where(Annotation.article_id == article_id, layer_clause(viewer, layer))
                  .order_by(Annotation.created_at, Annotation.id))
+    return _rows(db.session.connection().execute(statement).all())
+
+
+def _rows(results) -> list[AnnotationRow]:
     width = len(_ROW_COLUMNS)
     tags: dict[str | None, list] = {None: []}
     rows = []
-    for row in db.session.connection().execute(statement).all():
+    for row in results:
         values = list(row[:width])
         # Tags come as their JSON text, decoded once for each distinct list (most annotations share a few).
-        raw = values[8]
+        raw = values[_TAGS]
         if raw not in tags:
             tags[raw] = json.loads(raw) or []
-        values[8] = tags[raw]
+        values[_TAGS] = tags[raw]
         rows.append(AnnotationRow(*values, stamp=tuple(row)))
     return rows
+
+
+def public_rows_since(article_id: int, mark: int) -> tuple[list[AnnotationRow], set[int]]:
+    """Return the public rows of the article's annotations changed at or after `mark`, and the ids no longer public.
+
+    `mark` is a `version_mark` taken before the rows last read: with these, they become the rows
+    `readable_rows` would read now (`_merged`).
+    """
+    readable = case((layer_clause(None, PUBLIC_LAYER), 1), else_=0)
+    statement = (select(*_ROW_COLUMNS, *_STAMP_COLUMNS, readable)
+                 .join(User, User.id == Annotation.author_id)
+                 .where(Annotation.article_id == article_id, Annotation.row_version >= mark)
+                 .order_by(Annotation.created_at, Annotation.id))
+    results = db.session.connection().execute(statement).all()
+    return _rows(row[:-1] for row in results if row[-1]), {row[0] for row in results if not row[-1]}
+
+
+def _merged(rows: list[AnnotationRow], changed: list[AnnotationRow], gone: set[int]) -> list[AnnotationRow]:
+    """Return `rows` with the `changed` ones put in (in place, or in order when new) and the `gone` ones left out."""
+    fresh = {row.id: row for row in changed}
+    merged = [fresh.pop(row.id, row) for row in rows if row.id not in gone]
+    newcomers = list(fresh.values())  # in order, as read
+    if newcomers and merged and newcomers[0].order < merged[-1].order:
+        merged += newcomers
+        merged.sort(key=lambda row: row.order)
+    else:
+        merged += newcomers
+    return merged
 
 
 def _full_annotations(ids: set[int], viewer: User | None, layer: Layer) -> dict[int, Annotation]:
@@ -400,15 +457,19 @@ class Outline:
     roots: list[AnnotationRow]
     prompts: dict
     notices: list[str]
+    # A shared outline's article state (creation time, version), and the version mark its rows were
+    # read after (app.database.versions): the next state's outline reads only the rows changed since.
+    state: tuple | None = None
+    mark: int | None = None
 
     @property
     def nbytes(self) -> int:
-        """Estimate the memory the outline holds: a row with its stamp and strings, a thread with its list.
+        """Estimate the memory the outline holds: a row with its stamp, strings and highlight, a thread with its list.
 
-        Measured with tracemalloc (tests/unit/services/test_page_cache.py keeps it honest): 500 rows
-        in 334 threads hold 500 kB. An estimate short of it would let the page cache outgrow its budget.
+        Measured with tracemalloc (tests/unit/services/test_page_cache.py keeps it honest): 120 rows
+        in 90 threads hold 146 kB. An estimate short of it would let the page cache outgrow its budget.
         """
-        return 950 * len(self.rows) + 200 * (len(self.threads) + len(self.changed) + len(self.orphans))
+        return 1100 * len(self.rows) + 200 * (len(self.threads) + len(self.changed) + len(self.orphans))
 
     def pages_by_root(self, per_page: int) -> dict[int, int]:
         """Return the page of threads (of `per_page`) on which each listed thread, by its first annotation, is."""
@@ -420,22 +481,34 @@ def outline(article: Article, viewer: User | None, filters: Filters | None = Non
     """Build every thread of `article` that `viewer` reads in `layer`, in order, from annotation rows (few queries).
 
     The public outline (no viewer, no filter) is kept per article state: the anonymous and the
-    signed-in readers' renderings of every page of threads share it. Callers copy a thread before
-    changing it (`Thread.copy`).
+    signed-in readers' renderings of every page of threads share it. The next state's outline starts
+    from it, reading only the rows changed since (`public_rows_since`); a new version of the article's
+    text reads them all. Callers copy a thread before changing it (`Thread.copy`).
     """
     filters = filters or Filters()
     if viewer is not None or filters.active or not layer.shared:
         return _build_outline(article, viewer, filters, layer)
-    key = ("outline", article.id, article.created_at.isoformat(), article.version, article.display_rev)
+    state = (article.created_at.isoformat(), article.version)
+    key = ("outline", article.id, *state, article.display_rev)
     plan = page_cache.get(key)
     if plan is None:
-        plan = _build_outline(article, None, filters, layer)
-        page_cache.put(key, plan, family=("outline", article.id))
+        family = ("outline", article.id)
+        base = page_cache.latest(family)
+        mark = version_mark(db.session.connection(), article.id)
+        if base is not None and base.state == state and base.mark is not None:
+            rows = _merged(base.rows, *public_rows_since(article.id, base.mark))
+        else:
+            rows = readable_rows(article.id, None, layer)
+        plan = _build_outline(article, None, filters, layer, rows)
+        plan.state, plan.mark = state, mark
+        page_cache.put(key, plan, family=family)
     return plan
 
 
-def _build_outline(article: Article, viewer: User | None, filters: Filters, layer: Layer) -> Outline:
-    rows = readable_rows(article.id, viewer, layer)
+def _build_outline(article: Article, viewer: User | None, filters: Filters, layer: Layer,
+                   rows: list[AnnotationRow] | None = None) -> Outline:
+    """Build the outline from `rows` (by default, every row `viewer` reads in `layer`, read now)."""
+    rows = readable_rows(article.id, viewer, layer) if rows is None else rows
     prompts = _prompts(article, layer)
     searched, notices = _text_matches(article, viewer, filters)
     by_id = {a.id: a for a in rows}

@@ -72,6 +72,12 @@ class PageCache:
             while self.total > self.max_bytes and self.items:
                 self._drop(next(iter(self.items)))
 
+    def latest(self, family: tuple):
+        """Return the family's current entry, whatever its key, or None."""
+        with self.lock:
+            key = self.families.get(family)
+            return None if key is None else self.items.get(key)
+
     def discard(self, key: tuple) -> None:
         """Forget the entry under `key`, if there is one."""
         with self.lock:

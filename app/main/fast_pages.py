@@ -145,7 +145,7 @@ class CachedArticlePages:
             return None
         if seen is None or kept.checked != seen:
             with self._reading() as connection:
-                fingerprint = Fingerprint.read(connection, kept.sql)
+                fingerprint = Fingerprint.read(connection, kept.check)
             if fingerprint.rows != kept.fingerprint.rows:
                 return None
             kept.checked = seen

@@ -315,10 +315,10 @@ def _reader_state(article_id: int, layer: Layer = PUBLIC_LAYER, keep_as=None) ->
     kept = None
     if keep_as is not None and current_user.session_secret:
         connection = db.session.connection()
-        sql = reader_pages.check_sql(current_user, keep_as, accounts.session_digest(current_user), connection.dialect)
-        fingerprint = reader_pages.Fingerprint.read(connection, sql)
+        check = reader_pages.check_sql(current_user, keep_as, accounts.session_digest(current_user))
+        fingerprint = reader_pages.Fingerprint.read(connection, check)
         if article_service.page_key(keep_as.slug) == keep_as:  # else the content may be older than the fingerprint
-            kept = reader_pages.pending_page(sql, fingerprint, state.due)
+            kept = reader_pages.pending_page(check, fingerprint, state.due)
     threads = {int(k) for k in follows.followed_keys(user_id, FollowTarget.THREAD) if k.isdigit()}
     marks = ReaderMarks(voted=frozenset(helpful.voted_ids(user_id, article_id)), followed_threads=frozenset(threads),
                         new=tuple(visits.new_ids(article_id, current_user, state.new_since, layer)))

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, cast, func, literal, null, select, union_all
+from sqlalchemy import String, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.sql import Select
 
 from app.models import ArticleVisit, Follow, FollowTarget, User, UserSession
@@ -56,8 +56,9 @@ def _text(*columns):
 
 
 def _row(label: str, value, until=None):
-    return (literal(label, String).label("label"), value.label("value"),
-            (until if until is not None else cast(null(), UTCDateTime)).label("until"))
+    # Every column is read as the database sends it (no result processing), on the first run as on the next.
+    until = until if until is not None else cast(null(), UTCDateTime)
+    return (literal(label, String).label("label"), value.label("value"), type_coerce(until, String).label("until"))
 
 
 def _rows_of(label: str, statement: Select, *names: str) -> Select:
@@ -94,14 +95,35 @@ def check_statement(user: User, key: PageKey, session_digest: str) -> Select:
     return union_all(*parts)
 
 
-def check_sql(user: User, key: PageKey, session_digest: str, dialect) -> str:
-    """Return `check_statement` as SQL text for `dialect`, its values written in.
+class Check:
+    """`check_statement` to run again: the SQL as the database received it, and its values.
 
-    Text, not the statement: a Core statement of this size holds some 270 kB of objects, and a
-    kept page would carry one for as long as it lives. The text is about 5 kB.
+    The first read (`Fingerprint.read`) runs the statement, which SQLAlchemy compiles once per shape
+    and keeps; what it sent is kept to send again as is. Text, not the statement: a Core statement
+    of this size holds some 270 kB of objects, and a kept page would carry one for as long as it
+    lives. The text is about 5 kB, one string for every page of the same shape.
     """
-    statement = check_statement(user, key, session_digest)
-    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+    __slots__ = ("statement", "sql", "params")
+
+    def __init__(self, statement: Select):
+        self.statement: Select | None = statement
+        self.sql: str = ""
+        self.params: tuple | dict = ()
+
+    def run(self, connection):
+        """Run the check on `connection` (the app's or the page cache's own, of the same database); return its rows."""
+        if self.statement is None:
+            return connection.exec_driver_sql(self.sql, self.params).all()
+        result = connection.execute(self.statement)
+        rows = result.all()
+        self.sql, self.params, self.statement = result.context.statement, result.context.parameters[0], None
+        return rows
+
+
+def check_sql(user: User, key: PageKey, session_digest: str) -> Check:
+    """Return `check_statement`, to run (`Fingerprint.read`) and run again as is."""
+    return Check(check_statement(user, key, session_digest))
 
 
 def _moment(value) -> datetime | None:
@@ -120,9 +142,9 @@ class Fingerprint:
     until: datetime | None
 
     @classmethod
-    def read(cls, connection, sql: str) -> Fingerprint:
-        """Run the check's SQL (`check_sql`) on `connection` (the app's or the page cache's own)."""
-        rows = connection.exec_driver_sql(sql).all()
+    def read(cls, connection, check: Check) -> Fingerprint:
+        """Run the check (`check_sql`) on `connection` (the app's or the page cache's own)."""
+        rows = check.run(connection)
         now = utcnow()
         moments = [moment for moment in (_moment(row[2]) for row in rows) if moment is not None and moment > now]
         # The moments are compared too: a session given a new end is a new fingerprint.
@@ -133,7 +155,7 @@ class Fingerprint:
 class ReaderPage:
     """A signed-in reader's finished article page, and what says whether it still holds."""
 
-    sql: str
+    check: Check
     fingerprint: Fingerprint
     valid_until: datetime
     status: str = "200 OK"
@@ -144,16 +166,19 @@ class ReaderPage:
 
     @property
     def nbytes(self) -> int:
-        """The bytes the entry holds: the page, the check's text, the fingerprint and the headers."""
-        return len(self.body) + len(self.sql) + 64 * len(self.fingerprint.rows) + 2048
+        """The bytes the entry holds: the page, the check's values, the fingerprint and the headers.
+
+        The check's text is shared by the pages of every reader of the same shape.
+        """
+        return len(self.body) + 64 * len(self.check.params) + 64 * len(self.fingerprint.rows) + 2048
 
     def holds(self, now: datetime) -> bool:
         return now < self.valid_until
 
 
-def pending_page(sql: str, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
+def pending_page(check: Check, fingerprint: Fingerprint, visit_due: datetime) -> ReaderPage:
     """Return the page to keep once the response is known, valid until the first moment it may change alone."""
     moments = [visit_due, utcnow() + LONGEST]
     if fingerprint.until is not None:
         moments.append(fingerprint.until)
-    return ReaderPage(sql=sql, fingerprint=fingerprint, valid_until=min(moments))
+    return ReaderPage(check=check, fingerprint=fingerprint, valid_until=min(moments))

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from markupsafe import Markup
 from sqlalchemy import String, Text, case, cast, func, select
@@ -461,6 +461,7 @@ class Outline:
     # read after (app.database.versions): the next state's outline reads only the rows changed since.
     state: tuple | None = None
     mark: int | None = None
+    _pages: dict = field(default_factory=dict, repr=False)
 
     @property
     def nbytes(self) -> int:
@@ -471,9 +472,30 @@ class Outline:
         """
         return 1100 * len(self.rows) + 200 * (len(self.threads) + len(self.changed) + len(self.orphans))
 
+    @cached_property
+    def live_roots(self) -> list[AnnotationRow]:
+        """The top-level annotations not deleted."""
+        return [a for a in self.roots if not a.is_deleted]
+
+    @cached_property
+    def summary(self) -> tuple[dict[str, int], list[str], list[tuple[int, str]], bool]:
+        """Worked out once per outline: the count of drawn highlights by kind, the tags used, the authors
+        (id, name) by name, and whether every top-level annotation is public."""
+        live = self.live_roots
+        counts = Counter(a.kind.value for a in live if a.anchor_state in ATTACHED)
+        return ({k.value: counts.get(k.value, 0) for k in AnnotationKind}, _distinct_tags(live),
+                sorted({(a.author_id, a.author_name) for a in self.rows}, key=lambda x: x[1]),
+                all(is_public(a) for a in self.roots))
+
     def pages_by_root(self, per_page: int) -> dict[int, int]:
-        """Return the page of threads (of `per_page`) on which each listed thread, by its first annotation, is."""
-        return {thread.root.id: n // per_page + 1 for n, thread in enumerate(self.threads)}
+        """Return the page of threads (of `per_page`) on which each listed thread, by its first annotation, is.
+
+        Worked out once per outline and page size; callers do not change it.
+        """
+        pages = self._pages.get(per_page)
+        if pages is None:
+            pages = self._pages[per_page] = {thread.root.id: n // per_page + 1 for n, thread in enumerate(self.threads)}
+        return pages
 
 
 def outline(article: Article, viewer: User | None, filters: Filters | None = None,
@@ -597,21 +619,18 @@ def discussion(article: Article, viewer: User | None, filters: Filters | None = 
             addresses[number] = page_url(number)
         return f"{addresses[number]}#a-{span.annotation_id}"
 
-    rows, roots = plan.rows, plan.roots
-    live_roots = [a for a in roots if not a.is_deleted]
-    counts = Counter(a.kind.value for a in live_roots if a.anchor_state in ATTACHED)
-    personal = not layer.shared or any(not is_public(a) for a in roots)
-    shown_roots = [t.root for t in plan.threads if isinstance(t.root, AnnotationRow) and not t.root.is_deleted]
-    body = _highlighted_body(article, shown_roots if filters.active else live_roots, personal, filters,
-                             annotate_url, href_for)
+    live_roots = plan.live_roots
+    counts, tags, authors, all_public = plan.summary
+    personal = not layer.shared or not all_public
+    if filters.active:
+        live_roots = [t.root for t in plan.threads if isinstance(t.root, AnnotationRow) and not t.root.is_deleted]
+    body = _highlighted_body(article, live_roots, personal, filters, annotate_url, href_for)
     shared = cache_as if viewer is None and layer.shared and not personal else None
     threads, changed, orphans = ([t.copy() for t in group] for group in (threads, changed, orphans))
     _load_threads([*threads, *changed, *orphans], shared, viewer, layer)
     return Discussion(threads=threads, changed=changed, orphans=orphans,
-                      counts={k.value: counts.get(k.value, 0) for k in AnnotationKind},
-                      tags=_distinct_tags(live_roots),
-                      authors=sorted({(a.author_id, a.author_name) for a in rows}, key=lambda x: x[1]),
-                      body_html=body, total=len(live_roots), filter_notices=plan.notices, layer=layer,
+                      counts=dict(counts), tags=list(tags), authors=list(authors),
+                      body_html=body, total=len(plan.live_roots), filter_notices=plan.notices, layer=layer,
                       prompts=plan.prompts, page=page or 1, pages=pages, thread_total=len(plan.threads),
                       per_page=per_page if page is not None else len(plan.threads), page_url=page_url,
                       page_of=page_of)

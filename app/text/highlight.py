@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -92,14 +92,21 @@ def highlight_blocks(
     events, length = parse_events(html)
     valid = sorted((s for s in spans if 0 <= s.start < s.end <= length), key=lambda s: (s.start, s.end))
     refs_at = _ref_positions(events, valid)
+    blocks = _top_level_blocks(events)
+    # Block n holds the text [begins[n], ends[n]); the blocks follow one another without gaps.
+    begins = [events[low].offset for low, _ in blocks]
+    ends = begins[1:] + [length]
+    touching: list[list[Span]] = [[] for _ in blocks]
+    for span in valid:  # in order, so each block's spans are too
+        for index in range(bisect_right(ends, span.start), bisect_left(begins, span.end)):
+            touching[index].append(span)
+    ending_in: list[dict[int, list[Span]]] = [{} for _ in blocks]
+    for offset, found in refs_at.items():
+        # A link goes after a highlighted character: in the block whose text holds offset - 1.
+        ending_in[bisect_left(ends, offset)][offset] = found
     out: list[str] = []
-    starts = [s.start for s in valid]
-    for index, (low, high) in enumerate(_top_level_blocks(events)):
-        block = events[low:high]
-        begin = block[0].offset
-        end = events[high].offset if high < len(events) else length
-        inside = [s for s in valid[:bisect_left(starts, end)] if s.end > begin]
-        refs = {offset: found for offset, found in refs_at.items() if begin < offset <= end}
+    for index, (low, high) in enumerate(blocks):
+        block, inside, refs = events[low:high], touching[index], ending_in[index]
         signature = ("".join(event.raw for event in block),
                      tuple((s.start, s.end, s.annotation_id, s.kind, label_for(s), href_for(s)) for s in inside),
                      tuple(sorted((offset, tuple(s.annotation_id for s in found)) for offset, found in refs.items())))

@@ -277,9 +277,9 @@ def test_an_annotation_landing_while_a_page_is_drawn_is_on_the_next_page(app, wo
 
     read = reader_pages.Fingerprint.read
 
-    def change_then_read(connection, sql):
+    def change_then_read(connection, check):
         make.annotation(world["author"], world["slug"], QUOTE, body="LANDED WHILE DRAWN")
-        return read(connection, sql)
+        return read(connection, check)
 
     client, _ = _kept(app, world, "reader", views)
     for key in [key for key in page_cache.items if key[0] == "reader-page"]:

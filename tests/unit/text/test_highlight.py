@@ -323,6 +323,55 @@ def test_highlighting_block_by_block_gives_the_same_html_as_the_whole_body(artic
         assert highlight_blocks(html, spans, _label, _href, lambda index, signature, render: render()) == whole
 
 
+def _changed(rng: random.Random, spans: list[Span], length: int, pages: dict[int, int]) -> list[Span]:
+    """Return `spans` after one small change, as an annotation makes: added, dropped, moved, of another kind or page."""
+    spans = list(spans)
+    change = rng.choice(["add", "drop", "move", "kind", "page"]) if spans else "add"
+    if change == "add" or len(spans) < 2:
+        start = rng.randrange(length)
+        size = rng.choice([1, 3, rng.randint(1, 60), rng.randint(1, 900)])
+        spans.append(Span(start, min(length, start + size), rng.randrange(1, 10**6), rng.choice(KINDS)))
+    elif change == "drop":
+        spans.pop(rng.randrange(len(spans)))
+    else:
+        n = rng.randrange(len(spans))
+        old = spans[n]
+        if change == "move":
+            # Its start, its end or both, by a character.
+            moves = rng.choice([(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)])
+            start = min(max(0, old.start + moves[0]), length - 1)
+            end = min(max(old.end + moves[1], start + 1), length)
+            spans[n] = Span(start, end, old.annotation_id, old.kind)
+        elif change == "kind":
+            spans[n] = Span(old.start, old.end, old.annotation_id, rng.choice(KINDS))
+        else:
+            pages[old.annotation_id] = pages.get(old.annotation_id, 1) + 1
+    return spans
+
+
+def test_blocks_kept_under_their_signatures_are_never_stale(article):
+    """Whatever changes, a block reused from what was kept is the block rendered afresh."""
+    html = add_block_links(article.html, lambda n: f"/annotate?block={n}", "annotate")
+    length = len(canonical_text(html))
+    rng = random.Random(11)
+    kept: dict[tuple, str] = {}
+    pages: dict[int, int] = {}
+
+    def reuse(index, signature, render):
+        if (index, signature) not in kept:
+            kept[(index, signature)] = render()
+        return kept[(index, signature)]
+
+    def href(span: Span) -> str:
+        return f"/articles/a?threads={pages.get(span.annotation_id, 1)}#a-{span.annotation_id}"
+
+    spans = random_spans(rng, length)
+    for _ in range(400):
+        spans = _changed(rng, spans, length, pages)
+        assert highlight_blocks(html, spans, _label, href, reuse) == highlight(html, spans, _label, href)
+    assert len(kept) > 100
+
+
 def test_a_new_span_renders_again_only_the_blocks_it_touches(article):
     html = add_block_links(article.html, lambda n: f"/annotate?block={n}", "annotate")
     text = canonical_text(html)

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Action, Annotation, AnnotationKind, Article, User
+from app.models import Action, Annotation, AnnotationKind, Article, Group, User, Visibility
 from app.services import accounts, annotations, answers, helpful, moderation, reading
+from app.services.premoderation import initial_status
 from app.services.shared_pages import page_cache
 
 QUOTES = ["neoadjuvant chemotherapy", "rebastinib, a TIE2 inhibitor", "What were the levels of resistance"]
@@ -62,6 +63,8 @@ def test_the_kept_outline_is_the_one_read_afresh_after_every_kind_of_change(app,
     page_cache.clear()
     slug = make.demo_article()
     author, other, moderator = make.user(trusted=True), make.user(trusted=True), make.user("moderator")
+    newcomer = make.user()  # not yet trusted: their public annotations wait for a moderator
+    club, _ = make.group(author, members=[other])
     first = [make.annotation(author if n % 2 else other, slug, QUOTES[n % 3], body=f"Comment {n}.", tags=[f"t{n}"])
              for n in range(6)]
     question = make.annotation(other, slug, QUOTES[0], body="Which trial was this?", kind=AnnotationKind.QUESTION)
@@ -78,6 +81,12 @@ def test_the_kept_outline_is_the_one_read_afresh_after_every_kind_of_change(app,
                          kind=AnnotationKind.CRITIQUE)
 
     reply_ids: list[int] = []
+    waiting: list[int] = []
+
+    def moved(annotation_id: int, visibility: Visibility, group_id: int | None = None):
+        annotations.edit(db.session.get(Annotation, annotation_id),
+                         audience=(visibility, db.session.get(Group, group_id) if group_id else None))
+
     steps = {
         "a new annotation": lambda: annotations.create(_article(slug), db.session.get(User, author.id),
                                                        body="Late comment.",
@@ -102,6 +111,15 @@ def test_the_kept_outline_is_the_one_read_afresh_after_every_kind_of_change(app,
         "a deletion": lambda: annotations.delete(db.session.get(Annotation, first[4])),
         "an author's new name and profession": lambda: accounts.update_profile(
             db.session.get(User, author.id), display_name="Dr Renamed", profession="Pharmacist"),
+        "a thread made private": lambda: moved(first[5], Visibility.PRIVATE),
+        "a thread moved to a journal club": lambda: moved(first[1], Visibility.GROUP, club),
+        "the thread back in public": lambda: moved(first[1], Visibility.PUBLIC),
+        "a newcomer's annotation, waiting for review": lambda: waiting.append(annotations.create(
+            _article(slug), db.session.get(User, newcomer.id), body="A first comment.",
+            selector=annotations.anchor(_article(slug), QUOTES[0]),
+            status=initial_status(db.session.get(User, newcomer.id), Visibility.PUBLIC)).id),
+        "the newcomer's annotation approved": lambda: moderation.transition(
+            db.session.get(Annotation, waiting[0]), Action.APPROVE, db.session.get(User, moderator.id)),
     }
     for what, do in steps.items():
         before = len(counted_reads)
@@ -113,6 +131,7 @@ def test_the_kept_outline_is_the_one_read_afresh_after_every_kind_of_change(app,
         shown = {row.id: row for row in reading.outline(_article(slug), None).rows}
         db.session.rollback()
     assert first[3] in shown and question not in shown and shown[first[1]].kind == AnnotationKind.CRITIQUE
+    assert first[5] not in shown and waiting[0] in shown
     renamed = shown[first[1]]
     assert renamed.author_name == "Dr Renamed" and renamed.label.endswith("by Dr Renamed: open discussion")
 

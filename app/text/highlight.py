@@ -32,7 +32,7 @@ _ASCII_WHITESPACE = " \t\n\f\r"
 _PHRASING_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A highlighted range [start, end) of canonical text belonging to one annotation."""
 

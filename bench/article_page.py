@@ -6,7 +6,9 @@ reader and as a signed-in reader. Prints one line per size:
 
     annotations  queries  anon_first_ms  anon_cached_ms  reader_ms
 
-"first" is the first request after a change (highlights rendered), "cached" a repeat request.
+"first" is the first request of a new app on that database (cold: templates compiled, nothing
+cached), "cached" a repeat request. The first render after a change to a warm page is measured by
+bench/speed.py.
 Run: .venv/bin/python bench/article_page.py [sizes...]
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from flask import Response, abort, current_app, has_request_context, render_template, request, session, url_for
+from flask import Response, abort, current_app, g, has_request_context, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -53,15 +53,24 @@ def _signed_in_user():
 
 
 def _moderation_waiting() -> int:
-    """Count the items waiting for a moderator, only for moderators (one COUNT query)."""
+    """Count the items waiting for a moderator, only for moderators (one COUNT query a request)."""
     user = _signed_in_user()
-    return waiting_count(user) if user is not None and user.is_moderator else 0
+    return _once_a_request("moderation_waiting", user, waiting_count) if user is not None and user.is_moderator else 0
 
 
 def _unread_notifications() -> int:
-    """Count the signed-in user's unread notifications (one COUNT query)."""
+    """Count the signed-in user's unread notifications (one COUNT query a request)."""
     user = _signed_in_user()
-    return unread_count(user) if user is not None else 0
+    return _once_a_request("unread_notifications", user, unread_count) if user is not None else 0
+
+
+def _once_a_request(name: str, user, count) -> int:
+    """Return `count(user)`, worked out once a request: a page rendered from two templates (the article
+    page and its content) asks twice, and nothing a view does between its templates changes it."""
+    kept = g.setdefault("postil_counts", {})
+    if (name, user.id) not in kept:
+        kept[(name, user.id)] = count(user)
+    return kept[(name, user.id)]
 
 
 @bp.app_template_filter("datetime")

@@ -20,6 +20,10 @@ A change to an author's name, profession or competing interests (joined into the
 their annotations new versions too. Annotations are never deleted one by one (they are marked
 deleted; their keys RESTRICT); an article's deletion takes them all with it, and a new article under
 its id has another creation time, which the outline's key holds.
+
+On SQLite, a later migration that rebuilds `annotations` or `users` (Alembic's batch mode copies the
+table) drops these triggers with it and must create them again: tests/functional/test_outline_changes.py
+fails without them.
 """
 import sqlalchemy as sa
 from alembic import op

@@ -18,7 +18,7 @@ from app.annotating.forms import (
 from app.auth.forms import EmptyForm
 from app.database.engine import begin_writing, reads_before_writing
 from app.extensions import db, limiter
-from app.models import Annotation, AnnotationKind, Group, Visibility
+from app.models import Annotation, AnnotationKind, AnnotationStatus, Group, Visibility
 from app.security.loaders import get_annotation_or_404, get_published_article_or_404
 from app.security.permissions import Permission, can, require
 from app.services import anchoring, groups
@@ -28,7 +28,7 @@ from app.services import flags as flag_service
 from app.services.articles import references_of
 from app.services.errors import Conflict, Forbidden, ServiceError
 from app.services.premoderation import initial_status
-from app.services.visibility import can_read, is_public
+from app.services.visibility import can_read
 from app.text.markdown import render_article
 
 
@@ -159,10 +159,11 @@ def _created_message(annotation: Annotation) -> str:
     return "Your annotation is published."
 
 
-def _edited_message(annotation: Annotation, was_public: bool) -> str:
-    if was_public and annotation.status.value == "pending":
-        return ("Your changes are saved and wait for a moderator, as your new annotations do: until they are "
-                "approved, only you can see this annotation.")
+def _edited_message(annotation: Annotation, was_published: bool) -> str:
+    if was_published and annotation.status.value == "pending":
+        where = f" of “{annotation.group.name}”" if annotation.group is not None else ""
+        return (f"Your changes are saved and wait for a moderator{where}, as your new annotations do: until they "
+                "are approved, only you can see this annotation.")
     return "Your changes are saved."
 
 
@@ -244,7 +245,7 @@ def edit(annotation_id: int):
         form.visibility.choices = _edit_audience_choices(annotation)
         if request.method == "GET":
             form.visibility.data = audience_before
-    was_public = is_public(annotation)
+    was_published = annotation.status == AnnotationStatus.PUBLISHED and annotation.visibility != Visibility.PRIVATE
     if form.validate_on_submit():
         try:
             audience = (_audience(form.visibility.data)
@@ -263,7 +264,7 @@ def edit(annotation_id: int):
             db.session.commit()
             if _audience_value(annotation) != audience_before:
                 return _after_save(annotation, _moved_message(annotation))
-            return _after_save(annotation, _edited_message(annotation, was_public))
+            return _after_save(annotation, _edited_message(annotation, was_published))
     shown = _appraisal_input() if request.method == "POST" else (
         appraisal_service.values_of(annotation.appraisal).__dict__ if annotation.appraisal else {})
     return _form_page(form, "annotating/edit.html", annotation=annotation, appraisal_values_in=shown)

@@ -252,10 +252,11 @@ def transition(annotation: Annotation, action: Action | str, actor: User | None,
 
 
 def hold_edit_if_premoderated(annotation: Annotation, author: User) -> bool:
-    """Send an edited published public annotation back to the queue when its author is still under
-    pre-moderation (their new annotations would wait); return whether it was."""
-    if (annotation.status != S.PUBLISHED or annotation.visibility != Visibility.PUBLIC
-            or initial_status(author, Visibility.PUBLIC) != S.PENDING):
+    """Send an edited published annotation back to the queue when its author's new annotations in its
+    audience would wait (the site's pre-moderation, or a journal club's for its new members); return
+    whether it was. The club's moderators decide on a club's, as on its new annotations."""
+    if (annotation.status != S.PUBLISHED or annotation.visibility == Visibility.PRIVATE
+            or initial_status(author, annotation.visibility, annotation.group) != S.PENDING):
         return False
     transition(annotation, Action.HOLD_EDIT, author,
                reason="Edited by an author whose annotations are still reviewed before they are published")

@@ -125,3 +125,35 @@ def test_a_club_can_pre_moderate_its_new_members_and_its_moderators_approve(app,
     # The site's moderators have no say on a club's unflagged, pending annotations.
     site_mod = _client(app, make.user(role="moderator", name="Dr Site"))
     assert "Quokka" not in site_mod.get("/moderation/").get_data(as_text=True)
+
+
+def test_a_pre_moderated_members_edit_goes_back_to_the_clubs_moderators(app, make):
+    """An approved annotation edited by a member still under the club's pre-moderation waits again.
+
+    Otherwise a newcomer could have a harmless first note approved, then rewrite it into anything.
+    """
+    slug = make.demo_article()
+    owner, newcomer = make.user(name="Dr Own", trusted=True), make.user(name="Dr New", trusted=True)
+    member = make.user(name="Dr Member", trusted=True)
+    group_id, group_slug = make.group(owner, "Careful club", members=[newcomer, member], premoderate=True)
+    annotation_id = make.annotation(newcomer, slug, QUOTE, body="Quokka first thoughts.", group_id=group_id)
+    owner_client = _client(app, owner)
+    assert _decide(owner_client, annotation_id, "approve").status_code == 303
+    layer = f"/articles/{slug}?layer=group:{group_slug}"
+    reader = _client(app, member)
+    assert "Quokka first thoughts." in reader.get(layer).get_data(as_text=True)
+
+    writer = _client(app, newcomer)
+    form = writer.get(f"/annotations/{annotation_id}/edit").get_data(as_text=True)
+    saved = writer.post(f"/annotations/{annotation_id}/edit", data={
+        "csrf_token": csrf_from(form), "body": "Quokka rewritten: buy now.", "kind": "comment", "tags": "",
+        "visibility": f"group:{group_slug}"}, follow_redirects=True).get_data(as_text=True)
+    assert "wait for a moderator of “Careful club”, as your new annotations do" in saved
+    assert "Quokka" not in reader.get(layer).get_data(as_text=True)
+    assert "Quokka rewritten: buy now." in owner_client.get("/moderation/").get_data(as_text=True)
+    # Still sealed from the site's moderators, as the club's new annotations are.
+    assert "Quokka" not in _client(app, make.user(role="moderator", name="Dr Site")).get(
+        "/moderation/").get_data(as_text=True)
+    assert ("hold_edit", annotation_id, group_id, newcomer.id) in _log(app)
+    assert _decide(owner_client, annotation_id, "approve").status_code == 303
+    assert "Quokka rewritten: buy now." in reader.get(layer).get_data(as_text=True)

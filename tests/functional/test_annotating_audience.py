@@ -2,6 +2,8 @@
 app.services.annotations.edit (replies follow their thread, others' replies pin it, pre-moderation applies)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -193,3 +195,18 @@ def test_a_replys_edit_form_offers_no_audience_and_a_posted_one_changes_nothing(
     assert _edit(mine, reply, body="My reply, edited.", visibility="private").status_code == 302
     with app.app_context():
         assert db.session.get(Annotation, reply).visibility == Visibility.PUBLIC
+
+
+def test_the_audience_choice_is_described_by_its_help_and_its_error(app, make, story):
+    """A screen reader entering the "Who can read it" group hears what changing it does, and what went wrong."""
+    note = make.annotation(story["author"], story["slug"], QUOTE, body=f"{WORD}: which models?",
+                           visibility=Visibility.PRIVATE)
+    author = _client(app, story["author"])
+    page = author.get(f"/annotations/{note}/edit").get_data(as_text=True)
+    fieldset = re.search(r'<fieldset[^>]*>\s*<legend>Who can read it</legend>.*?</fieldset>', page, re.S).group(0)
+    assert 'aria-describedby="visibility-help"' in fieldset
+    assert re.search(r'<p class="help" id="visibility-help">Replies follow their thread\.', fieldset)
+    refused = _edit(author, note, visibility="group:no-such-club").get_data(as_text=True)
+    fieldset = re.search(r'<fieldset[^>]*>\s*<legend>Who can read it</legend>.*?</fieldset>', refused, re.S).group(0)
+    assert 'aria-describedby="visibility-help visibility-error"' in fieldset
+    assert 'id="visibility-error"' in fieldset

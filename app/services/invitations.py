@@ -80,7 +80,7 @@ def invite_by_email(group: Group, actor: User, address: str, link_for: Callable[
         notifications.notify(account.id, INVITATION_KIND,
                              f"{actor.display_name} invited you to join the journal club “{group.name}”. The "
                              f"link is in the email sent to {email}; it works until {expires}.",
-                             actor_id=actor.id, event_key=f"group-invitation:{invitation.id}")
+                             actor_id=actor.id, event_key=f"group-invitation:{invitation.id}", emailed=True)
     return invitation
 
 

@@ -73,15 +73,19 @@ ABOUT_OWN_ANNOTATION = frozenset({Kind.APPROVED, Kind.HIDDEN, Kind.RESTORED, Kin
 
 
 def notify(user_id: int, kind: str, message: str, annotation_id: int | None = None, *,
-           actor_id: int | None = None, event_key: str | None = None) -> Notification | None:
+           actor_id: int | None = None, event_key: str | None = None, emailed: bool = False) -> Notification | None:
     """Tell `user_id` about an event, in the app and as they chose for its type; flush, don't commit.
 
     Returns None, writing nothing, when the person turned the event's type off or was already told
-    about `event_key`. Email goes through the outbox; nothing is sent from here.
+    about `event_key`. Email goes through the outbox; nothing is sent from here. `emailed`: the event
+    reached them by an email of its own (an account email): it is shown in the app only, never
+    emailed again, alone or in a digest.
     """
     delivery = prefs.delivery_for(user_id, prefs.event_type_of(kind))
     if delivery == prefs.Delivery.OFF:
         return None
+    if emailed:
+        delivery = prefs.Delivery.APP
     if event_key is not None and db.session.scalar(select(Notification.id).where(
             Notification.user_id == user_id, Notification.event_key == event_key).limit(1)):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -53,6 +54,30 @@ def test_an_email_invitation_reaches_the_address_and_the_account_with_a_link_fro
     with app.app_context():
         assert db.session.scalar(select(GroupMembership.role).where(GroupMembership.user_id == invitee.id)) == (
             GroupRole.MEMBER)
+
+
+@pytest.mark.parametrize("delivery", ["instant", "daily"])
+def test_an_invitation_is_emailed_once_whatever_the_invitees_choice_for_other_updates(app, make, smtp_server,
+                                                                                      delivery):
+    """The invitation email is the email: its notice in the app is not mailed again, alone or in a digest."""
+    from app.models import User
+    from app.services import digests, preferences
+
+    owner = make.user(name="Dr Own Er")
+    invitee = make.user(name="Dr In Vitee", email="invitee@hospital.example")
+    with app.app_context():
+        preferences.set_choices(db.session.get(User, invitee.id), {"updates": delivery})
+        db.session.commit()
+    _, slug = make.group(owner, "Respiratory club")
+    _post(_client(app, owner), f"/groups/{slug}/invitations", f"/groups/{slug}/invitations",
+          {"email-email": invitee.email})
+    with app.app_context():
+        digests.build("daily")
+        db.session.commit()
+    send_outbox(app)
+    assert [m.message["Subject"] for m in smtp_server.received] == ["Invitation to “Respiratory club”"]
+    assert "Dr Own Er invited you to join the journal club “Respiratory club”" in _client(app, invitee).get(
+        "/notifications").get_data(as_text=True)
 
 
 def test_anyone_signed_in_joins_an_open_club_and_the_owner_manages_its_members(app, make):

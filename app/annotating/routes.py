@@ -16,7 +16,7 @@ from app.annotating.forms import (
     audience_choices,
 )
 from app.auth.forms import EmptyForm
-from app.database.engine import begin_writing, reads_before_writing
+from app.database.engine import begin_writing, reads_before_writing, running_again
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationKind, AnnotationStatus, Group, Visibility
 from app.security.loaders import get_annotation_or_404, get_published_article_or_404
@@ -56,7 +56,7 @@ def _field_error(form, exc: ServiceError, default: str = "body") -> None:
 @bp.route("/articles/<slug>/annotate", methods=["GET", "POST"])
 @reads_before_writing
 @require(Permission.ANNOTATE)
-@limiter.limit(_annotation_limit, methods=["POST"])
+@limiter.limit(_annotation_limit, methods=["POST"], exempt_when=running_again)
 def annotate(slug: str):
     # A save reads only the article's text and name; its page (GET, or a refused save) shows its references.
     article = get_published_article_or_404(slug, references=request.method == "GET")

@@ -23,7 +23,7 @@ from app.api.schemas import JSON_LD
 from app.api.schemas.annotations import PAGE_SIZE
 from app.api.schemas.base import page_from
 from app.api.serializers import serialize_annotation
-from app.database.engine import begin_writing, reads_before_writing
+from app.database.engine import begin_writing, reads_before_writing, running_again
 from app.extensions import db, limiter
 from app.models import Annotation, AnnotationStatus, Article, ArticleStatus, Citation, User, Visibility
 from app.security.loaders import get_published_article_or_404
@@ -177,7 +177,7 @@ def _limit(config_key: str):
 @_route(CONTAINER_RULES, "POST", "create_annotation")
 @reads_before_writing
 @api_permission(Permission.ANNOTATE)
-@limiter.limit(_limit("RATELIMIT_ANNOTATIONS"), key_func=rate_limit_key)
+@limiter.limit(_limit("RATELIMIT_ANNOTATIONS"), key_func=rate_limit_key, exempt_when=running_again)
 @operation("Annotate a passage, or reply to an annotation. Rate limited per account.",
            {201: Documented("Created; `Location` is its IRI. Its `status` is `pending` while a new account's "
                             "public annotations await a moderator.", "Annotation", JSON_LD,

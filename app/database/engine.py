@@ -109,10 +109,20 @@ def reads_before_writing(view: Callable) -> Callable:
                 g.pop(name, None)  # the account too is read again, under the lock
             g.postil_reads_first = False
             g.postil_writes_over = False
+            g.postil_running_again = True
             return view(*args, **kwargs)
 
     wrapped.reads_first = True
     return wrapped
+
+
+def running_again() -> bool:
+    """Tell whether the request's `reads_before_writing` view is running a second time, under the lock.
+
+    What the first run counted (a rate limit's hit: `exempt_when=running_again`) must not count again:
+    the client asked once.
+    """
+    return has_request_context() and g.get("postil_running_again", False)
 
 
 def start_reading_first() -> None:

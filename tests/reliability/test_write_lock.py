@@ -282,3 +282,30 @@ def test_an_author_suspended_while_a_save_was_checked_saves_nothing(sqlite_app, 
     assert response.status_code == 403
     assert "suspended" in response.get_data(as_text=True)
     assert _saved(sqlite_app, "Written as the suspension landed.") is None
+
+
+def test_a_save_run_again_under_the_lock_counts_once_against_the_rate_limit(sqlite_app, clean_sqlite, another_app,
+                                                                           monkeypatch):
+    """A save whose reads changed before the lock runs again: the reader asked once, and is counted once."""
+    from app.services import annotations as annotation_service
+
+    limited = another_app(SQLALCHEMY_DATABASE_URI=sqlite_app.config["SQLALCHEMY_DATABASE_URI"],
+                          RATELIMIT_ENABLED=True, RATELIMIT_ANNOTATIONS="2 per minute")
+    client, token, slug, _ = _signed_in_reader(limited)
+    real_prepare = annotation_service.prepare
+    calls: list[int] = []
+
+    def prepare(*args, **kwargs):
+        calls.append(1)
+        prepared = real_prepare(*args, **kwargs)
+        if len(calls) == 1:
+            _meanwhile(limited, "UPDATE articles SET version = version + 1 WHERE slug = :slug", slug=slug)
+        return prepared
+
+    monkeypatch.setattr(annotation_service, "prepare", prepare)
+    assert _annotate(client, token, slug, "Saved on the revised version.").status_code == 201
+    assert len(calls) == 2  # it ran again under the lock
+    assert _annotate(client, token, slug, "The second of two a minute.").status_code == 201
+    refused = _annotate(client, token, slug, "One too many.")
+    assert refused.status_code == 429
+    assert _saved(limited, "One too many.") is None

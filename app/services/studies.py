@@ -12,13 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from dataclasses import fields as dc_fields
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from app.bibliography import EXPORT_FORMATS, FormatError, export, suggest_level
 from app.bibliography.identifiers import normalise_title
 from app.bibliography.record import StudyRecord
 from app.extensions import db
-from app.models import Article, Citation, Study
+from app.models import Annotation, Article, Citation, Study
 from app.services import notifications
 from app.services.articles import bump_display
 from app.services.duplicates import DuplicateStudy, duplicate_error, find_other_duplicate
@@ -174,16 +174,19 @@ def _keys_like(base: str) -> set[str]:
 
 
 def bump_citing_articles(study: Study) -> None:
-    """Mark the pages of the articles citing `study` as stale (their reference list shows it)."""
+    """Mark stale the pages showing `study`: articles citing it, and articles with annotations linking it."""
     bump_articles_citing([study.id])
 
 
 def bump_articles_citing(study_ids) -> None:
-    """Mark the pages of the articles citing any of `study_ids` as stale."""
+    """Mark stale the pages showing any of `study_ids`: in their reference list, or on an annotation linking it
+    (which an article's revision may have left linked after dropping the reference)."""
     ids = list(study_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for article_id in set(db.session.scalars(select(Citation.article_id).where(Citation.study_id.in_(chunk)))):
+        citing = select(Citation.article_id).where(Citation.study_id.in_(chunk))
+        linking = select(Annotation.article_id).where(Annotation.study_id.in_(chunk))
+        for article_id in set(db.session.scalars(union(citing, linking))):
             bump_display(article_id)
 
 

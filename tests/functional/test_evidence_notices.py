@@ -132,3 +132,24 @@ def test_followers_of_a_study_hear_of_its_retraction_notice_once_beside_the_read
     assert [(user_id, kind) for user_id, kind, _ in rows] == [(linked.id, "retraction"), (follower.id, "retraction")]
     assert rows[0][2] is not None and rows[1][2] is None  # the citer is pointed at their annotation
     assert bystander.id not in {row[0] for row in rows}
+
+
+def test_a_notice_reaches_the_cached_page_of_an_annotation_linking_a_study_its_article_no_longer_cites(
+        runner, make, app, client):
+    """The page is kept until something on it changes: a linked study's retraction is such a change."""
+    from app.models import Article, Citation
+    from app.services.articles import bump_display
+
+    slug = make.demo_article()
+    karagiannis = _study_id(app, "karagiannis2017")
+    make.annotation(make.user(), slug, QUOTE, body="Does the mouse model hold?", study_id=karagiannis)
+    with app.app_context():  # a revision of the article dropped the reference; the annotation still links it
+        article = db.session.scalar(select(Article).where(Article.slug == slug))
+        db.session.execute(Citation.__table__.delete().where(Citation.article_id == article.id,
+                                                             Citation.study_id == karagiannis))
+        bump_display(article.id)
+        db.session.commit()
+    before = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "Does the mouse model hold?" in before and "Retracted 16 May 2026" not in before
+    runner.invoke(args=["studies", "retractions", "import", str(RW_CSV)])
+    assert "Retracted 16 May 2026" in client.get(f"/articles/{slug}").get_data(as_text=True)

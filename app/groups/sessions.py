@@ -83,6 +83,49 @@ def _starts_at(form: SessionForm):
         raise ServiceError(str(exc), "time") from None
 
 
+@bp.route("/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@require(Permission.ANNOTATE)
+def edit_session(slug: str, session_id: int):
+    """Change a session that has not started: its title, time, length or agenda (owner, moderators).
+
+    Its article stays (the prompts are pinned to its passages); the members are told of a new time.
+    """
+    group = get_group_or_404(slug)
+    meeting = get_group_session_or_404(group, session_id)
+    _moderator_of(group)
+    if group_sessions.has_started(meeting):
+        abort(409, description="This session has already started: it stays in the group's record as it was.")
+    form = SessionForm()
+    del form.article
+    form.time_zone.choices = list(zone_names())
+    if request.method == "GET":
+        starts = local(meeting.starts_at, current_user.time_zone)
+        form.title.data, form.day.data = meeting.title, starts.date()
+        form.time.data = starts.time().replace(second=0, microsecond=0)
+        form.time_zone.data = starts.tzinfo.key  # the reader's zone, or UTC when theirs is unknown
+        form.duration_minutes.data, form.agenda.data = meeting.duration_minutes, meeting.agenda
+    if form.validate_on_submit():
+        try:
+            moved = group_sessions.reschedule(meeting, current_user, group_sessions.SessionPlan(
+                title=form.title.data or "", starts_at=_starts_at(form),
+                duration_minutes=form.duration_minutes.data or 0, agenda=form.agenda.data or ""))
+        except Forbidden as exc:
+            db.session.rollback()
+            abort(403, description=exc.message)
+        except ServiceError as exc:
+            db.session.rollback()
+            name = {"starts_at": "day"}.get(exc.field or "", exc.field or "title")
+            field = getattr(form, name, form.title)
+            field.errors = [*field.errors, exc.message]
+        else:
+            db.session.commit()
+            told = " The members are told of the new time." if moved else ""
+            flash(f"The session is saved: {describe(meeting.starts_at, current_user.time_zone)}.{told}", "success")
+            return redirect(url_for("groups.session", slug=group.slug, session_id=meeting.id), code=303)
+    return (render_template("groups/session_form.html", group=group, form=form, meeting=meeting),
+            422 if form.errors else 200)
+
+
 @bp.route("/<slug>/sessions/<int:session_id>")
 @login_required
 def session(slug: str, session_id: int):

@@ -87,17 +87,45 @@ def schedule(group: Group, actor: User, article: Article, plan: SessionPlan, now
     return session
 
 
-def _tell_members(session: GroupSession, actor: User) -> None:
-    """Notify every other member, with the time in their own time zone."""
+def reschedule(session: GroupSession, actor: User, plan: SessionPlan, now: datetime | None = None) -> bool:
+    """Change the title, time, length or agenda of a session that has not started (owner or moderator); flush.
+
+    Its article stays: the prompts are pinned to its passages. The members are told when the time or
+    the length changed; returns whether it did. Raises Forbidden, Conflict (started, or the group
+    archived) or ServiceError naming the field (a start in the past), changing nothing.
+    """
+    group = db.session.get(Group, session.group_id)
+    groups.require_role(group, actor, GroupRole.MODERATOR)
+    groups.require_writable(group)
+    now = now or utcnow()
+    if has_started(session, now):
+        raise Conflict("This session has already started: it stays in the group's record as it was.")
+    plan = _clean_plan(plan, session.article, now)
+    moved = (plan.starts_at, plan.duration_minutes) != (session.starts_at, session.duration_minutes)
+    session.title, session.starts_at, session.duration_minutes = plan.title, plan.starts_at, plan.duration_minutes
+    session.agenda, session.agenda_html = plan.agenda, render_markdown(plan.agenda) if plan.agenda else ""
+    db.session.flush()
+    if moved:
+        _tell_members(session, actor, moved=True)
+    return moved
+
+
+def _tell_members(session: GroupSession, actor: User, moved: bool = False) -> None:
+    """Notify every other member that the session is scheduled (or `moved`), with the time in their own time zone."""
     people = db.session.execute(
         select(User.id, User.time_zone).join(GroupMembership, GroupMembership.user_id == User.id)
         .where(GroupMembership.group_id == session.group_id, User.id != actor.id)).all()
     group = db.session.get(Group, session.group_id)
+    done = "moved" if moved else "scheduled"
+    # Each new time is news once: told again if the session moves again.
+    key = (f"group-session:{session.id}:{session.starts_at:%Y%m%dT%H%M}:{session.duration_minutes}" if moved
+           else f"group-session:{session.id}")
     for user_id, zone_name in people:
+        when = describe(session.starts_at, zone_name)
         notifications.notify(user_id, SESSION_KIND,
-                             f"{actor.display_name} scheduled a session of “{group.name}”: “{session.title}”, "
-                             f"{describe(session.starts_at, zone_name)}.", actor_id=actor.id,
-                             event_key=f"group-session:{session.id}")
+                             f"{actor.display_name} {done} a session of “{group.name}”: “{session.title}”, "
+                             f"{when if not moved else f'now {when}'} ({session.duration_minutes} minutes).",
+                             actor_id=actor.id, event_key=key)
 
 
 def find(group: Group, session_id: int) -> GroupSession | None:

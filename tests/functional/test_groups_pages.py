@@ -145,6 +145,42 @@ def test_a_session_is_entered_and_shown_in_each_readers_time_zone_and_a_past_sta
     assert member_client.get(f"{session_path}/cpd").status_code == 409
 
 
+def test_a_moderator_moves_a_session_and_the_members_hear_of_the_new_time_once(app, make):
+    article = make.demo_article()
+    owner, member = make.user(name="Dr Own Er"), make.user(name="Dr Mem Ber")
+    group_id, slug = make.group(owner, "Moving club", members=[member])
+    session_id = make.session(group_id, owner, article, title="Models session",
+                              prompts=[(QUOTE, "Which model fits?")])
+    edit = f"/groups/{slug}/sessions/{session_id}/edit"
+    member_client, owner_client = _client(app, member), _client(app, owner)
+    assert member_client.get(edit).status_code == 403
+    page = owner_client.get(edit).get_data(as_text=True)
+    assert 'value="Models session"' in page and 'name="article"' not in page
+    fields = {"title": "Models session", "day": "2030-07-15", "time": "18:30", "time_zone": "Europe/London",
+              "duration_minutes": "90", "agenda": "- Models"}
+
+    # Bad input is named, and changes nothing.
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    refused = _post(owner_client, edit, edit, {**fields, "day": yesterday})
+    assert refused.status_code == 422 and "would start in the past" in refused.get_data(as_text=True)
+    moved = _post(owner_client, edit, edit, fields, follow_redirects=True).get_data(as_text=True)
+    assert "The members are told of the new time." in moved
+    session_page = member_client.get(f"/groups/{slug}/sessions/{session_id}").get_data(as_text=True)
+    assert "Mon 15 Jul 2030, 17:30 (UTC)" in session_page and "Which model fits?" in session_page
+    # Only the agenda changes: nobody is told again.
+    _post(owner_client, edit, edit, {**fields, "agenda": "- Models\n- Doses"})
+    _post(owner_client, edit, edit, {**fields, "agenda": "- Models\n- Doses\n- Time"})
+    notes = member_client.get("/notifications").get_data(as_text=True)
+    assert notes.count("Dr Own Er moved a session of “Moving club”: “Models session”, now Mon 15 Jul 2030, "
+                       "17:30 (UTC) (90 minutes).") == 1
+    assert "Doses" in member_client.get(f"/groups/{slug}/sessions/{session_id}").get_data(as_text=True)
+
+    # Once it has started, it stays in the record as it was.
+    started = make.session(group_id, owner, article, starts_in_minutes=-5, title="Started session")
+    late = f"/groups/{slug}/sessions/{started}/edit"
+    assert owner_client.get(late).status_code == 409
+
+
 def test_the_discussion_export_puts_prompts_first_with_their_accepted_answers(app, make):
     article = make.demo_article()
     owner, member = make.user(name="Dr Own Er"), make.user(name="Dr Mem Ber")

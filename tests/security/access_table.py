@@ -426,6 +426,13 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("POST", "/groups/<slug>/sessions/new"): [
         Case(CLUB + "/sessions/new", in_club(403, 422, suspended=403), form={})],
     ("GET", "/groups/<slug>/sessions/<int:session_id>"): [Case(SESSION, in_club(200))],
+    # A session is changed until it starts; after, it stays in the record as it was (409).
+    ("GET", "/groups/<slug>/sessions/<int:session_id>/edit"): [
+        Case(SESSION + "/edit", in_club(403, 200, suspended=403)),
+        Case(PAST + "/edit", in_club(403, 409, suspended=403))],
+    ("POST", "/groups/<slug>/sessions/<int:session_id>/edit"): [
+        Case(SESSION + "/edit", in_club(403, 422, suspended=403), form={}),
+        Case(PAST + "/edit", in_club(403, 409, suspended=403), form={})],
     ("POST", "/groups/<slug>/sessions/<int:session_id>/prompts"): [
         Case(SESSION + "/prompts", in_club(403, 422, suspended=403), form={})],
     # Too early to mark attendance, too late to cancel: each is told so on the session's page.

@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -68,6 +69,8 @@ class SessionForm(FlaskForm):
                                                 "count it.")
     agenda = TextAreaField("Agenda", validators=[Length(max=MAX_AGENDA_LENGTH)],
                            description="Markdown: a list of what the group will discuss.")
+    # When changing a session: what the editor started from (app.services.group_sessions.fingerprint).
+    seen = HiddenField()
 
 
 class PromptForm(FlaskForm):

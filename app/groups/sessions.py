@@ -104,26 +104,36 @@ def edit_session(slug: str, session_id: int):
         form.time.data = starts.time().replace(second=0, microsecond=0)
         form.time_zone.data = starts.tzinfo.key  # the reader's zone, or UTC when theirs is unknown
         form.duration_minutes.data, form.agenda.data = meeting.duration_minutes, meeting.agenda
+        form.seen.data = group_sessions.fingerprint(meeting)
+    status = 200
     if form.validate_on_submit():
         try:
             moved = group_sessions.reschedule(meeting, current_user, group_sessions.SessionPlan(
                 title=form.title.data or "", starts_at=_starts_at(form),
-                duration_minutes=form.duration_minutes.data or 0, agenda=form.agenda.data or ""))
+                duration_minutes=form.duration_minutes.data or 0, agenda=form.agenda.data or ""),
+                seen=form.seen.data or None)
         except Forbidden as exc:
             db.session.rollback()
             abort(403, description=exc.message)
         except ServiceError as exc:
             db.session.rollback()
-            name = {"starts_at": "day"}.get(exc.field or "", exc.field or "title")
-            field = getattr(form, name, form.title)
-            field.errors = [*field.errors, exc.message]
+            if exc.field == "seen":
+                # What they typed stays in the form; saving again (having compared) writes it over the change.
+                form.form_errors.append(exc.message)
+                form.seen.data = group_sessions.fingerprint(meeting)
+                status = 409
+            else:
+                name = {"starts_at": "day"}.get(exc.field or "", exc.field or "title")
+                field = getattr(form, name, form.title)
+                field.errors = [*field.errors, exc.message]
         else:
             db.session.commit()
             told = " The members are told of the new time." if moved else ""
             flash(f"The session is saved: {describe(meeting.starts_at, current_user.time_zone)}.{told}", "success")
             return redirect(url_for("groups.session", slug=group.slug, session_id=meeting.id), code=303)
-    return (render_template("groups/session_form.html", group=group, form=form, meeting=meeting),
-            422 if form.errors else 200)
+    if form.errors and status == 200:
+        status = 422
+    return render_template("groups/session_form.html", group=group, form=form, meeting=meeting), status
 
 
 @bp.route("/<slug>/sessions/<int:session_id>")

@@ -7,6 +7,7 @@ their attendance from a quarter of an hour before the start; the CPD record read
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,12 +88,21 @@ def schedule(group: Group, actor: User, article: Article, plan: SessionPlan, now
     return session
 
 
-def reschedule(session: GroupSession, actor: User, plan: SessionPlan, now: datetime | None = None) -> bool:
+def fingerprint(session: GroupSession) -> str:
+    """Return a short digest of what an editor of the session sees (title, start, length, agenda)."""
+    seen = "\x1f".join((session.title, session.starts_at.isoformat(), str(session.duration_minutes), session.agenda))
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
+
+
+def reschedule(session: GroupSession, actor: User, plan: SessionPlan, now: datetime | None = None,
+               seen: str | None = None) -> bool:
     """Change the title, time, length or agenda of a session that has not started (owner or moderator); flush.
 
     Its article stays: the prompts are pinned to its passages. The members are told when the time or
-    the length changed; returns whether it did. Raises Forbidden, Conflict (started, or the group
-    archived) or ServiceError naming the field (a start in the past), changing nothing.
+    the length changed; returns whether it did. `seen` is the `fingerprint` the editor started from:
+    a session changed since by someone else is not overwritten (Conflict, field "seen"). Raises
+    Forbidden, Conflict (started, changed meanwhile, or the group archived) or ServiceError naming
+    the field (a start in the past), changing nothing.
     """
     group = db.session.get(Group, session.group_id)
     groups.require_role(group, actor, GroupRole.MODERATOR)
@@ -100,6 +110,10 @@ def reschedule(session: GroupSession, actor: User, plan: SessionPlan, now: datet
     now = now or utcnow()
     if has_started(session, now):
         raise Conflict("This session has already started: it stays in the group's record as it was.")
+    if seen is not None and seen != fingerprint(session):
+        raise Conflict(f"Someone else changed this session while you were editing it. It now reads “{session.title}”, "
+                       f"{session.duration_minutes} minutes, from {describe(session.starts_at, actor.time_zone)}. "
+                       "Your changes are not saved; they are still below: compare, then save again.", "seen")
     plan = _clean_plan(plan, session.article, now)
     moved = (plan.starts_at, plan.duration_minutes) != (session.starts_at, session.duration_minutes)
     session.title, session.starts_at, session.duration_minutes = plan.title, plan.starts_at, plan.duration_minutes

@@ -181,6 +181,40 @@ def test_a_moderator_moves_a_session_and_the_members_hear_of_the_new_time_once(a
     assert owner_client.get(late).status_code == 409
 
 
+def test_two_moderators_changing_a_session_at_once_never_lose_what_either_wrote(app, make):
+    article = make.demo_article()
+    owner, moderator = make.user(name="Dr Own Er"), make.user(name="Dr Mod Erator")
+    group_id, slug = make.group(owner, "Busy club", moderators=[moderator])
+    session_id = make.session(group_id, owner, article, title="Models session")
+    edit = f"/groups/{slug}/sessions/{session_id}/edit"
+    owner_client, moderator_client = _client(app, owner), _client(app, moderator)
+    owner_form, moderator_form = owner_client.get(edit).get_data(as_text=True), moderator_client.get(
+        edit).get_data(as_text=True)
+    fields = {"title": "Models session", "day": "2030-07-15", "time": "18:30", "time_zone": "UTC",
+              "duration_minutes": "60"}
+
+    def seen(page: str) -> str:
+        return re.search(r'name="seen" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+    saved = owner_client.post(edit, data={"csrf_token": csrf_from(owner_form), "seen": seen(owner_form), **fields,
+                                          "agenda": "- The owner's agenda"})
+    assert saved.status_code == 303
+    clash = moderator_client.post(edit, data={"csrf_token": csrf_from(moderator_form), "seen": seen(moderator_form),
+                                              **fields, "agenda": "- The moderator's agenda"})
+    page = clash.get_data(as_text=True)
+    assert clash.status_code == 409
+    assert "Someone else changed this session while you were editing it." in page
+    assert "- The moderator&#39;s agenda" in page  # what they typed is still in the form
+    session_page = f"/groups/{slug}/sessions/{session_id}"
+    assert "<li>The owner's agenda</li>" in owner_client.get(session_page).get_data(as_text=True)
+    # Having compared, they save again: now it is theirs.
+    again = moderator_client.post(edit, data={"csrf_token": csrf_from(page), "seen": seen(page), **fields,
+                                              "agenda": "- The owner's agenda\n- The moderator's agenda"})
+    assert again.status_code == 303
+    shown = owner_client.get(session_page).get_data(as_text=True)
+    assert "<li>The owner's agenda</li>" in shown and "<li>The moderator's agenda</li>" in shown
+
+
 def test_the_discussion_export_puts_prompts_first_with_their_accepted_answers(app, make):
     article = make.demo_article()
     owner, member = make.user(name="Dr Own Er"), make.user(name="Dr Mem Ber")

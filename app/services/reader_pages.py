@@ -101,7 +101,7 @@ class Check:
     The first read (`Fingerprint.read`) runs the statement, which SQLAlchemy compiles once per shape
     and keeps; what it sent is kept to send again as is. Text, not the statement: a Core statement
     of this size holds some 270 kB of objects, and a kept page would carry one for as long as it
-    lives. The text is about 5 kB, one string for every page of the same shape.
+    lives. The text is about 5 kB.
     """
 
     __slots__ = ("statement", "sql", "params")
@@ -166,11 +166,9 @@ class ReaderPage:
 
     @property
     def nbytes(self) -> int:
-        """The bytes the entry holds: the page, the check's values, the fingerprint and the headers.
-
-        The check's text is shared by the pages of every reader of the same shape.
-        """
-        return len(self.body) + 64 * len(self.check.params) + 64 * len(self.fingerprint.rows) + 2048
+        """The bytes the entry holds: the page, the check's text and values, the fingerprint and the headers."""
+        return (len(self.body) + len(self.check.sql) + 64 * len(self.check.params) + 64 * len(self.fingerprint.rows)
+                + 2048)
 
     def holds(self, now: datetime) -> bool:
         return now < self.valid_until

@@ -108,6 +108,10 @@ def reschedule(session: GroupSession, actor: User, plan: SessionPlan, now: datet
     groups.require_role(group, actor, GroupRole.MODERATOR)
     groups.require_writable(group)
     now = now or utcnow()
+    # Read under the row's lock (PostgreSQL; SQLite's writers hold the database's), so that two saves at
+    # once cannot both find the session as their editors saw it.
+    db.session.execute(select(GroupSession.id).where(GroupSession.id == session.id).with_for_update())
+    db.session.refresh(session)
     if has_started(session, now):
         raise Conflict("This session has already started: it stays in the group's record as it was.")
     if seen is not None and seen != fingerprint(session):
